@@ -1,0 +1,1 @@
+"""Ponder's UI-free core: transcripts, formats, YouTube, the SQLite library, chat, config."""

@@ -1,0 +1,224 @@
+"""The user's settings: a documented TOML file, validated field by field.
+
+Read with `tomllib`, written with `tomlkit` so the user's comments survive. The file is
+written with mode 0600 because it may hold the Anthropic API key. An invalid value is
+reported with the setting's name and accepted range, and the old value is kept.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from core.paths import config_path
+
+DEFAULT_MODEL = "claude-sonnet-5-5"
+KNOWN_MODELS = ("claude-sonnet-5-5", "claude-haiku-5-5", "claude-opus-5-5")
+
+# USD per million tokens: input, output, cache write, cache read.
+DEFAULT_PRICES: dict[str, dict[str, float]] = {
+    "claude-sonnet-5-5": {"input": 3.0, "output": 15.0, "cache_write": 3.75, "cache_read": 0.30},
+    "claude-haiku-5-5": {"input": 1.0, "output": 5.0, "cache_write": 1.25, "cache_read": 0.10},
+    "claude-opus-5-5": {"input": 5.0, "output": 25.0, "cache_write": 6.25, "cache_read": 0.50},
+}
+
+
+class ConfigError(ValueError):
+    """A setting with a value outside what it accepts; the message names both."""
+
+
+@dataclass
+class Config:
+    model: str = DEFAULT_MODEL
+    api_key: str = ""
+    languages: list[str] = field(default_factory=lambda: ["en"])
+    proxy_http: str = ""
+    proxy_https: str = ""
+    webshare_username: str = ""
+    webshare_password: str = ""
+    new_per_day: int = 20
+    reviews_per_day: int = 200
+    learning_steps: list[str] = field(default_factory=lambda: ["1m", "10m"])
+    relearning_steps: list[str] = field(default_factory=lambda: ["10m"])
+    desired_retention: float = 0.9
+    maximum_interval: int = 36500
+    day_rollover_hour: int = 4
+    theme: str = "textual-dark"
+    prices: dict[str, dict[str, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Config:
+        """Build from a mapping, keeping defaults for missing or invalid values."""
+        config = cls()
+        for name, value in data.items():
+            if name in _FIELD_NAMES:
+                try:
+                    setattr(config, name, validate(name, value))
+                except ConfigError:
+                    continue
+        return config
+
+    def effective_api_key(self) -> str:
+        """ANTHROPIC_API_KEY wins over the config file, as the SDK users expect."""
+        return os.environ.get("ANTHROPIC_API_KEY") or self.api_key
+
+
+_FIELD_NAMES = {f.name for f in fields(Config)}
+
+
+def _steps(value: Any) -> list[str]:
+    from core.durations import parse_duration
+
+    if isinstance(value, str):
+        value = value.split()
+    if not isinstance(value, list) or not value:
+        raise ValueError
+    for step in value:
+        if parse_duration(str(step)) is None:
+            raise ValueError
+    return [str(s) for s in value]
+
+
+def _int_range(low: int, high: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        number = int(value)
+        if not low <= number <= high or isinstance(value, bool):
+            raise ValueError
+        return number
+
+    return check
+
+
+def _float_range(low: float, high: float) -> Callable[[Any], float]:
+    def check(value: Any) -> float:
+        number = float(value)
+        if not low <= number <= high:
+            raise ValueError
+        return number
+
+    return check
+
+
+def _languages(value: Any) -> list[str]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.replace(",", " ").split()]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        raise ValueError
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError
+    return value.strip()
+
+
+def _model(value: Any) -> str:
+    text = _text(value)
+    if not text:
+        raise ValueError
+    return text
+
+
+def _prices(value: Any) -> dict[str, dict[str, float]]:
+    if not isinstance(value, dict):
+        raise ValueError
+    return {str(m): {str(k): float(v) for k, v in p.items()} for m, p in value.items()}
+
+
+# name -> (validator, description of what is accepted)
+VALIDATORS: dict[str, tuple[Callable[[Any], Any], str]] = {
+    "model": (_model, f"a Claude model name such as {', '.join(KNOWN_MODELS)}"),
+    "api_key": (_text, "an Anthropic API key (text)"),
+    "languages": (_languages, "language codes such as en, de (comma or space separated)"),
+    "proxy_http": (_text, "a proxy URL such as http://user:pass@host:port"),
+    "proxy_https": (_text, "a proxy URL such as http://user:pass@host:port"),
+    "webshare_username": (_text, "a Webshare proxy username"),
+    "webshare_password": (_text, "a Webshare proxy password"),
+    "new_per_day": (_int_range(0, 9999), "a whole number from 0 to 9999"),
+    "reviews_per_day": (_int_range(0, 99999), "a whole number from 0 to 99999"),
+    "learning_steps": (_steps, "durations such as 1m 10m (s, m, h, d)"),
+    "relearning_steps": (_steps, "durations such as 10m (s, m, h, d)"),
+    "desired_retention": (_float_range(0.70, 0.99), "a number from 0.70 to 0.99"),
+    "maximum_interval": (_int_range(1, 36500), "a whole number of days from 1 to 36500"),
+    "day_rollover_hour": (_int_range(0, 23), "an hour from 0 to 23"),
+    "theme": (_model, "the name of a Textual theme"),
+    "prices": (_prices, "a table of model -> {input, output, cache_write, cache_read}"),
+}
+
+
+def validate(name: str, value: Any) -> Any:
+    """The cleaned value for setting `name`, or ConfigError naming the accepted range."""
+    if name not in VALIDATORS:
+        raise ConfigError(f"Unknown setting {name!r}.")
+    check, accepted = VALIDATORS[name]
+    try:
+        return check(value)
+    except (ValueError, TypeError, AttributeError):
+        raise ConfigError(f"{name}: {value!r} is not valid; expected {accepted}.") from None
+
+
+def load(path: Path | None = None) -> Config:
+    """The config from disk; a missing or unreadable file gives the defaults."""
+    path = path or config_path()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return Config()
+    return Config.from_dict(data)
+
+
+_HEADER = """\
+# Ponder settings. Edit here or in the Settings screen (press , in the app).
+# Every setting is optional; a missing or invalid one falls back to its default.
+#   model              Claude model for chat (claude-sonnet-5-5, claude-haiku-5-5, claude-opus-5-5)
+#   api_key            Anthropic API key (ANTHROPIC_API_KEY in the environment wins)
+#   languages          preferred YouTube caption languages, in order
+#   proxy_http/https   proxy for YouTube (cloud IPs are often blocked by YouTube)
+#   webshare_*         Webshare rotating residential proxy credentials
+#   new_per_day        new cards introduced per study day
+#   reviews_per_day    review cards shown per study day
+#   learning_steps     FSRS learning steps, e.g. ["1m", "10m"]
+#   relearning_steps   FSRS relearning steps, e.g. ["10m"]
+#   desired_retention  0.70-0.99 (0.80-0.95 recommended)
+#   maximum_interval   longest interval in days
+#   day_rollover_hour  local hour at which a new study day begins (Anki: 4)
+#   theme              a Textual theme name
+#   prices             USD per million tokens, for the cost estimate
+"""
+
+
+def save(config: Config, path: Path | None = None) -> Path:
+    """Write the config, keeping comments already in the file; mode 0600."""
+    import tomlkit
+
+    path = path or config_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    except (OSError, Exception):
+        document = tomlkit.parse(_HEADER)
+    for name, value in config.to_dict().items():
+        document[name] = value
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(tomlkit.dumps(document))
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+    return path
+
+
+def update(name: str, value: Any, path: Path | None = None) -> Config:
+    """Validate and store one setting; raises ConfigError and changes nothing if invalid."""
+    config = load(path)
+    setattr(config, name, validate(name, value))
+    save(config, path)
+    return config

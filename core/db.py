@@ -1,0 +1,107 @@
+"""The SQLite connection: WAL, foreign keys, busy timeout, numbered migrations.
+
+Migrations are `core/migrations/NNNN_name.sql`, applied in order inside one transaction
+each; `PRAGMA user_version` records the last one applied.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+from core.paths import database_path
+
+BUSY_TIMEOUT_MS = 5000
+_MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class DatabaseError(RuntimeError):
+    """The database could not be opened or is newer than this Ponder."""
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, file name, SQL) of every bundled migration, in order."""
+    found = []
+    for entry in resources.files("core.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), entry.name, entry.read_text(encoding="utf-8")))
+    found.sort()
+    return found
+
+
+def connect(path: Path | str | None = None) -> sqlite3.Connection:
+    """An open, migrated connection. Autocommit mode: use `transaction()` for writes."""
+    path = Path(path) if path is not None else database_path()
+    try:
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
+    except sqlite3.Error as error:
+        raise DatabaseError(f"Cannot open the database at {path}: {error}") from None
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    migrate(conn)
+    return conn
+
+
+def migrate(conn: sqlite3.Connection) -> int:
+    """Apply the migrations the database has not seen; returns the schema version."""
+    current = conn.execute("PRAGMA user_version").fetchone()[0]
+    known = migrations()
+    latest = known[-1][0] if known else 0
+    if current > latest:
+        raise DatabaseError(
+            f"The database is at schema {current}, newer than this Ponder ({latest}). "
+            "Upgrade Ponder."
+        )
+    for version, _name, sql in known:
+        if version <= current:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            # Re-check under the write lock: another instance may have migrated meanwhile.
+            if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+                conn.execute("ROLLBACK")
+                continue
+            for statement in _statements(sql):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        current = version
+    return max(current, conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _statements(sql: str) -> Iterator[str]:
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer
+            buffer = ""
+    if buffer.strip():
+        yield buffer
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One user action = one transaction (BEGIN IMMEDIATE, so writers queue, not fail)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")

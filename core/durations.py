@@ -1,0 +1,34 @@
+"""Short human durations: `1m`, `10m`, `2d` in, `10m`, `2d`, `3.1mo` out."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd])\s*$")
+
+
+def parse_duration(text: str) -> timedelta | None:
+    """`10m` -> 10 minutes; None when it is not a duration."""
+    match = _PATTERN.match(text.lower())
+    if not match:
+        return None
+    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+
+
+def format_interval(delta: timedelta) -> str:
+    """Anki-style compact interval for a button: 45s, 10m, 3h, 2d, 3.1mo, 1.2y."""
+    seconds = max(0.0, delta.total_seconds())
+    if seconds < 60:
+        return f"{round(seconds)}s"
+    if seconds < 3600:
+        return f"{round(seconds / 60)}m"
+    if seconds < 86400:
+        return f"{round(seconds / 3600)}h"
+    days = seconds / 86400
+    if days < 30:
+        return f"{round(days)}d"
+    if days < 365:
+        return f"{days / 30:.1f}mo"
+    return f"{days / 365:.1f}y"

@@ -1,0 +1,75 @@
+"""The `ponder` command. Subcommands are registered by the modules in this package.
+
+Nothing here imports Textual or anthropic at module level: `ponder --help`, `ponder list`
+and friends must start fast. The TUI is imported only when `ponder` runs without a
+subcommand (or with `ponder ui`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from tui.cli.common import CliError
+
+# Each module defines `register(subparsers)`; a module not written yet is skipped.
+COMMAND_MODULES = (
+    "tui.cli.sources",
+    "tui.cli.cards",
+    "tui.cli.chat",
+    "tui.cli.progress",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from core.paths import config_path
+
+    parser = argparse.ArgumentParser(
+        prog="ponder",
+        description="A keyboard-driven terminal study companion. "
+        "Run without a command to open the app.",
+        epilog=f"Config file: {config_path()}  (data folder: $PONDER_HOME or the platform "
+        "default)",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    ui = subparsers.add_parser("ui", help="open the app (the default)")
+    ui.set_defaults(func=lambda _args: _run_app())
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as error:
+            if error.name == name:
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def _run_app() -> int:
+    from tui.app import run
+
+    return run()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func = getattr(args, "func", None)
+    try:
+        if func is None:
+            return _run_app()
+        return int(func(args) or 0)
+    except CliError as error:
+        print(f"ponder: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ponder: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

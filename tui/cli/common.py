@@ -1,0 +1,36 @@
+"""Shared pieces of the CLI: the error type, opening the library, safe printing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from core.textsafe import inert
+
+
+class CliError(Exception):
+    """A user-facing failure: printed as one line on stderr, exit status 1."""
+
+
+def open_library():  # -> core.library.Library
+    """The library, with the demo transcript seeded on first use."""
+    from core.db import DatabaseError
+    from core.demo import ensure_demo
+    from core.library import Library
+
+    try:
+        library = Library()
+    except DatabaseError as error:
+        raise CliError(str(error)) from None
+    ensure_demo(library)
+    return library
+
+
+def out(text: str = "") -> None:
+    """Print text from untrusted sources with control characters made visible."""
+    sys.stdout.write(inert(text) + "\n")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
