@@ -1,0 +1,72 @@
+"""Which format a text is in, judged by its content (the file name only breaks ties).
+
+Each rule counts lines that fit a format against all non-blank lines, so one stray
+`-->` or a `Note [00:01]:` line inside prose does not turn a plain text into captions.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePath
+from typing import Any
+
+from core.formats.cues import TIMING_LINE
+from core.formats.errors import TranscriptImportError
+from core.formats.plaintext import parse_plaintext
+from core.formats.podcast import looks_like_podcast, parse_podcast
+from core.formats.result import Parsed
+from core.formats.srt import parse_srt
+from core.formats.vtt import parse_vtt
+from core.formats.whisper import WHISPER_LINE, is_log_line, parse_whisper
+from core.formats.ytjson import parse_json_value
+
+_MARKUP_PREFIXES = ("<?xml", "<!doctype", "<html", "<tt ", "<tt>", "<transcript", "<timedtext")
+_MARKUP_MESSAGE = (
+    "this is an XML/HTML document, not a supported transcript"
+    " (use SRT, WebVTT, Whisper output, JSON or plain text)"
+)
+_NOT_JSON = object()
+
+
+def _load_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return _NOT_JSON
+
+
+def parse_text(text: str, name: str = "") -> Parsed:
+    """Detect the format of decoded text and parse it."""
+    head = text.lstrip()
+    if head[:1] in ("[", "{"):
+        value = _load_json(text)
+        if value is not _NOT_JSON:
+            return parse_json_value(value)
+    lowered = head[:16].lower()
+    if lowered.startswith(_MARKUP_PREFIXES):
+        raise TranscriptImportError(_MARKUP_MESSAGE)
+    if head.startswith("WEBVTT"):
+        return parse_vtt(text)
+    lines = text.split("\n")
+    nonblank = 0
+    whisper = 0
+    timing = 0
+    for line in lines:
+        if not line or line.isspace():
+            continue
+        if "-->" in line:
+            if WHISPER_LINE.match(line):
+                whisper += 1
+            elif TIMING_LINE.match(line):
+                timing += 1
+        elif is_log_line(line):
+            continue
+        nonblank += 1
+    if whisper and whisper * 10 >= nonblank * 3:
+        return parse_whisper(text)
+    if timing and timing * 8 >= nonblank:
+        parsed = parse_vtt(text) if PurePath(name).suffix.lower() == ".vtt" else parse_srt(text)
+        return parsed
+    if looks_like_podcast(lines, nonblank):
+        return parse_podcast(text)
+    return parse_plaintext(text)
