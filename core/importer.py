@@ -1,0 +1,138 @@
+"""One entry point for "add this": a transcript file, a YouTube URL or a bare video id.
+
+A path that exists always wins (a file may be named like a video id); otherwise
+anything that looks like YouTube is fetched; otherwise the message says both what was
+tried and what was expected. Every failure is an `ImportFailed` with a one-line reason,
+and nothing is stored unless the whole transcript was read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.models import Transcript
+
+if TYPE_CHECKING:
+    import requests
+
+    from core.config import Config
+    from core.library import AddResult, Library
+
+
+class ImportFailed(Exception):
+    """Nothing was imported; str() is a one-line reason for the user."""
+
+
+def _existing_path(text: str) -> Path | None:
+    try:
+        path = Path(text).expanduser()
+        return path if path.exists() else None
+    except (OSError, ValueError):  # e.g. a name too long for the filesystem, NUL bytes
+        return None
+
+
+def _looks_like_path(text: str) -> bool:
+    """Whether the user most likely meant a file (so "no such file" is the right message)."""
+    if "://" in text:
+        return False
+    suffix = Path(text).suffix.lower()
+    return "/" in text or "\\" in text or text.startswith(("~", ".")) or bool(suffix)
+
+
+def _read_file(path: Path, lang: str | None) -> Transcript:
+    from core.formats import TranscriptImportError, read_file
+
+    try:
+        transcript = read_file(path)
+    except TranscriptImportError as error:
+        message = str(error)
+        if path.name and path.name not in message:
+            message = f"{path.name}: {message}"
+        raise ImportFailed(message) from None
+    except OSError as error:
+        raise ImportFailed(f"cannot read {path}: {error.strerror or error}") from None
+    if lang and not transcript.source.language:
+        transcript = Transcript(replace(transcript.source, language=lang), transcript.segments)
+    return transcript
+
+
+def _fetch(
+    text: str,
+    lang: str | None,
+    session: requests.Session | None,
+    config: Config | None,
+) -> Transcript:
+    from core.youtube import YouTubeError, fetch_transcript
+
+    languages = [code for code in lang.replace(",", " ").split()] if lang else None
+    try:
+        return fetch_transcript(text, languages, session=session, config=config)
+    except YouTubeError as error:
+        raise ImportFailed(str(error)) from None
+
+
+def import_source(
+    text: str,
+    *,
+    lang: str | None = None,
+    title: str | None = None,
+    session: requests.Session | None = None,
+    config: Config | None = None,
+) -> Transcript:
+    """Read a file or fetch a YouTube video into a Transcript (not stored).
+
+    `lang` picks the caption language (codes, comma separated, in order of preference);
+    `title` replaces the title the file or video gave.
+    """
+    from core.youtube import looks_like_video_ref
+
+    text = (text or "").strip()
+    if not text:
+        raise ImportFailed("Nothing to import: give a transcript file, a YouTube URL or id.")
+    path = _existing_path(text)
+    if path is not None:
+        transcript = _read_file(path, lang)
+    elif looks_like_video_ref(text):
+        transcript = _fetch(text, lang, session, config)
+    elif _looks_like_path(text):
+        raise ImportFailed(f"no such file: {text}")
+    else:
+        raise ImportFailed(f"not a YouTube URL or video id, and no such file: {text}")
+    if title is not None and title.strip():
+        transcript = Transcript(
+            replace(transcript.source, title=title.strip()), transcript.segments
+        )
+    return transcript.with_counts()
+
+
+def stored_video(library: Library, text: str) -> int | None:
+    """The id of a source already holding the video `text` names, without any network."""
+    from core.youtube import YouTubeError, looks_like_video_ref, parse_video_ref
+
+    text = (text or "").strip()
+    if not text or _existing_path(text) is not None or not looks_like_video_ref(text):
+        return None
+    try:
+        video_id = parse_video_ref(text).video_id
+    except YouTubeError:
+        return None
+    for source in library.sources():
+        if source.video_id == video_id:
+            return source.id
+    return None
+
+
+def add_to_library(library: Library, text: str, **kwargs: Any) -> AddResult:
+    """Import and store; a video already in the library is not fetched again.
+
+    Keyword arguments are those of `import_source`. A re-import of the same content
+    returns the stored copy's id with `existed=True`.
+    """
+    from core.library import AddResult
+
+    existing = stored_video(library, text)
+    if existing is not None:
+        return AddResult(existing, True)
+    return library.add(import_source(text, **kwargs))

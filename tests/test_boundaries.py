@@ -1,0 +1,99 @@
+"""The layering rule, checked in fresh interpreters: the domain never loads the UI or the SDK.
+
+core/ and decks/ must import without Textual or anthropic (anthropic only lazily, inside
+the functions that call Claude), and `ponder --help` / `ponder list` must load neither,
+so the command line starts fast. Every module is discovered with pkgutil, so a new one
+is covered the day it is added.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = ("textual", "anthropic")
+
+_CHECK = """
+import json, sys
+def loaded():
+    return sorted(
+        name for name in sys.modules
+        if any(name == f or name.startswith(f + ".") for f in {forbidden!r})
+    )
+"""
+
+_IMPORT_DOMAIN = (
+    _CHECK
+    + """
+import importlib, pkgutil
+import core, core.library, core.formats, core.youtube, core.importer, decks
+names = []
+for package in (core, decks):
+    for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+        names.append(info.name)
+        importlib.import_module(info.name)
+print(json.dumps({{"modules": names, "loaded": loaded()}}))
+"""
+)
+
+_RUN_CLI = (
+    _CHECK
+    + """
+import contextlib, io
+from tui.cli import main
+buffer = io.StringIO()
+with contextlib.redirect_stdout(buffer):
+    try:
+        code = main({argv!r})
+    except SystemExit as exit:
+        code = exit.code
+print(json.dumps({{"code": code, "loaded": loaded(), "out": buffer.getvalue()}}))
+"""
+)
+
+
+def _run(code: str, home: Path) -> dict:
+    env = {**os.environ, "PONDER_HOME": str(home)}
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_domain_packages_load_neither_textual_nor_anthropic(ponder_home: Path) -> None:
+    report = _run(_IMPORT_DOMAIN.format(forbidden=FORBIDDEN), ponder_home)
+    # the discovery really found the modules this test is about
+    for expected in ("core.library", "core.formats", "core.youtube", "core.importer"):
+        assert expected in report["modules"]
+    assert report["loaded"] == [], f"loaded by core/decks: {report['loaded']}"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["list", "--json"]])
+def test_cli_commands_load_neither_textual_nor_anthropic(ponder_home: Path, argv) -> None:
+    report = _run(_RUN_CLI.format(forbidden=FORBIDDEN, argv=argv), ponder_home)
+    assert report["code"] == 0
+    assert report["out"].strip()  # it really ran
+    assert report["loaded"] == [], f"`ponder {' '.join(argv)}` loaded {report['loaded']}"
+
+
+def test_the_check_itself_can_fail(ponder_home: Path) -> None:
+    """Guard against a vacuous check: importing textual must be noticed."""
+    report = _run(
+        _CHECK.format(forbidden=FORBIDDEN)
+        + "import textual\nprint(json.dumps({'loaded': loaded()}))",
+        ponder_home,
+    )
+    assert "textual" in report["loaded"]

@@ -1,0 +1,208 @@
+"""`ponder add | list | show | languages | remove`: the library from the shell.
+
+Scripts can rely on two things: `add` prints the source id alone on stdout's last line,
+and `list --json` / `show --format json` print plain JSON. Everything else is for people.
+Titles and transcripts are untrusted text, so they go through `inert` before reaching a
+terminal; JSON output is escaped by the encoder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from tui.cli.common import CliError, open_library, out, print_json
+
+SHOW_FORMATS = ("text", "srt", "vtt", "json", "md")
+
+
+def register(subparsers: Any) -> None:
+    add = subparsers.add_parser(
+        "add",
+        help="import a YouTube video (URL or id) or a transcript file",
+        description="Import a YouTube video's captions (URL or 11-character id) or a "
+        "transcript file (SRT, VTT, JSON, text, ...). Prints the new source's id on the "
+        "last line.",
+    )
+    add.add_argument("source", metavar="URL_OR_ID_OR_PATH")
+    add.add_argument(
+        "--lang",
+        metavar="CODE",
+        help="caption language(s) to prefer, e.g. de or 'de,en' (default: the languages "
+        "setting, en)",
+    )
+    add.add_argument("--title", metavar="T", help="use this title instead of the video's or file's")
+    add.set_defaults(func=cmd_add)
+
+    listing = subparsers.add_parser("list", help="list the sources in the library")
+    listing.add_argument("--json", action="store_true", help="print a JSON array")
+    listing.set_defaults(func=cmd_list)
+
+    show = subparsers.add_parser("show", help="print a source's transcript")
+    show.add_argument("source_id", metavar="ID")
+    show.add_argument(
+        "--format", choices=SHOW_FORMATS, default="text", help="output format (default: text)"
+    )
+    show.set_defaults(func=cmd_show)
+
+    languages = subparsers.add_parser(
+        "languages", help="list the caption languages YouTube offers for a video"
+    )
+    languages.add_argument("video", metavar="URL_OR_ID")
+    languages.add_argument("--json", action="store_true", help="print a JSON array")
+    languages.set_defaults(func=cmd_languages)
+
+    remove = subparsers.add_parser(
+        "remove", help="remove a source with its highlights and reading position"
+    )
+    remove.add_argument("source_id", metavar="ID")
+    remove.set_defaults(func=cmd_remove)
+
+
+# -- helpers ------------------------------------------------------------------------
+
+
+def clock(seconds: float | None) -> str:
+    """h:mm:ss for durations in listings; `-:--:--` when untimed."""
+    if seconds is None:
+        return "-:--:--"
+    total = round(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def _source_id(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise CliError(f"not a source id: {text!r} (ids are numbers; see ponder list)") from None
+    if value <= 0:
+        raise CliError(f"no source with id {value} (see ponder list)")
+    return value
+
+
+def _one_line(text: str) -> str:
+    from core.textsafe import inert_line
+
+    return inert_line(text)
+
+
+def _source_json(source: Any) -> dict[str, Any]:
+    data = source.to_dict()
+    data["segments"] = source.segment_count
+    return data
+
+
+# -- commands -----------------------------------------------------------------------
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from core.importer import ImportFailed, add_to_library
+
+    library = open_library()
+    try:
+        try:
+            result = add_to_library(library, args.source, lang=args.lang, title=args.title)
+        except ImportFailed as error:
+            raise CliError(_one_line(str(error))) from None
+        source = library.source(result.source_id)
+        title = source.title if source else "?"
+        if result.existed:
+            out(f"already in the library: {_one_line(title)}")
+        else:
+            segments = source.segment_count if source else 0
+            duration = clock(source.duration_s) if source else clock(None)
+            out(f"added: {_one_line(title)} ({segments} segments, {duration})")
+        sys.stdout.write(f"{result.source_id}\n")
+    finally:
+        library.close()
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    library = open_library()
+    try:
+        sources = library.sources()
+    finally:
+        library.close()
+    if args.json:
+        print_json([_source_json(source) for source in sources])
+        return 0
+    if not sources:
+        out("The library is empty. Add something with: ponder add URL_OR_FILE")
+        return 0
+    width = max(len(str(source.id)) for source in sources)
+    for source in sources:
+        out(
+            f"{source.id:>{width}}  {clock(source.duration_s):>8}  "
+            f"{source.segment_count:>6} seg  {_one_line(source.title)}"
+        )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    source_id = _source_id(args.source_id)
+    library = open_library()
+    try:
+        transcript = library.transcript(source_id)
+    finally:
+        library.close()
+    if transcript is None:
+        raise CliError(f"no source with id {source_id} (see ponder list)")
+    if args.format == "json":
+        data = _source_json(transcript.source)
+        data["segments"] = [segment.to_dict() for segment in transcript.segments]
+        print_json(data)
+        return 0
+    from core.formats import export
+
+    try:
+        text = export(transcript, args.format)
+    except ValueError as error:  # TranscriptExportError, e.g. SRT of an untimed transcript
+        raise CliError(_one_line(str(error))) from None
+    # Always inert: the transcript is untrusted and may hold escape sequences.
+    sys.stdout.write(_inert(text).rstrip("\n") + "\n")
+    return 0
+
+
+def _inert(text: str) -> str:
+    from core.textsafe import inert
+
+    return inert(text)
+
+
+def cmd_languages(args: argparse.Namespace) -> int:
+    from core.youtube import YouTubeError, list_languages
+
+    try:
+        tracks = list_languages(args.video)
+    except YouTubeError as error:
+        raise CliError(_one_line(str(error))) from None
+    if args.json:
+        print_json([track.to_dict() for track in tracks])
+        return 0
+    if not tracks:
+        out("YouTube lists no caption tracks for this video.")
+        return 0
+    width = max(len(track.code) for track in tracks)
+    for track in tracks:
+        kind = "generated" if track.is_generated else "manual"
+        extra = "  translatable" if track.translatable else ""
+        out(f"{track.code:<{width}}  {kind:<9}  {_one_line(track.name)}{extra}")
+    out("Pick one with: ponder add URL --lang CODE")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    source_id = _source_id(args.source_id)
+    library = open_library()
+    try:
+        source = library.source(source_id)
+        if source is None or not library.remove(source_id):
+            raise CliError(f"no source with id {source_id} (see ponder list)")
+    finally:
+        library.close()
+    out(f"removed: {_one_line(source.title)}")
+    return 0
