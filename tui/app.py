@@ -1,13 +1,33 @@
-"""The Ponder Textual app: owns the library connection and the config."""
+"""The Ponder Textual app: owns the library connection and the config.
+
+Start-up is kept lean (the first painted library screen should cost little more than a
+bare Textual app): screens other than the library are imported when first opened, and
+anthropic is never imported here. The time to the first paint is logged to
+`$PONDER_HOME/ponder.log` ("started in N ms").
+"""
 
 from __future__ import annotations
 
-from textual.app import App
+import time
 
-from core import config as config_store
-from core.config import Config
-from core.demo import ensure_demo
-from core.library import Library
+_STARTED = time.perf_counter()
+
+from collections.abc import Iterable  # noqa: E402
+from functools import partial  # noqa: E402
+
+from textual.app import App, SystemCommand  # noqa: E402
+from textual.binding import Binding  # noqa: E402
+from textual.dom import DOMNode  # noqa: E402
+from textual.screen import Screen  # noqa: E402
+
+from core import config as config_store  # noqa: E402
+from core.config import Config  # noqa: E402
+from core.demo import ensure_demo  # noqa: E402
+from core.library import Library  # noqa: E402
+
+LOG_NAME = "ponder.log"
+# Actions the palette already offers as system commands, or that make no sense from it.
+_PALETTE_SKIP = {"command_palette", "quit", "help_quit", "change_theme"}
 
 
 class PonderApp(App[None]):
@@ -16,15 +36,116 @@ class PonderApp(App[None]):
     TITLE = "Ponder"
     CSS_PATH = "ponder.tcss"
 
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+    ]
+
     def __init__(self, library: Library | None = None, config: Config | None = None) -> None:
         super().__init__()
         self.library = library if library is not None else Library()
         self.config = config if config is not None else config_store.load()
         ensure_demo(self.library)
+        self._applying_config_theme = True
+        self.theme = (
+            self.config.theme if self.config.theme in self.available_themes else "textual-dark"
+        )
+        self._applying_config_theme = False
+        self.startup_ms: float | None = None
+
+    # -- screens -------------------------------------------------------------------
+
+    def get_default_screen(self) -> Screen:
+        from tui.screens.library import LibraryScreen
+
+        return LibraryScreen()
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._log_startup)
+
+    def _log_startup(self) -> None:
+        """Posting-style: record how long the first paint took (plus a line in textual's log)."""
+        self.startup_ms = (time.perf_counter() - _STARTED) * 1000
+        message = f"started in {self.startup_ms:.0f} ms"
+        self.log.info(message)
+        try:
+            from core.paths import home
+
+            with open(home() / LOG_NAME, "a", encoding="utf-8") as handle:
+                handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+        except OSError:
+            pass
+
+    # -- config --------------------------------------------------------------------
 
     def save_config(self) -> None:
         """Persist `self.config` (mode 0600)."""
         config_store.save(self.config)
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme picked in the palette becomes the saved choice."""
+        if self._applying_config_theme or theme == self.config.theme:
+            return
+        self.config.theme = theme
+        try:
+            self.save_config()
+        except OSError as error:
+            self.notify(f"Could not save the theme: {error}", severity="warning", markup=False)
+
+    # -- actions ---------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        """The current screen's keys: Ponder's help modal, or Textual's key panel."""
+        try:
+            from tui.screens.help import HelpScreen
+        except ImportError:
+            if self.screen.query("HelpPanel"):
+                self.action_hide_help_panel()
+            else:
+                self.action_show_help_panel()
+            return
+        if isinstance(self.screen, HelpScreen):
+            self.screen.dismiss()
+            return
+        self.push_screen(HelpScreen())
+
+    # -- command palette -------------------------------------------------------------
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's commands plus every action bound on the current screen."""
+        yield from super().get_system_commands(screen)
+        yield from screen_commands(self, screen)
+
+
+def screen_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:
+    """One palette command per described binding on `screen`, its focus chain and the app.
+
+    Every node in the chain counts, not only the binding that wins a key, so an action
+    whose key a focused widget shadows is still listed. Bindings of Textual's own widgets
+    are listed only when shown in the footer, so cursor movements do not flood the list.
+    """
+    grouped: dict[tuple[int, str], tuple[DOMNode, Binding, list[str]]] = {}
+    for node, bindings in screen._modal_binding_chain:
+        for _key, binding in bindings:
+            if not binding.description or binding.action in _PALETTE_SKIP:
+                continue
+            if type(node).__module__.startswith("textual.") and not binding.show:
+                continue
+            if app._check_action_state(binding.action, node) is False:
+                continue
+            entry = grouped.setdefault((id(node), binding.action), (node, binding, []))
+            display = app.get_key_display(binding)
+            if display not in entry[2]:
+                entry[2].append(display)
+    for node, binding, keys in grouped.values():
+        help_text = "Key: " + ", ".join(keys)
+        if binding.tooltip:
+            help_text += f" · {binding.tooltip}"
+        yield SystemCommand(
+            binding.description,
+            help_text,
+            partial(app.run_action, binding.action, node),
+        )
 
 
 def run() -> int:

@@ -1,0 +1,260 @@
+"""The add dialog: one input for a YouTube URL/id or a transcript file path.
+
+Fetching and parsing run in a thread worker (youtube-transcript-api is synchronous); the
+transcript is stored on the UI thread only after the worker succeeds, so Esc during a
+fetch discards the result and nothing is stored. Dismisses with an `AddOutcome`, or None
+when the user closes the dialog.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.suggester import Suggester
+from textual.widgets import DirectoryTree, Input, Label, LoadingIndicator, Static
+from textual.worker import Worker, WorkerState
+
+from core.textsafe import inert_line
+
+
+@dataclass(frozen=True, slots=True)
+class AddOutcome:
+    """What the dialog stored: the source's id and title, and whether it was already there."""
+
+    source_id: int
+    title: str
+    existed: bool
+
+
+def looks_like_path(text: str) -> bool:
+    """True for input that names (or starts to name) a file rather than a YouTube video."""
+    text = text.strip()
+    if not text or "://" in text or text.startswith(("www.", "youtube.", "youtu.be")):
+        return False
+    return text.startswith(("/", "~", ".")) or os.sep in text or Path(text).exists()
+
+
+def complete_path(value: str) -> str | None:
+    """The first file system entry that extends `value` (a directory gets a trailing /)."""
+    if not looks_like_path(value):
+        return None
+    expanded = os.path.expanduser(value)
+    folder, prefix = os.path.split(expanded)
+    try:
+        with os.scandir(folder or ".") as entries:
+            names = sorted(
+                (entry.name, entry.is_dir())
+                for entry in entries
+                if entry.name.startswith(prefix) and (prefix or not entry.name.startswith("."))
+            )
+    except OSError:
+        return None
+    for name, is_dir in names:
+        if name == prefix and not is_dir:
+            continue
+        completed = value + name[len(prefix) :]
+        if is_dir:
+            completed += "/"
+        if completed != value:
+            return completed
+    return None
+
+
+class PathSuggester(Suggester):
+    """Suggests file system completions for path-like input (never for URLs)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return complete_path(value)
+
+
+class SourceInput(Input):
+    """Tab accepts the path completion; without one it moves on as usual."""
+
+    BINDINGS = [
+        Binding("tab", "complete", "Complete path", show=False, id="add.complete"),
+    ]
+
+    def action_complete(self) -> None:
+        if self._suggestion and self._suggestion != self.value:
+            self.value = self._suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+
+class AddSourceScreen(ModalScreen[AddOutcome | None]):
+    """Type or pick a source, Enter imports it, Esc cancels a fetch or closes."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="add.cancel"),
+        Binding("ctrl+o", "toggle_browser", "Browse files", id="add.browse"),
+    ]
+
+    def __init__(self, initial: str = "") -> None:
+        super().__init__()
+        self.initial = initial
+        self._pending: str | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="add-dialog", classes="dialog") as dialog:
+            dialog.border_title = "Add a transcript"
+            yield Label(
+                Text("YouTube URL or video id, or a transcript file (SRT, VTT, JSON, text…)"),
+                id="add-help",
+            )
+            yield SourceInput(
+                value=self.initial,
+                placeholder="https://youtu.be/…  or  ~/talks/lecture.srt",
+                suggester=PathSuggester(),
+                id="add-input",
+            )
+            yield DirectoryTree(self._browser_root(), id="add-browser")
+            with Horizontal(id="add-progress"):
+                yield LoadingIndicator(id="add-spinner")
+                yield Static("", id="add-progress-label")
+            yield Static(
+                Text("Enter add · Tab complete path · Ctrl+O browse · Esc cancel"),
+                id="add-keys",
+            )
+
+    def on_mount(self) -> None:
+        self.query_one("#add-browser").display = False
+        self._set_busy(None)
+        self.query_one("#add-input", Input).focus()
+
+    def _browser_root(self) -> Path:
+        typed = self.initial.strip()
+        if typed:
+            candidate = Path(typed).expanduser()
+            if candidate.is_dir():
+                return candidate
+            if candidate.parent.is_dir():
+                return candidate.parent
+        return Path.cwd()
+
+    # -- progress state ----------------------------------------------------------
+
+    @property
+    def busy(self) -> bool:
+        return self._pending is not None
+
+    def _set_busy(self, message: str | None) -> None:
+        """Show the spinner with a message, or hide it (None)."""
+        progress = self.query_one("#add-progress")
+        progress.display = message is not None
+        self.query_one("#add-progress-label", Static).update(Text(message or ""))
+        self.query_one("#add-input", Input).disabled = message is not None
+
+    # -- actions -------------------------------------------------------------------
+
+    @on(Input.Submitted, "#add-input")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        if not text:
+            self.notify(
+                "Type a YouTube URL or id, or a file path.", severity="warning", markup=False
+            )
+            return
+        if self.busy:
+            return
+        self._pending = text
+        fetching = not looks_like_path(text)
+        self._set_busy("Fetching transcript…" if fetching else "Reading file…")
+        self.fetch(text)
+
+    @work(thread=True, exclusive=True, group="import", exit_on_error=False)
+    def fetch(self, text: str) -> Any:
+        """Fetch or read and parse the transcript (no database access off the UI thread)."""
+        from core.importer import import_source
+
+        return import_source(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "import" or self._pending is None:
+            return
+        state = event.state
+        if state == WorkerState.SUCCESS:
+            self._pending = None
+            self._store(event.worker.result)
+        elif state == WorkerState.ERROR:
+            self._pending = None
+            self._set_busy(None)
+            self.query_one("#add-input", Input).focus()
+            self.notify(_error_message(event.worker.error), severity="error", markup=False)
+
+    def _store(self, transcript: Any) -> None:
+        try:
+            result = self.app.library.add(transcript)
+        except Exception as error:  # a full disk or a locked database: say so, keep the input
+            self._set_busy(None)
+            self.notify(f"Could not store the transcript: {error}", severity="error", markup=False)
+            return
+        source = self.app.library.source(result.source_id)
+        title = source.title if source is not None else transcript.source.title
+        self.dismiss(AddOutcome(result.source_id, title, result.existed))
+
+    def action_cancel(self) -> None:
+        if self.busy:
+            self._pending = None
+            self.workers.cancel_group(self, "import")
+            self._set_busy(None)
+            self.query_one("#add-input", Input).focus()
+            self.notify("Import cancelled; nothing was added.", markup=False)
+            return
+        browser = self.query_one("#add-browser", DirectoryTree)
+        if browser.display:
+            browser.display = False
+            self.query_one("#add-input", Input).focus()
+            return
+        self.dismiss(None)
+
+    def action_toggle_browser(self) -> None:
+        if self.busy:
+            return
+        browser = self.query_one("#add-browser", DirectoryTree)
+        browser.display = not browser.display
+        if browser.display:
+            typed = self.query_one("#add-input", Input).value.strip()
+            if typed:
+                root = Path(typed).expanduser()
+                root = root if root.is_dir() else root.parent
+                if root.is_dir() and root != Path(browser.path):
+                    browser.path = root
+            browser.focus()
+        else:
+            self.query_one("#add-input", Input).focus()
+
+    @on(DirectoryTree.FileSelected, "#add-browser")
+    def _file_picked(self, event: DirectoryTree.FileSelected) -> None:
+        event.stop()
+        field = self.query_one("#add-input", Input)
+        field.value = str(event.path)
+        field.cursor_position = len(field.value)
+        event.control.display = False
+        field.focus()
+
+
+def _error_message(error: BaseException | None) -> str:
+    """One readable line for the notification (ImportFailed already is one)."""
+    if error is None:
+        return "The import failed."
+    try:
+        from core.importer import ImportFailed
+    except ImportError:  # pragma: no cover - the importer ships with Ponder
+        ImportFailed = ()  # type: ignore[assignment]
+    if isinstance(error, ImportFailed):
+        return inert_line(str(error))
+    return inert_line(f"Could not add it: {error}")

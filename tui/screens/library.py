@@ -1,0 +1,426 @@
+"""The library: every saved transcript in a sortable, filterable table (what `ponder` opens on).
+
+Titles come from files and YouTube, so they are shown as plain text (never markup) with
+control characters made visible. The selected transcript and the sort order survive a
+restart (stored in the library's app_state).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from core.demo import DEMO_SEEDED_KEY
+from core.models import Source
+from core.textsafe import inert_line
+
+SELECTED_KEY = "library.selected"
+SORT_KEY = "library.sort"
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryRow:
+    """One transcript with the counts shown next to it."""
+
+    source: Source
+    highlights: int = 0
+    cards: int = 0
+    due: int = 0
+
+    @property
+    def source_id(self) -> int:
+        return int(self.source.id or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SortColumn:
+    """A column the table can be sorted by, and the direction that is natural for it."""
+
+    key: str
+    label: str
+    value: Callable[[LibraryRow], Any]
+    descending: bool
+    width: int | None = None
+    numeric: bool = False
+
+
+COLUMNS: tuple[SortColumn, ...] = (
+    SortColumn("title", "Title", lambda row: row.source.title.casefold(), False),
+    SortColumn(
+        "duration", "Duration", lambda row: row.source.duration_s or 0.0, True, 8, numeric=True
+    ),
+    SortColumn("added", "Added", lambda row: row.source.imported_at, True, 10),
+    SortColumn("highlights", "Highlights", lambda row: row.highlights, True, 10, numeric=True),
+    SortColumn("cards", "Cards", lambda row: row.cards, True, 5, numeric=True),
+    SortColumn("due", "Due", lambda row: row.due, True, 5, numeric=True),
+)
+COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
+DEFAULT_SORT = ("added", True)
+MIN_TITLE_WIDTH = 12
+
+
+def format_duration(seconds: float | None) -> str:
+    """h:mm:ss, or a dash for untimed transcripts."""
+    if seconds is None:
+        return "—"
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+def format_added(source: Source) -> str:
+    """The local calendar date the transcript was imported."""
+    return source.imported_at.astimezone().strftime("%Y-%m-%d")
+
+
+def card_counts(library: Any) -> dict[int, tuple[int, int]]:
+    """source id -> (cards, cards due now); empty until the decks package provides counts."""
+    try:
+        from decks.repository import card_counts_by_source  # type: ignore[attr-defined]
+    except ImportError:
+        return {}
+    try:
+        counts = card_counts_by_source(library)
+    except Exception:  # counts are decoration: never let them break the library screen
+        return {}
+    result: dict[int, tuple[int, int]] = {}
+    for source_id, value in dict(counts).items():
+        if isinstance(value, tuple | list):
+            cards, due = (int(value[0]), int(value[1])) if len(value) > 1 else (int(value[0]), 0)
+        else:
+            cards = int(getattr(value, "cards", getattr(value, "total", 0)))
+            due = int(getattr(value, "due", 0))
+        result[int(source_id)] = (cards, due)
+    return result
+
+
+def load_rows(library: Any) -> list[LibraryRow]:
+    """Every source with its highlight and card counts."""
+    highlights = library.highlight_counts()
+    cards = card_counts(library)
+    rows = []
+    for source in library.sources():
+        source_id = int(source.id or 0)
+        card_total, due = cards.get(source_id, (0, 0))
+        rows.append(LibraryRow(source, highlights.get(source_id, 0), card_total, due))
+    return rows
+
+
+def filter_rows(rows: list[LibraryRow], query: str) -> list[LibraryRow]:
+    """Rows whose title contains the query, ignoring case."""
+    needle = query.strip().casefold()
+    if not needle:
+        return list(rows)
+    return [row for row in rows if needle in row.source.title.casefold()]
+
+
+def sort_rows(rows: list[LibraryRow], column_key: str, descending: bool) -> list[LibraryRow]:
+    """Stable sort by one column; ties keep newest first, then title."""
+    column = COLUMN_BY_KEY.get(column_key, COLUMN_BY_KEY[DEFAULT_SORT[0]])
+    ordered = sorted(rows, key=lambda row: row.source.title.casefold())
+    ordered.sort(key=lambda row: row.source.imported_at, reverse=True)
+    ordered.sort(key=column.value, reverse=descending)
+    return ordered
+
+
+class LibraryTable(DataTable):
+    """The transcripts table; vim-style movement on top of DataTable's own keys."""
+
+    BINDINGS = [
+        Binding("enter", "select_cursor", "Open", key_display="⏎", id="library.open"),
+        Binding("j", "cursor_down", "Down", show=False, id="library.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="library.up"),
+        Binding("g", "scroll_top", "First", show=False, id="library.first"),
+        Binding("G", "scroll_bottom", "Last", show=False, id="library.last"),
+    ]
+
+    def action_select_cursor(self) -> None:
+        if self.row_count == 0:  # nothing to select: let the screen explain
+            self.screen.action_open()  # type: ignore[attr-defined]
+            return
+        super().action_select_cursor()
+
+
+class LibraryScreen(Screen[None]):
+    """Pick a transcript: open it, add one, delete one, sort, filter."""
+
+    TITLE = "Ponder"
+    SUB_TITLE = "Library"
+    AUTO_FOCUS = "#library-table"
+
+    BINDINGS = [
+        Binding("a", "add", "Add", id="library.add"),
+        Binding("d", "delete", "Delete", id="library.delete"),
+        Binding("s", "cycle_sort", "Sort", id="library.sort"),
+        Binding("o", "reverse_sort", "Reverse order", show=False, id="library.reverse"),
+        Binding("slash,f", "focus_filter", "Filter", id="library.filter"),
+        Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear_filter"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="library")
+        self._rows: list[LibraryRow] = []
+        self._shown: list[LibraryRow] = []
+        self._sort_key, self._descending = DEFAULT_SORT
+        self._selected_id: int | None = None
+        self._title_width = MIN_TITLE_WIDTH
+        self._mounted = False
+
+    # -- building --------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="Filter titles  ( / )", id="library-filter", compact=True)
+        table = LibraryTable(id="library-table", cursor_type="row", zebra_stripes=True)
+        yield table
+        yield Static("", id="library-empty")
+        with Horizontal(id="library-status-bar"):
+            yield Static("", id="library-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        library = self.app.library
+        self._restore_sort(library.get_state(SORT_KEY))
+        selected = library.get_state(SELECTED_KEY) or library.get_state(DEMO_SEEDED_KEY)
+        self._selected_id = int(selected) if selected and selected.isdigit() else None
+        self._title_width = self._compute_title_width(self.size.width or self.app.size.width)
+        self.reload()
+        self._mounted = True
+
+    def on_screen_resume(self) -> None:
+        if self._mounted:
+            self.reload()
+
+    def on_resize(self) -> None:
+        width = self._compute_title_width(self.size.width)
+        if width != self._title_width:
+            self._title_width = width
+            self._render_table()
+
+    def _compute_title_width(self, screen_width: int) -> int:
+        others = sum((column.width or 0) + 2 for column in COLUMNS[1:])
+        # Title cell padding (2) and the vertical scrollbar (2) take the rest.
+        return max(MIN_TITLE_WIDTH, screen_width - others - 4)
+
+    def _restore_sort(self, stored: str | None) -> None:
+        if not stored or ":" not in stored:
+            return
+        key, direction = stored.split(":", 1)
+        if key in COLUMN_BY_KEY:
+            self._sort_key, self._descending = key, direction == "desc"
+
+    # -- data ------------------------------------------------------------------
+
+    @property
+    def table(self) -> LibraryTable:
+        return self.query_one("#library-table", LibraryTable)
+
+    @property
+    def filter_input(self) -> Input:
+        return self.query_one("#library-filter", Input)
+
+    @property
+    def selected_source(self) -> Source | None:
+        """The source under the table cursor, if any."""
+        for row in self._shown:
+            if row.source_id == self._selected_id:
+                return row.source
+        return None
+
+    @property
+    def shown_ids(self) -> list[int]:
+        """Source ids in the order the table shows them (tests and the palette use it)."""
+        return [row.source_id for row in self._shown]
+
+    def reload(self, select: int | None = None) -> None:
+        """Read the library again and redraw; optionally move the cursor to `select`."""
+        self._rows = load_rows(self.app.library)
+        if select is not None:
+            self._selected_id = select
+        self._render_table()
+
+    def _render_table(self) -> None:
+        table = self.table
+        query = self.filter_input.value
+        self._shown = sort_rows(filter_rows(self._rows, query), self._sort_key, self._descending)
+        table.clear(columns=True)
+        for column in COLUMNS:
+            label = Text(column.label, justify="right" if column.numeric else "left")
+            if column.key == self._sort_key:
+                label.append(" ▼" if self._descending else " ▲")
+            width = self._title_width if column.key == "title" else column.width
+            table.add_column(label, key=column.key, width=width)
+        for row in self._shown:
+            source = row.source
+            table.add_row(
+                Text(inert_line(source.title), no_wrap=True, overflow="ellipsis"),
+                Text(format_duration(source.duration_s), justify="right"),
+                Text(format_added(source)),
+                Text(str(row.highlights), justify="right"),
+                Text(str(row.cards), justify="right"),
+                Text(str(row.due), justify="right"),
+                key=str(row.source_id),
+            )
+        index = next(
+            (i for i, row in enumerate(self._shown) if row.source_id == self._selected_id), None
+        )
+        if index is None and self._shown:
+            index = 0
+        if index is not None:
+            table.move_cursor(row=index, animate=False, scroll=True)
+            self._remember(self._shown[index].source_id)
+        self._update_status(query)
+
+    def _update_status(self, query: str) -> None:
+        empty = self.query_one("#library-empty", Static)
+        if not self._rows:
+            empty.update(Text("No transcripts yet. Press a to add a YouTube URL or a file."))
+        elif not self._shown:
+            empty.update(Text(f"No titles match “{inert_line(query)}”. Esc clears the filter."))
+        self.set_class(not self._shown, "-empty")
+        column = COLUMN_BY_KEY[self._sort_key]
+        direction = "descending" if self._descending else "ascending"
+        total = len(self._rows)
+        count = f"{len(self._shown)} of {total}" if query.strip() else f"{total}"
+        noun = "transcript" if total == 1 else "transcripts"
+        status = f"{count} {noun} · sorted by {column.label.lower()}, {direction}"
+        self.query_one("#library-status", Static).update(Text(status))
+
+    def _remember(self, source_id: int) -> None:
+        if source_id == self._selected_id and self._mounted:
+            return
+        self._selected_id = source_id
+        if self.app.library.get_state(SELECTED_KEY) != str(source_id):
+            self.app.library.set_state(SELECTED_KEY, str(source_id))
+
+    # -- events ----------------------------------------------------------------
+
+    @on(DataTable.RowHighlighted, "#library-table")
+    def _row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.row_key.value is not None:
+            self._remember(int(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#library-table")
+    def _row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self._remember(int(event.row_key.value))
+        self.action_open()
+
+    @on(DataTable.HeaderSelected, "#library-table")
+    def _header_selected(self, event: DataTable.HeaderSelected) -> None:
+        key = event.column_key.value or ""
+        if key == self._sort_key:
+            self._descending = not self._descending
+        elif key in COLUMN_BY_KEY:
+            self._sort_key, self._descending = key, COLUMN_BY_KEY[key].descending
+        self._sort_changed()
+
+    @on(Input.Changed, "#library-filter")
+    def _filter_changed(self) -> None:
+        self._render_table()
+
+    @on(Input.Submitted, "#library-filter")
+    def _filter_submitted(self) -> None:
+        if self._shown:
+            self.table.focus()
+
+    def on_key(self, event: Any) -> None:
+        """Down from the filter goes to the table."""
+        if event.key == "down" and self.focused is self.filter_input and self._shown:
+            event.stop()
+            self.table.focus()
+
+    # -- actions ---------------------------------------------------------------
+
+    def action_open(self) -> None:
+        source = self.selected_source
+        if source is None:
+            self.notify("Nothing to open: add a transcript with a.", markup=False)
+            return
+        from tui.screens.study import StudyScreen  # lazy: keeps start-up fast
+
+        self.app.push_screen(StudyScreen(int(source.id or 0)))
+
+    def action_add(self) -> None:
+        from tui.screens.add_source import AddSourceScreen
+
+        self.app.push_screen(AddSourceScreen(), self._added)
+
+    def _added(self, result: Any) -> None:
+        """Select what the add dialog stored (or found already stored) and say so."""
+        if result is None:
+            return
+        self.filter_input.value = ""
+        self.reload(select=result.source_id)
+        self.table.focus()
+        title = inert_line(result.title)
+        if result.existed:
+            self.notify(f"Already in the library: {title}", markup=False)
+        else:
+            self.notify(f"Added: {title}", markup=False)
+
+    def action_delete(self) -> None:
+        source = self.selected_source
+        if source is None:
+            self.notify("Nothing to delete.", markup=False)
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        source_id = int(source.id or 0)
+        title = inert_line(source.title)
+        message = (
+            f"Delete “{title}”?\n\n"
+            "Its highlights, cards and chat go with it. This cannot be undone."
+        )
+
+        def done(confirmed: bool | None) -> None:
+            if confirmed:
+                self._delete(source_id, title)
+
+        self.app.push_screen(
+            ConfirmScreen(message, confirm_label="Delete", cancel_label="Keep", title="Delete"),
+            done,
+        )
+
+    def _delete(self, source_id: int, title: str) -> None:
+        index = next((i for i, r in enumerate(self._shown) if r.source_id == source_id), 0)
+        self.app.library.remove(source_id)
+        remaining = [row for row in self._shown if row.source_id != source_id]
+        neighbour = remaining[min(index, len(remaining) - 1)].source_id if remaining else None
+        self._selected_id = None
+        self.reload(select=neighbour)
+        self.notify(f"Deleted: {title}", markup=False)
+
+    def action_cycle_sort(self) -> None:
+        keys = [column.key for column in COLUMNS]
+        next_key = keys[(keys.index(self._sort_key) + 1) % len(keys)]
+        self._sort_key, self._descending = next_key, COLUMN_BY_KEY[next_key].descending
+        self._sort_changed()
+
+    def action_reverse_sort(self) -> None:
+        self._descending = not self._descending
+        self._sort_changed()
+
+    def _sort_changed(self) -> None:
+        direction = "desc" if self._descending else "asc"
+        self.app.library.set_state(SORT_KEY, f"{self._sort_key}:{direction}")
+        self._render_table()
+
+    def action_focus_filter(self) -> None:
+        self.filter_input.focus()
+
+    def action_clear_filter(self) -> None:
+        if self.filter_input.value:
+            self.filter_input.value = ""
+        self.table.focus()
