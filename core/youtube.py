@@ -412,6 +412,14 @@ def title_from_html(page: str) -> str | None:
     return None
 
 
+def _decoded(response: Any) -> str:
+    """Response text without requests' charset guessing (slow on a 1 MB page)."""
+    try:
+        return response.content.decode(response.encoding or "utf-8", errors="replace")
+    except (LookupError, TypeError):
+        return response.content.decode("utf-8", errors="replace")
+
+
 class _PageCapture:
     """A response hook keeping the watch page and player JSON the library fetches anyway.
 
@@ -420,7 +428,7 @@ class _PageCapture:
     """
 
     def __init__(self) -> None:
-        self.watch_html: str | None = None
+        self.watch_page: Any = None
         self.player: Any = None
 
     def __call__(self, response: Any, *args: Any, **kwargs: Any) -> Any:
@@ -429,7 +437,7 @@ class _PageCapture:
             if response.status_code != 200:
                 return response
             if "/watch" in url:
-                self.watch_html = response.text
+                self.watch_page = response
             elif "/youtubei/v1/player" in url:
                 self.player = response
         except Exception:  # a hook must never break the fetch itself
@@ -447,8 +455,8 @@ class _PageCapture:
                 hooks.remove(self)
 
     def title(self) -> str | None:
-        if self.watch_html:
-            found = title_from_html(self.watch_html)
+        if self.watch_page is not None:
+            found = title_from_html(_decoded(self.watch_page))
             if found:
                 return found
         if self.player is not None:
@@ -608,7 +616,7 @@ def fetch_transcript(
             video_id=ref.video_id,
         )
     chosen_title = (title or "").strip() or capture.title()
-    if not chosen_title and not capture.watch_html:
+    if not chosen_title and capture.watch_page is None:
         chosen_title = _title_from_watch_page(session, ref.video_id)
     source = Source(
         title=chosen_title or ref.video_id,

@@ -367,3 +367,50 @@ def test_console_script_end_to_end(tmp_path: Path, ponder_home: Path) -> None:
     assert missing.stderr.decode().strip() == "ponder: no such file: " + str(tmp_path / "nope.srt")
     assert ponder("remove", str(source_id)).returncode == 0
     assert ponder("remove", str(source_id)).returncode == 1
+
+
+# -- the importer underneath ----------------------------------------------------------------
+
+
+def test_an_existing_path_wins_over_a_video_id(
+    capsys, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, youtube
+) -> None:
+    from core.importer import import_source
+
+    adapters = youtube()
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / VIDEO_ID, LATIN1_SRT)  # a file that happens to be named like an id
+    transcript = import_source(VIDEO_ID, title="From the file")
+    assert transcript.source.kind == "file" and transcript.source.video_id is None
+    assert transcript.source.title == "From the file"
+    assert adapters == [] or all(a.calls == [] for a in adapters)
+    (tmp_path / VIDEO_ID).unlink()
+    assert import_source(VIDEO_ID).source.kind == "youtube"
+
+
+def test_import_failed_wraps_every_failure(tmp_path: Path, youtube) -> None:
+    from core.importer import ImportFailed, import_source
+
+    youtube(player="player_unavailable.json")
+    cases = {
+        "": "Nothing to import",
+        str(tmp_path / "gone.vtt"): "no such file",
+        VIDEO_ID: "unavailable",
+        write(tmp_path / "zero.srt", b""): "zero.srt",
+    }
+    for text, expected in cases.items():
+        with pytest.raises(ImportFailed) as info:
+            import_source(text)
+        assert expected in str(info.value)
+        assert "\n" not in str(info.value)
+
+
+def test_add_to_library_reports_existing(library, youtube) -> None:
+    from core.importer import add_to_library, stored_video
+
+    assert stored_video(library, VIDEO_ID) is None
+    first = add_to_library(library, f"https://www.youtube.com/shorts/{VIDEO_ID}")
+    assert not first.existed
+    assert stored_video(library, f"https://youtu.be/{VIDEO_ID}") == first.source_id
+    again = add_to_library(library, f"https://m.youtube.com/watch?v={VIDEO_ID}")
+    assert again.existed and again.source_id == first.source_id

@@ -7,6 +7,7 @@ adapter mounted on a real requests.Session, so youtube-transcript-api runs its r
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -418,3 +419,30 @@ def test_proxy_config_from_settings() -> None:
     assert webshare.url == "http://user-rotate:pw@p.webshare.io:80/"
     # only a username is not enough for Webshare
     assert _proxy_config(Config(webshare_username="user")) is None
+
+
+def test_the_packages_own_recorded_responses() -> None:
+    """The full-size watch page, player JSON and captions youtube-transcript-api ships."""
+    import youtube_transcript_api
+
+    assets = Path(youtube_transcript_api.__file__).parent / "test" / "assets"
+    if not (assets / "youtube.html.static").exists():
+        pytest.skip("youtube-transcript-api installed without its test assets")
+    session, fake = fake_session(
+        watch=str(assets / "youtube.html.static"),
+        player=str(assets / "youtube.innertube.json.static"),
+        timedtext={"en": str(assets / "transcript.xml.static")},
+    )
+    transcript = fetch_transcript(VIDEO_ID, session=session)
+    assert transcript.source.title == "Surface Go Review - It\u2019s Awesome"
+    assert [s.text for s in transcript.segments] == [
+        "Hey, this is just a test",
+        "this is not the original transcript",
+        "just something shorter, I made up for testing",
+    ]
+    assert [(s.start, s.end) for s in transcript.segments] == [
+        (0.0, 1.54),
+        (1.54, 5.7),
+        (5.7, 8.939),
+    ]
+    assert fake.calls[-1].query["lang"] == ["en"]

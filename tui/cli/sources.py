@@ -103,6 +103,7 @@ def cmd_add(args: argparse.Namespace) -> int:
 
     library = open_library()
     try:
+        _say_fetching(args.source)
         try:
             result = add_to_library(library, args.source, lang=args.lang, title=args.title)
         except ImportFailed as error:
@@ -119,6 +120,23 @@ def cmd_add(args: argparse.Namespace) -> int:
     finally:
         library.close()
     return 0
+
+
+def _say_fetching(text: str) -> None:
+    """A note on stderr before a network fetch, for people watching a terminal."""
+    from pathlib import Path
+
+    from core.youtube import looks_like_video_ref
+
+    if not sys.stderr.isatty() or not looks_like_video_ref(text):
+        return
+    try:
+        if Path(text).expanduser().exists():
+            return
+    except (OSError, ValueError):
+        pass
+    sys.stderr.write("fetching captions from YouTube...\n")
+    sys.stderr.flush()
 
 
 def cmd_list(args: argparse.Namespace) -> int:
