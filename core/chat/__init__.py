@@ -1,0 +1,1 @@
+"""Talking to Claude about a transcript (no Textual; anthropic imported lazily)."""
