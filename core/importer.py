@@ -118,10 +118,7 @@ def stored_video(library: Library, text: str) -> int | None:
         video_id = parse_video_ref(text).video_id
     except YouTubeError:
         return None
-    for source in library.sources():
-        if source.video_id == video_id:
-            return source.id
-    return None
+    return library.find_by_video_id(video_id)
 
 
 def add_to_library(library: Library, text: str, **kwargs: Any) -> AddResult:

@@ -133,6 +133,12 @@ class Library:
         row = self.conn.execute("SELECT * FROM sources WHERE id = ?", (source_id,)).fetchone()
         return _source_from_row(row) if row else None
 
+    def find_by_video_id(self, video_id: str) -> int | None:
+        row = self.conn.execute(
+            "SELECT id FROM sources WHERE video_id = ?", (video_id,)
+        ).fetchone()
+        return row["id"] if row else None
+
     def segments(self, source_id: int) -> list[Segment]:
         rows = self.conn.execute(
             'SELECT start, "end", speaker, text FROM segments WHERE source_id = ? ORDER BY idx',

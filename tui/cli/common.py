@@ -32,5 +32,10 @@ def out(text: str = "") -> None:
     sys.stdout.write(inert(text) + "\n")
 
 
+_C1_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x80, 0xA0)}
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    """JSON for scripts; C1 controls (which JSON leaves raw) are escaped too."""
+    text = json.dumps(data, ensure_ascii=False, indent=2).translate(_C1_ESCAPES)
+    sys.stdout.write(text + "\n")
