@@ -487,7 +487,7 @@ class FakeImporter:
         class ImportFailed(Exception):
             pass
 
-        def import_source(text: str, lang: str | None = None, title: str | None = None):
+        def import_source(text: str, **kwargs: Any) -> Transcript:
             self.calls.append(text)
             if not self.release.wait(5):
                 raise ImportFailed("timed out in the test")
@@ -499,6 +499,7 @@ class FakeImporter:
 
         self.module.ImportFailed = ImportFailed  # type: ignore[attr-defined]
         self.module.import_source = import_source  # type: ignore[attr-defined]
+        self.module.stored_video = lambda library, text: None  # type: ignore[attr-defined]
 
 
 @pytest.fixture
@@ -639,3 +640,40 @@ async def test_ctrl_o_browses_for_a_file(lib: Library, tmp_path: Path) -> None:
         assert not tree.display and isinstance(app.screen, AddSourceScreen)
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
+
+
+SRT = """1
+00:00:01,000 --> 00:00:04,000
+Spacing beats cramming.
+
+2
+00:00:04,000 --> 00:01:09,500
+[bold]Retrieval[/bold] practice \x1b[31mhelps\x1b[0m too.
+"""
+
+
+async def test_adding_a_real_file(lib: Library, tmp_path: Path) -> None:
+    """The real importer end to end: type a path, Enter, the new row is selected."""
+    path = tmp_path / "[b]memory talk.srt"
+    path.write_text(SRT, encoding="utf-8")
+    app = PonderApp(library=lib)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        notes = Notes(app)
+        screen = await open_add(app, pilot)
+        screen.query_one("#add-input", Input).value = str(path)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen), timeout=10)
+        added = [s for s in lib.sources() if s.kind != "demo"]
+        assert len(added) == 1
+        assert cursor_id(app) == added[0].id
+        assert notes.messages[-1] == f"Added: {inert_line(added[0].title)}"
+        assert "0:01:09" in screen_text(app)
+        # A missing file is one readable error line; the dialog stays open.
+        await open_add(app, pilot)
+        screen = app.screen
+        screen.query_one("#add-input", Input).value = str(tmp_path / "missing.srt")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: notes.calls[-1].get("severity") == "error")
+        assert "missing.srt" in notes.messages[-1]
+        assert "\n" not in notes.messages[-1]
+        assert isinstance(app.screen, AddSourceScreen)

@@ -95,26 +95,24 @@ class PonderApp(App[None]):
     # -- actions ---------------------------------------------------------------------
 
     def action_help(self) -> None:
-        """The current screen's keys: Ponder's help modal, or Textual's key panel."""
+        """The current screen's keys in Ponder's help modal (? again closes it)."""
         try:
-            from tui.screens.help import HelpScreen
-        except ImportError:
-            if self.screen.query("HelpPanel"):
-                self.action_hide_help_panel()
-            else:
-                self.action_show_help_panel()
+            from tui.screens.help import HelpScreen, show_help
+        except ImportError:  # pragma: no cover - the help screen ships with Ponder
+            self.action_show_help_panel()
             return
         if isinstance(self.screen, HelpScreen):
-            self.screen.dismiss()
+            self.screen.dismiss(None)
             return
-        self.push_screen(HelpScreen())
+        show_help(app=self)
 
     # -- command palette -------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's commands plus every action bound on the current screen."""
         yield from super().get_system_commands(screen)
-        yield from screen_commands(self, screen)
+        if not any(getattr(p, "__name__", "") == "BindingCommands" for p in screen.COMMANDS):
+            yield from screen_commands(self, screen)
 
 
 def screen_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:

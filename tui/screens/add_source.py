@@ -170,17 +170,31 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
             return
         if self.busy:
             return
+        existing = self._already_stored(text)
+        if existing is not None:
+            self.dismiss(existing)
+            return
         self._pending = text
         fetching = not looks_like_path(text)
         self._set_busy("Fetching transcript…" if fetching else "Reading file…")
         self.fetch(text)
+
+    def _already_stored(self, text: str) -> AddOutcome | None:
+        """A video already in the library is selected, not fetched again (no network)."""
+        from core.importer import stored_video
+
+        source_id = stored_video(self.app.library, text)
+        source = self.app.library.source(source_id) if source_id is not None else None
+        if source is None:
+            return None
+        return AddOutcome(source_id, source.title, existed=True)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def fetch(self, text: str) -> Any:
         """Fetch or read and parse the transcript (no database access off the UI thread)."""
         from core.importer import import_source
 
-        return import_source(text)
+        return import_source(text, config=self.app.config)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "import" or self._pending is None:

@@ -136,6 +136,8 @@ def sort_rows(rows: list[LibraryRow], column_key: str, descending: bool) -> list
 class LibraryTable(DataTable):
     """The transcripts table; vim-style movement on top of DataTable's own keys."""
 
+    HELP_GROUP = "Transcripts table"
+
     BINDINGS = [
         Binding("enter", "select_cursor", "Open", key_display="⏎", id="library.open"),
         Binding("j", "cursor_down", "Down", show=False, id="library.down"),

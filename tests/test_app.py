@@ -1,0 +1,160 @@
+"""Pilot tests for the app shell: quitting, help, the command palette, themes, start-up."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from textual.command import CommandPalette
+
+from core import config as config_store
+from core.config import Config
+from tests.test_library_screen import screen_text, wait_until
+from tui.app import LOG_NAME, PonderApp, screen_commands
+from tui.screens.add_source import AddSourceScreen
+from tui.screens.library import LibraryScreen
+
+
+@pytest.mark.parametrize("key", ["q", "ctrl+q"])
+async def test_quit_keys(key: str) -> None:
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(key)
+        await pilot.pause()
+        assert not app.is_running
+    assert app.return_code == 0
+
+
+async def test_q_in_the_filter_types_instead_of_quitting() -> None:
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("slash", "q")
+        assert app.is_running
+        assert app.screen.query_one("#library-filter").value == "q"
+
+
+async def test_question_mark_toggles_help_listing_screen_keys() -> None:
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LibraryScreen))
+        text = screen_text(app)
+        for description in ("Add", "Delete", "Sort", "Filter", "Open", "Quit"):
+            assert description in text
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
+
+
+async def test_palette_lists_every_library_action() -> None:
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        titles = {command.title: command.help for command in screen_commands(app, app.screen)}
+        expected = {"Open", "Add", "Delete", "Sort", "Reverse order", "Filter", "Help"}
+        assert expected <= set(titles)
+        assert titles["Filter"] == "Key: /, f"
+        assert "Quit" not in titles  # Textual's own "Quit" system command covers it
+        # The full system command list keeps Textual's commands too.
+        names = [command.title for command in app.get_system_commands(app.screen)]
+        assert "Theme" in names and "Quit" in names and "Add" in names
+        assert len(names) == len(set(names))
+
+
+async def test_palette_runs_a_screen_action() -> None:
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Reverse order")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
+        assert "ascending" in screen_text(app)  # the default "newest first", reversed
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Add")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddSourceScreen))
+
+
+async def test_theme_from_config_is_applied_and_changes_are_saved(ponder_home: Path) -> None:
+    config_store.save(Config(theme="nord"))
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert app.theme == "nord"
+        app.theme = "gruvbox"
+        await pilot.pause()
+    assert config_store.load().theme == "gruvbox"
+    assert 'theme = "gruvbox"' in (ponder_home / "config.toml").read_text()
+
+
+async def test_theme_picked_in_the_palette_persists() -> None:
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"theme")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause(0.3)
+        await pilot.press(*"dracula")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.theme == "dracula")
+    assert config_store.load().theme == "dracula"
+
+
+async def test_unknown_theme_in_config_falls_back_to_default(ponder_home: Path) -> None:
+    (ponder_home / "config.toml").write_text('theme = "no-such-theme"\n')
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.theme == "textual-dark"
+    # Starting did not rewrite the user's file with the fallback.
+    assert (ponder_home / "config.toml").read_text() == 'theme = "no-such-theme"\n'
+
+
+async def test_minimum_terminal_80x24_shows_table_and_footer() -> None:
+    app = PonderApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        lines = screen_text(app).splitlines()
+        assert len(lines) == 24
+        assert all(len(line) <= 80 for line in lines)
+        text = "\n".join(lines)
+        assert "Ponder demo" in text and "Duration" in text and "Due" in text
+        assert "Add" in lines[-1] and "Quit" in lines[-1]
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, AddSourceScreen))
+        assert "Add a transcript" in screen_text(app)
+        assert "Esc cancel" in screen_text(app)
+
+
+async def test_startup_time_is_logged(ponder_home: Path) -> None:
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.startup_ms is not None)
+    log = (ponder_home / LOG_NAME).read_text()
+    assert "started in" in log and log.strip().endswith("ms")
+
+
+def test_startup_imports_stay_lean(ponder_home: Path) -> None:
+    """Importing the app (what `ponder` does first) loads neither anthropic nor other screens."""
+    code = (
+        "import json, sys, tui.app; "
+        "print(json.dumps(sorted(m for m in sys.modules "
+        "if m.startswith(('anthropic', 'tui.screens', 'youtube_transcript_api', 'requests')))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PONDER_HOME": str(ponder_home)},
+    )
+    assert json.loads(result.stdout) == []
