@@ -22,6 +22,7 @@ UNTIMED_MESSAGE = "this transcript has no timing; export as text, json or md"
 
 _PARAGRAPH_CHARS = 600
 _PARAGRAPH_MAX = 1200
+_PARAGRAPH_PAUSE = 5.0  # seconds of silence that start a new paragraph
 _SENTENCE_END = (".", "!", "?", "…", '"', "”", "’", "。", "！", "？")
 
 
@@ -120,11 +121,18 @@ def paragraphs(segments: list[Segment]) -> list[Paragraph]:
     """Readable paragraphs: short timed captions of one speaker are joined (ending at a
     sentence when possible); untimed segments are already paragraphs and stay as they are."""
     out: list[Paragraph] = []
+    previous_end: float | None = None
     for seg in segments:
         text = _one_line(seg.text)
         if not text:
             continue
-        if out and seg.start is not None and out[-1].speaker == seg.speaker:
+        paused = (
+            seg.start is not None
+            and previous_end is not None
+            and seg.start - previous_end >= _PARAGRAPH_PAUSE
+        )
+        previous_end = seg.end if seg.end is not None else seg.start
+        if out and seg.start is not None and out[-1].speaker == seg.speaker and not paused:
             current = out[-1]
             size = len(current.text)
             ended = current.text.endswith(_SENTENCE_END)
@@ -154,13 +162,15 @@ def to_text(transcript: Transcript, *, timestamps: bool = False) -> str:
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
-_MD_LINE_START = re.compile(r"^([#+\-=>]|\d+[.)])")
+_MD_LINE_START = re.compile(r"^(?:([#+\-=>])|(\d+)([.)]))")
 
 
 def md_escape(text: str) -> str:
     """Text that Markdown shows literally (no emphasis, links, HTML or headings)."""
     escaped = _MD_SPECIAL.sub(r"\\\1", _one_line(text))
-    return _MD_LINE_START.sub(r"\\\1", escaped)
+    return _MD_LINE_START.sub(
+        lambda m: "\\" + m.group(1) if m.group(1) else m.group(2) + "\\" + m.group(3), escaped
+    )
 
 
 def _is_url(origin: str) -> bool:
