@@ -1,0 +1,73 @@
+"""Snapshot tests (pytest-textual-snapshot) of the library and study screens.
+
+Deterministic: every test has its own PONDER_HOME (tests/conftest.py) and a frozen clock
+(PONDER_FAKE_NOW), so the demo's "date added" does not move. Regenerate after an
+intended change with `pytest tests/test_snapshots.py --snapshot-update` and look at the
+SVGs in tests/__snapshots__/ before committing them.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.library import Library
+from core.models import Highlight, Segment, Source, Transcript
+from tui.app import PonderApp
+
+FAKE_NOW = "2026-03-10T12:00:00+00:00"
+SIZES = [(100, 30), (80, 24)]
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PONDER_FAKE_NOW", FAKE_NOW)
+
+
+def _library_with_sources() -> Library:
+    """The demo plus two more transcripts (one with a hostile title), one with highlights."""
+    from core.demo import ensure_demo
+
+    library = Library()
+    ensure_demo(library)
+    base = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    for days, (title, minutes) in enumerate(
+        [("[bold]Lecture 7[/bold]: memory \x1b[31mconsolidation", 95), ("Short talk", 4)]
+    ):
+        segments = [
+            Segment(f"Part {i} of {title}", i * 60.0, (i + 1) * 60.0) for i in range(minutes)
+        ]
+        source = Source(
+            title=title, origin="/x.srt", kind="file", imported_at=base - timedelta(days=days)
+        )
+        result = library.add(Transcript(source, segments))
+        if days == 0:
+            library.add_highlight(Highlight(result.source_id, 1, 2))
+    return library
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_library_first_run(snap_compare, size: tuple[int, int]) -> None:
+    assert snap_compare(PonderApp(), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_library_with_sources(snap_compare, size: tuple[int, int]) -> None:
+    assert snap_compare(PonderApp(library=_library_with_sources()), terminal_size=size)
+
+
+def test_library_filtered_and_sorted(snap_compare) -> None:
+    app = PonderApp(library=_library_with_sources())
+    assert snap_compare(
+        app, press=["s", "s", "s", "s", "slash", "L", "e", "c"], terminal_size=(100, 30)
+    )
+
+
+def test_add_dialog(snap_compare) -> None:
+    assert snap_compare(PonderApp(), press=["a"], terminal_size=(80, 24))
+
+
+def test_delete_confirmation(snap_compare) -> None:
+    app = PonderApp(library=_library_with_sources())
+    assert snap_compare(app, press=["j", "d"], terminal_size=(80, 24))
