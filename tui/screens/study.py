@@ -1,0 +1,433 @@
+"""The study screen: the transcript on the left, the chat pane on the right.
+
+The transcript is a `TranscriptView` (Line API, renders only what is visible) with a
+search bar and a status line under it. The right-hand pane is a separate container
+(`#chat-pane`) so the chat can replace its content. Below 80 columns only one pane is
+shown and Tab / ctrl+w switches between them.
+
+Public API for other screens: `StudyScreen(source_id)`, `jump_to_segment(index, flash)`,
+`selected_range()`, `selected_text()`, `current_transcript`, `transcript_view` (its
+`cursor` is the cursor segment).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.events import Resize
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header, Static
+
+from core.models import Highlight, Transcript, format_timestamp
+from core.textsafe import inert_line
+from tui.screens.help import BindingCommands, show_help
+from tui.screens.highlights import HighlightsScreen
+from tui.screens.prompt import PromptScreen
+from tui.widgets.search_bar import SearchBar
+from tui.widgets.transcript_view import SelectedRange, TranscriptView, parse_clock
+
+NARROW_WIDTH = 80
+CHAT_PLACEHOLDER = "Chat with Claude arrives in the next version."
+
+
+def watch_url(video_id: str, start_s: float | None) -> str:
+    """`https://youtu.be/ID?t=N`, from core.youtube when it is there."""
+    try:
+        from core.youtube import watch_url as core_watch_url
+    except ImportError:
+        seconds = max(0, int(start_s or 0))
+        return f"https://youtu.be/{video_id}?t={seconds}"
+    return core_watch_url(video_id, max(0, int(start_s or 0)))
+
+
+class ChatPlaceholder(Static, can_focus=True):
+    """Holds the right-hand pane (and a focus stop) until the chat arrives."""
+
+    DEFAULT_CSS = """
+    ChatPlaceholder { color: $text-muted; padding: 1 2; height: 1fr; }
+    ChatPlaceholder:focus { background: $boost; }
+    """
+
+
+class StudyScreen(Screen[None]):
+    """Read, search, select and highlight one transcript."""
+
+    HELP_GROUP = "Study"
+    COMMANDS = {BindingCommands}
+    AUTO_FOCUS = "#transcript"
+    CURSOR_SAVE_INTERVAL = 1.5
+
+    BINDINGS: list[BindingType] = [
+        Binding("slash", "search", "Search", id="study.search"),
+        Binding("t", "jump_time", "Time", id="study.jump_time"),
+        Binding("o", "open_video", "Open video", id="study.open_video"),
+        Binding("y", "copy", "Copy", id="study.copy"),
+        Binding("h", "highlight", "Highlight", id="study.highlight"),
+        Binding("H", "highlights", "Highlights", id="study.highlights"),
+        Binding("tab,ctrl+w", "switch_pane", "Pane", id="study.switch_pane"),
+        Binding("question_mark", "help", "Help", id="study.help"),
+        Binding("q", "back", "Back", id="study.back"),
+    ]
+
+    DEFAULT_CSS = """
+    StudyScreen #study-body { height: 1fr; }
+    StudyScreen #transcript-pane { width: 3fr; height: 1fr; }
+    StudyScreen #chat-pane {
+        width: 2fr;
+        height: 1fr;
+        border-left: vkey $panel-lighten-2;
+        background: $surface;
+    }
+    StudyScreen #study-status {
+        height: 1;
+        padding: 0 1;
+        background: $panel;
+        color: $text-muted;
+    }
+    StudyScreen.-narrow #chat-pane { display: none; width: 1fr; border-left: none; }
+    StudyScreen.-narrow.-chat-active #chat-pane { display: block; }
+    StudyScreen.-narrow.-chat-active #transcript-pane { display: none; }
+    StudyScreen.-narrow #transcript-pane { width: 1fr; }
+    StudyScreen Footer.-compact FooterLabel { margin: 0 1 0 0; }
+    """
+
+    def __init__(self, source_id: int, *, name: str | None = None, id: str | None = None) -> None:
+        super().__init__(name=name, id=id)
+        self.source_id = source_id
+        self.current_transcript: Transcript | None = None
+        self._search_origin = 0
+        self._saved_cursor: int | None = None
+        self.active_pane = "transcript"
+        self._view: TranscriptView | None = None
+
+    # -- layout ------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        library = self.app.library
+        transcript = library.transcript(self.source_id)
+        self.current_transcript = transcript
+        yield Header()
+        with Horizontal(id="study-body"):
+            with Vertical(id="transcript-pane"):
+                if transcript is None:
+                    yield Static(Content("This transcript is no longer in the library."))
+                else:
+                    cursor = library.cursor(self.source_id)
+                    self._saved_cursor = cursor
+                    self._view = TranscriptView(
+                        transcript,
+                        cursor=cursor,
+                        highlights=library.highlights(self.source_id),
+                        id="transcript",
+                    )
+                    yield self._view
+                    yield SearchBar(id="search-bar")
+                    yield Static(Content(""), id="study-status")
+            with Vertical(id="chat-pane"):
+                yield ChatPlaceholder(Content(CHAT_PLACEHOLDER), id="chat-placeholder")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        transcript = self.current_transcript
+        if transcript is None:
+            self.notify(
+                "That transcript is no longer in the library.", severity="error", markup=False
+            )
+            return
+        source = transcript.source
+        self.title = inert_line(source.title)
+        kind = {"youtube": "YouTube", "demo": "demo"}.get(source.kind, source.format or "file")
+        length = format_timestamp(transcript.duration_s) if transcript.timed else "untimed"
+        self.sub_title = f"{kind} · {len(transcript.segments)} segments · {length}"
+        self._update_status()
+        self.set_interval(self.CURSOR_SAVE_INTERVAL, self.save_cursor)
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+
+    @property
+    def narrow(self) -> bool:
+        return self.has_class("-narrow")
+
+    @property
+    def transcript_view(self) -> TranscriptView:
+        if self._view is None:
+            raise LookupError("no transcript is open on this screen")
+        return self._view
+
+    @property
+    def search_bar(self) -> SearchBar:
+        return self.query_one("#search-bar", SearchBar)
+
+    @property
+    def chat_pane(self) -> Vertical:
+        """The right-hand container; the chat replaces its children."""
+        return self.query_one("#chat-pane", Vertical)
+
+    # -- public API --------------------------------------------------------------
+
+    def jump_to_segment(self, index: int, flash: bool = True) -> None:
+        """Show segment `index` in the transcript pane with the cursor on it."""
+        if self.narrow and self.active_pane != "transcript":
+            self._show_pane("transcript")
+        self.transcript_view.jump_to_segment(index, flash=flash)
+
+    def selected_range(self) -> SelectedRange | None:
+        """(first, last, start_char, end_char) of the selection, or None."""
+        return self.transcript_view.selected_range()
+
+    def selected_text(self) -> str:
+        """The selected passage, or the cursor segment's text when nothing is selected."""
+        return self.transcript_view.selected_text()
+
+    # -- status and persistence ---------------------------------------------------
+
+    def on_transcript_view_changed(self, event: TranscriptView.Changed) -> None:
+        self._update_status()
+
+    def _update_status(self) -> None:
+        if self.current_transcript is None:
+            return
+        view = self.transcript_view
+        parts = []
+        count = view.segment_count
+        if count:
+            segment = self.current_transcript.segments[view.cursor]
+            parts.append(f"{view.cursor + 1}/{count}")
+            if view.timed:
+                parts.append(format_timestamp(segment.start))
+        else:
+            parts.append("empty transcript")
+        selected = view.selected_range()
+        if view.visual_mode and selected:
+            parts.append(f"VISUAL {selected[1] - selected[0] + 1} segment(s)")
+        elif selected:
+            parts.append("selection")
+        if view.search_query:
+            current, total = view.match_counter()
+            query = inert_line(view.search_query)
+            found = f"{current or '-'}/{total}" if total else "no match"
+            parts.append(f"/{query} {found}" + (" (wrapped)" if view.search_wrapped else ""))
+            if self.search_bar.is_open:
+                self.search_bar.set_counter(current, total)
+        self.query_one("#study-status", Static).update(Content(" · ".join(parts)))
+
+    def save_cursor(self) -> None:
+        """Remember the reading position (called periodically and when leaving)."""
+        if self._view is None:
+            return
+        cursor = self._view.cursor
+        if cursor == self._saved_cursor:
+            return
+        try:
+            self.app.library.set_cursor(self.source_id, cursor)
+        except sqlite3.Error:
+            return
+        self._saved_cursor = cursor
+
+    def on_screen_suspend(self) -> None:
+        self.save_cursor()
+
+    def on_unmount(self) -> None:
+        self.save_cursor()
+
+    # -- actions -----------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "open_video":
+            return self._video_id() is not None
+        needs_transcript = ("search", "jump_time", "copy", "highlight", "highlights")
+        return self.current_transcript is not None or action not in needs_transcript
+
+    def _video_id(self) -> str | None:
+        transcript = self.current_transcript
+        if transcript is None:
+            return None
+        source = transcript.source
+        if source.kind == "youtube" and source.video_id:
+            return source.video_id
+        return None
+
+    def action_search(self) -> None:
+        if self.narrow and self.active_pane != "transcript":
+            self._show_pane("transcript")
+        view = self.transcript_view
+        view.clear_selection()
+        self._search_origin = view.cursor
+        self.search_bar.open()
+        self.search_bar.set_counter(0, 0)
+
+    def on_search_bar_changed(self, event: SearchBar.Changed) -> None:
+        view = self.transcript_view
+        view.search(event.query, origin=self._search_origin)
+        current, total = view.match_counter()
+        self.search_bar.set_counter(current, total)
+
+    def on_search_bar_submitted(self, event: SearchBar.Submitted) -> None:
+        self.search_bar.close()
+        self.transcript_view.focus()
+        if event.query and not self.transcript_view.matches:
+            self.notify(
+                f"No match for {inert_line(event.query)!r}", severity="warning", markup=False
+            )
+        self._update_status()
+
+    def on_search_bar_cancelled(self, event: SearchBar.Cancelled) -> None:
+        self.search_bar.close()
+        view = self.transcript_view
+        view.clear_search(restore=self._search_origin)
+        view.focus()
+
+    def action_jump_time(self) -> None:
+        view = self.transcript_view
+        if not view.timed:
+            self.notify(
+                "This transcript has no timing: there is no time to jump to.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        self.app.push_screen(
+            PromptScreen(
+                "Jump to time",
+                placeholder="1:02:03, 62:03, 3723 or 1h2m3s",
+                hint="Enter jumps · Esc cancels",
+            ),
+            self._jump_to_time,
+        )
+
+    def _jump_to_time(self, answer: str | None) -> None:
+        if answer is None or not answer.strip():
+            return
+        try:
+            seconds = parse_clock(answer)
+        except ValueError as error:
+            self.notify(inert_line(str(error)), severity="error", markup=False)
+            return
+        transcript = self.current_transcript
+        end = transcript.duration_s if transcript else None
+        if end is not None and seconds > end:
+            self.notify(
+                f"{format_timestamp(seconds)} is past the end ({format_timestamp(end)}).",
+                severity="error",
+                markup=False,
+            )
+            return
+        view = self.transcript_view
+        self.jump_to_segment(view.segment_at_time(seconds))
+
+    def action_open_video(self) -> None:
+        video_id = self._video_id()
+        transcript = self.current_transcript
+        if video_id is None or transcript is None or not transcript.segments:
+            self.notify(
+                "Only YouTube transcripts can open a video.", severity="warning", markup=False
+            )
+            return
+        segment = transcript.segments[self.transcript_view.cursor]
+        url = watch_url(video_id, segment.start)
+        self.app.open_url(url)
+        self.notify(f"Opening {url}", markup=False)
+
+    def action_copy(self) -> None:
+        from core.textsafe import inert
+
+        view = self.transcript_view
+        text = inert(view.selected_text())
+        if not text:
+            self.notify("Nothing to copy.", severity="warning", markup=False)
+            return
+        self.app.copy_to_clipboard(text)
+        view.clear_selection()
+        self.notify(f"Copied {len(text)} characters.", markup=False)
+
+    def action_highlight(self) -> None:
+        view = self.transcript_view
+        transcript = self.current_transcript
+        if transcript is None or not transcript.segments:
+            return
+        selected = view.selected_range() or (view.cursor, view.cursor, None, None)
+        first, last, start_char, end_char = selected
+        library = self.app.library
+        for existing in view.highlights:
+            if (
+                existing.first_segment,
+                existing.last_segment,
+                existing.start_char,
+                existing.end_char,
+            ) == selected:
+                view.clear_selection()
+                self.notify("Already highlighted.", markup=False)
+                return
+        library.add_highlight(
+            Highlight(
+                source_id=self.source_id,
+                first_segment=first,
+                last_segment=last,
+                start_char=start_char,
+                end_char=end_char,
+            )
+        )
+        view.set_highlights(library.highlights(self.source_id))
+        view.clear_selection()
+        count = last - first + 1
+        where = ""
+        if view.timed:
+            where = f" at {format_timestamp(transcript.segments[first].start)}"
+        partial = " (part)" if start_char is not None or end_char is not None else ""
+        noun = "segment" if count == 1 else "segments"
+        self.notify(f"Highlighted {count} {noun}{partial}{where}.", markup=False)
+
+    def action_highlights(self) -> None:
+        transcript = self.current_transcript
+        if transcript is None:
+            return
+        highlights = self.app.library.highlights(self.source_id)
+        self.app.push_screen(HighlightsScreen(transcript, highlights), self._after_highlights)
+
+    def _after_highlights(self, chosen: Highlight | None) -> None:
+        view = self.transcript_view
+        view.set_highlights(self.app.library.highlights(self.source_id))
+        if chosen is not None:
+            self.jump_to_segment(chosen.first_segment)
+        view.focus()
+
+    def _chat_focus_target(self) -> Widget | None:
+        for widget in self.chat_pane.walk_children(Widget):
+            if widget.focusable:
+                return widget
+        return None
+
+    def _show_pane(self, pane: str) -> None:
+        self.active_pane = pane
+        self.set_class(pane == "chat", "-chat-active")
+        if pane == "chat":
+            target = self._chat_focus_target()
+            if target is not None:
+                target.focus()
+        elif self.current_transcript is not None:
+            self.transcript_view.focus()
+
+    def action_switch_pane(self) -> None:
+        """Move between the transcript and the chat (below 80 columns: show the other)."""
+        if self.narrow:
+            self._show_pane("chat" if self.active_pane == "transcript" else "transcript")
+            return
+        focused = self.focused
+        in_chat = focused is not None and self.chat_pane in focused.ancestors_with_self
+        self._show_pane("transcript" if in_chat else "chat")
+
+    def action_help(self) -> None:
+        show_help(self)
+
+    def action_back(self) -> None:
+        self.save_cursor()
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
