@@ -35,16 +35,6 @@ NARROW_WIDTH = 80
 CHAT_PLACEHOLDER = "Chat with Claude arrives in the next version."
 
 
-def watch_url(video_id: str, start_s: float | None) -> str:
-    """`https://youtu.be/ID?t=N`, from core.youtube when it is there."""
-    try:
-        from core.youtube import watch_url as core_watch_url
-    except ImportError:
-        seconds = max(0, int(start_s or 0))
-        return f"https://youtu.be/{video_id}?t={seconds}"
-    return core_watch_url(video_id, max(0, int(start_s or 0)))
-
-
 class ChatPlaceholder(Static, can_focus=True):
     """Holds the right-hand pane (and a focus stop) until the chat arrives."""
 
@@ -329,6 +319,8 @@ class StudyScreen(Screen[None]):
                 "Only YouTube transcripts can open a video.", severity="warning", markup=False
             )
             return
+        from core.youtube import watch_url  # lazy: requests is not needed to read
+
         segment = transcript.segments[self.transcript_view.cursor]
         url = watch_url(video_id, segment.start)
         self.app.open_url(url)

@@ -1,0 +1,84 @@
+"""Helpers for Pilot tests of the Textual app (import from tests.tui_helpers)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from textual.app import App
+from textual.pilot import Pilot
+
+from core.library import Library
+from core.models import Segment, Source, Transcript
+
+
+async def wait_until(
+    pilot: Pilot, predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.02
+) -> None:
+    """Let the app run until `predicate()` is truthy; fail with its name after `timeout` s.
+
+    Better than a bare `pilot.pause()` for workers, timers and screens that mount later.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if predicate():
+                return
+        except Exception:  # not there yet (e.g. a query before the screen mounted)
+            pass
+        if time.monotonic() > deadline:
+            name = getattr(predicate, "__name__", repr(predicate))
+            raise AssertionError(f"wait_until: {name} still false after {timeout} s")
+        await pilot.pause(interval)
+
+
+def make_segments(
+    count: int,
+    *,
+    timed: bool = True,
+    step: float = 3.0,
+    words: int = 12,
+    speakers: Sequence[str | None] = (None,),
+) -> list[Segment]:
+    """Numbered, easily searchable segments: `seg 7 alpha beta ...`."""
+    vocabulary = [
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+    ]
+    segments = []
+    for index in range(count):
+        text = " ".join([f"seg {index}", *(vocabulary[(index + k) % 12] for k in range(words))])
+        start = index * step if timed else None
+        end = (index + 1) * step if timed else None
+        speaker = speakers[(index // 3) % len(speakers)]
+        segments.append(Segment(text, start, end, speaker))
+    return segments
+
+
+def add_transcript(
+    library: Library,
+    segments: list[Segment],
+    *,
+    title: str = "Test talk",
+    kind: str = "file",
+    video_id: str | None = None,
+) -> int:
+    """Store a transcript and return its source id."""
+    source = Source(title=title, origin="tests", kind=kind, video_id=video_id)
+    return library.add(Transcript(source, segments)).source_id
+
+
+def screen_text(app: App) -> str:
+    """What the terminal shows right now, as plain text (one line per row)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join("".join(segment.text for segment in strip) for strip in strips)
