@@ -1,0 +1,485 @@
+"""Asking Claude about a transcript: what the UI and the CLI both call.
+
+`ask` stores the question, builds the request from the stored conversation (the
+transcript document in the first user turn only, with `cache_control`, then the turns as
+plain text), streams the answer, stores it as it arrives, and yields events. Failures are
+raised as `ChatError`s after the store is made consistent:
+
+- before Claude accepted the request (no key, offline, 401/403/429/529 after the SDK's
+  retries, timeout): the question stays a `draft` with the reason; `retry` sends it;
+- mid-answer (an `error` event, a dropped connection, a timeout): the partial answer is
+  kept with status `error`;
+- cancelled (Ctrl+C, quitting, the consumer closing the generator): the partial answer is
+  kept with status `stopped`.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from core.chat.client import DEFAULT_MAX_TOKENS, BlockCitation, ChatClient
+from core.chat.document import (
+    PreparedDocument,
+    build_document,
+    citation_for,
+    span_text,
+    window_around,
+)
+from core.chat.errors import ChatError
+from core.chat.models import (
+    ChatEvent,
+    ChatMessage,
+    Citation,
+    CitationEvent,
+    Done,
+    Focus,
+    Notice,
+    Started,
+    TextDelta,
+    Usage,
+)
+from core.chat.prompts import SYSTEM_PROMPT, guide_kind, question_text
+from core.chat.store import ConversationStore
+from core.models import Transcript, format_timestamp
+
+DEFAULT_TOKEN_BUDGET = 150_000  # tokens of transcript sent at most (leaves room to talk)
+SAVE_INTERVAL_S = 0.5  # how often a streaming answer is written to the database
+INTERRUPTED_NOTE = "\n\n[This answer was interrupted before it finished.]"
+
+
+# -- the document and the request ------------------------------------------------------
+
+
+def _whole(transcript: Transcript) -> tuple[int, int]:
+    return (0, max(len(transcript.segments) - 1, 0))
+
+
+def _document_for(transcript: Transcript, window: tuple[int, int] | None) -> PreparedDocument:
+    if window is None or window == _whole(transcript):
+        return build_document(transcript)
+    return build_document(transcript, window)
+
+
+async def prepare_document(
+    client: ChatClient,
+    transcript: Transcript,
+    *,
+    cursor_segment: int | None = None,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    window: tuple[int, int] | None = None,
+) -> tuple[PreparedDocument, Notice | None]:
+    """The document to send, and a notice when it is an excerpt.
+
+    `window` (a conversation's remembered excerpt) is used as is. Otherwise tokens are
+    counted only when the transcript is big (more characters than the token budget, since
+    a token is at least one character), and if it is over budget the part around the
+    cursor is sent instead.
+    """
+    if window is not None:
+        document = _document_for(transcript, window)
+        return document, _excerpt_notice(transcript, document, None, token_budget)
+    document = build_document(transcript)
+    if document.total_chars <= token_budget:
+        return document, None
+    probe = [{"role": "user", "content": [document.block, {"type": "text", "text": "?"}]}]
+    tokens = await client.count_tokens(system=SYSTEM_PROMPT, messages=probe)
+    if tokens <= token_budget:
+        return document, None
+    chars_per_token = document.total_chars / max(tokens, 1)
+    max_chars = int(token_budget * 0.9 * chars_per_token)
+    cursor = cursor_segment if cursor_segment is not None else 0
+    excerpt = _document_for(transcript, window_around(transcript, cursor, max_chars))
+    return excerpt, _excerpt_notice(transcript, excerpt, tokens, token_budget)
+
+
+def _excerpt_notice(
+    transcript: Transcript, document: PreparedDocument, tokens: int | None, budget: int
+) -> Notice | None:
+    if document.window is None:
+        return None
+    first, last = document.window
+    size = f"about {tokens:,} tokens" if tokens else "too long"
+    duration = transcript.duration_s
+    whole = (
+        format_timestamp(duration)
+        if transcript.timed and duration is not None
+        else f"{len(transcript.segments)} paragraphs"
+    )
+    return Notice(
+        f"The transcript is {size}, over the {budget:,}-token budget: Claude sees only the "
+        f"excerpt {span_text(transcript, first, last)} of {whole}, around the cursor."
+    )
+
+
+def _focus_label(transcript: Transcript, focus: Focus) -> str | None:
+    segments = transcript.segments
+    if not segments or not 0 <= focus.first_segment <= focus.last_segment < len(segments):
+        return None
+    return span_text(transcript, focus.first_segment, focus.last_segment)
+
+
+def build_messages(
+    transcript: Transcript, history: list[ChatMessage], document_block: dict[str, Any]
+) -> list[dict[str, Any]]:
+    """API messages from a stored conversation: the document in the first user turn only.
+
+    Consecutive questions (unsent drafts) merge into one turn; empty answers are skipped;
+    an interrupted answer is marked as such so Claude knows it was cut short.
+    """
+    turns: list[tuple[str, str]] = []
+    for message in history:
+        if message.role == "user":
+            label = _focus_label(transcript, message.focus) if message.focus else None
+            text = question_text(message.content, message.focus, label)
+        else:
+            if not message.content.strip():
+                continue
+            text = message.content
+            if message.status in ("stopped", "error", "streaming"):
+                text += INTERRUPTED_NOTE
+        if not text.strip():
+            continue
+        if turns and turns[-1][0] == message.role:
+            turns[-1] = (message.role, turns[-1][1] + "\n\n" + text)
+        else:
+            turns.append((message.role, text))
+    while turns and turns[0][0] != "user":
+        turns.pop(0)
+    messages: list[dict[str, Any]] = []
+    for index, (role, text) in enumerate(turns):
+        content: list[dict[str, Any]] = [{"type": "text", "text": text}]
+        if index == 0:
+            content.insert(0, document_block)
+        messages.append({"role": role, "content": content})
+    return messages
+
+
+# -- streaming and storing -----------------------------------------------------------------
+
+
+async def ask(
+    store: ConversationStore,
+    client: ChatClient,
+    transcript: Transcript,
+    conversation_id: int,
+    question: str | None,
+    *,
+    focus: Focus | None = None,
+    focus_passage: Focus | None = None,
+    cursor_segment: int | None = None,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    save_interval_s: float = SAVE_INTERVAL_S,
+) -> AsyncIterator[ChatEvent]:
+    """Ask a question in a conversation; yields Notice?, Started, TextDelta/CitationEvent…, Done.
+
+    `focus` (alias `focus_passage`) is the selected passage the question is about.
+    Asking the same question again while it is still an unsent draft re-sends that draft
+    instead of adding a copy; `question=None` re-sends the pending question.
+    """
+    focus = focus or focus_passage
+    pending = store.pending_question(conversation_id)
+    if question is None or (not question.strip() and focus is None):
+        if pending is None:
+            raise ValueError("There is no question to send.")
+    elif not (
+        pending is not None
+        and pending.status == "draft"
+        and pending.content == question
+        and pending.focus == focus
+    ):
+        store.add_user_message(conversation_id, question, focus=focus)
+    async for event in _answer(
+        store,
+        client,
+        transcript,
+        conversation_id,
+        cursor_segment=cursor_segment,
+        token_budget=token_budget,
+        max_tokens=max_tokens,
+        save_interval_s=save_interval_s,
+    ):
+        yield event
+
+
+async def retry(
+    store: ConversationStore,
+    client: ChatClient,
+    transcript: Transcript,
+    conversation_id: int,
+    **options: Any,
+) -> AsyncIterator[ChatEvent]:
+    """Answer the last question again: drops a trailing answer (failed, stopped or not)."""
+    messages = store.messages(conversation_id)
+    questions = [m for m in messages if m.role == "user"]
+    if not questions:
+        raise ValueError("There is no question to send.")
+    store.truncate_after(questions[-1].id)
+    async for event in _answer(store, client, transcript, conversation_id, **options):
+        yield event
+
+
+async def regenerate(
+    store: ConversationStore,
+    client: ChatClient,
+    transcript: Transcript,
+    message_id: int,
+    **options: Any,
+) -> AsyncIterator[ChatEvent]:
+    """Answer again from a given message: drops it (if an answer) and everything after."""
+    message = store.message(message_id)
+    if message is None:
+        raise ValueError("That message no longer exists.")
+    earlier = [
+        m
+        for m in store.messages(message.conversation_id)
+        if m.role == "user" and m.id <= message_id
+    ]
+    if not earlier:
+        raise ValueError("There is no question before that message.")
+    store.truncate_after(earlier[-1].id)
+    async for event in _answer(store, client, transcript, message.conversation_id, **options):
+        yield event
+
+
+async def _answer(
+    store: ConversationStore,
+    client: ChatClient,
+    transcript: Transcript,
+    conversation_id: int,
+    *,
+    cursor_segment: int | None = None,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    save_interval_s: float = SAVE_INTERVAL_S,
+) -> AsyncIterator[ChatEvent]:
+    conversation = store.conversation(conversation_id)
+    if conversation is None:
+        raise ValueError("That conversation no longer exists.")
+    if transcript.source.id is not None and conversation.source_id != transcript.source.id:
+        raise ValueError("The conversation belongs to another transcript.")
+    question = store.pending_question(conversation_id)
+    if question is None:
+        raise ValueError("There is no question to send.")
+
+    try:
+        document, notice = await prepare_document(
+            client,
+            transcript,
+            cursor_segment=cursor_segment,
+            token_budget=token_budget,
+            window=conversation.window,
+        )
+    except ChatError as error:
+        store.set_error(question.id, str(error))
+        raise
+    if conversation.window is None:
+        store.set_window(conversation_id, document.window or _whole(transcript))
+    if notice is not None:
+        yield notice
+
+    request = build_messages(transcript, store.messages(conversation_id), document.block)
+    answer_id: int | None = None
+    parts: list[str] = []
+    citations: list[Citation] = []
+    finished = False
+    last_save = time.monotonic()
+    try:
+        async for event in client.stream(
+            system=SYSTEM_PROMPT, messages=request, max_tokens=max_tokens
+        ):
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+                if answer_id is not None and time.monotonic() - last_save >= save_interval_s:
+                    store.save_partial(answer_id, "".join(parts), citations)
+                    last_save = time.monotonic()
+                yield event
+            elif isinstance(event, BlockCitation):
+                citation = citation_for(
+                    transcript,
+                    document.map,
+                    event.start_block,
+                    event.end_block,
+                    event.cited_text,
+                    start=event.start,
+                    end=event.end,
+                )
+                if citation is not None:
+                    citations.append(citation)
+                    yield CitationEvent(citation)
+            elif isinstance(event, Started):
+                store.mark_sent(conversation_id)
+                answer_id = store.start_assistant_message(conversation_id, event.model).id
+                yield Started(message_id=answer_id, model=event.model)
+            elif isinstance(event, Done):
+                if answer_id is not None:
+                    store.finish_assistant_message(
+                        answer_id,
+                        text="".join(parts),
+                        citations=citations,
+                        status="complete",
+                        usage=event.usage,
+                        model=event.model,
+                    )
+                finished = True
+                yield Done(event.usage, event.stop_reason, answer_id, event.model)
+    except ChatError as error:
+        if answer_id is not None:
+            store.finish_assistant_message(
+                answer_id,
+                text="".join(parts),
+                citations=citations,
+                status="error",
+                usage=error.usage,
+                error=str(error),
+            )
+        else:
+            store.set_error(question.id, str(error))
+        raise
+    except BaseException:
+        # Cancelled (Ctrl+C, quitting, the consumer stopped listening): keep what arrived.
+        if answer_id is not None and not finished:
+            store.finish_assistant_message(
+                answer_id,
+                text="".join(parts),
+                citations=citations,
+                status="stopped",
+                error="Stopped before the answer finished.",
+            )
+        raise
+
+
+# -- one-shot requests: study guides, JSON helpers -------------------------------------------
+
+
+async def _one_shot(
+    client: ChatClient,
+    transcript: Transcript,
+    instruction: str,
+    *,
+    cursor_segment: int | None = None,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    system: str = SYSTEM_PROMPT,
+) -> AsyncIterator[ChatEvent]:
+    """One request with the same cached document prefix as the chat, then an instruction."""
+    document, notice = await prepare_document(
+        client, transcript, cursor_segment=cursor_segment, token_budget=token_budget
+    )
+    if notice is not None:
+        yield notice
+    messages = [
+        {"role": "user", "content": [document.block, {"type": "text", "text": instruction}]}
+    ]
+    async for event in client.stream(system=system, messages=messages, max_tokens=max_tokens):
+        if isinstance(event, BlockCitation):
+            citation = citation_for(
+                transcript,
+                document.map,
+                event.start_block,
+                event.end_block,
+                event.cited_text,
+                start=event.start,
+                end=event.end,
+            )
+            if citation is not None:
+                yield CitationEvent(citation)
+        else:
+            yield event
+
+
+async def generate_guide(
+    store: ConversationStore,
+    client: ChatClient,
+    transcript: Transcript,
+    kind: str,
+    *,
+    cursor_segment: int | None = None,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+) -> AsyncIterator[ChatEvent]:
+    """Stream a study guide and save it as the source's note of that kind when complete.
+
+    An interrupted or failed guide is not saved (the previous one, if any, stays).
+    Raises KeyError for an unknown kind.
+    """
+    guide = guide_kind(kind)
+    if transcript.source.id is None:
+        raise ValueError("Store the transcript before generating a study guide.")
+    parts: list[str] = []
+    citations: list[Citation] = []
+    async for event in _one_shot(
+        client,
+        transcript,
+        guide.request,
+        cursor_segment=cursor_segment,
+        token_budget=token_budget,
+        max_tokens=max_tokens,
+    ):
+        if isinstance(event, TextDelta):
+            parts.append(event.text)
+        elif isinstance(event, CitationEvent):
+            citations.append(event.citation)
+        elif isinstance(event, Done):
+            store.save_guide(
+                transcript.source.id,
+                guide.name,
+                "".join(parts),
+                citations,
+                model=event.model,
+                usage=event.usage,
+            )
+        yield event
+
+
+async def complete_text(
+    client: ChatClient,
+    transcript: Transcript,
+    instruction: str,
+    *,
+    cursor_segment: int | None = None,
+    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    max_tokens: int = 2048,
+) -> tuple[str, list[Citation], Usage]:
+    """One answer to an instruction about the transcript, whole: (text, citations, usage).
+
+    Uses the same system prompt and document block as the chat, so it reads the
+    transcript from the prompt cache. For JSON, ask for it and parse with `extract_json`.
+    """
+    parts: list[str] = []
+    citations: list[Citation] = []
+    usage = Usage()
+    async for event in _one_shot(
+        client,
+        transcript,
+        instruction,
+        cursor_segment=cursor_segment,
+        token_budget=token_budget,
+        max_tokens=max_tokens,
+    ):
+        if isinstance(event, TextDelta):
+            parts.append(event.text)
+        elif isinstance(event, CitationEvent):
+            citations.append(event.citation)
+        elif isinstance(event, Done):
+            usage = event.usage
+    return "".join(parts), citations, usage
+
+
+def extract_json(text: str) -> Any:
+    """The first JSON object or array in a model's answer (code fences and prose allowed).
+
+    Raises ValueError when there is none.
+    """
+    decoder = json.JSONDecoder()
+    for index, char in enumerate(text):
+        if char in "[{":
+            try:
+                value, _end = decoder.raw_decode(text, index)
+            except ValueError:
+                continue
+            return value
+    raise ValueError("The answer contains no JSON.")

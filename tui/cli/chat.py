@@ -1,0 +1,394 @@
+"""`ponder ask | guide | chats`: Claude about a transcript, from the shell.
+
+`ask` streams the answer to stdout with citations as `[hh:mm:ss]`, stores it in the
+source's latest conversation, and ends with `tokens: in=N out=N cache_write=N
+cache_read=N`. Model output is untrusted: it goes through `inert` before the terminal.
+Ctrl+C mid-answer keeps the partial answer (status stopped) and exits 130; an error exits
+1 with one line on stderr, and a question that could not be sent stays a draft that
+`ponder ask ID` (without a question) sends again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from tui.cli.common import CliError, open_library, out, print_json
+
+EXIT_INTERRUPTED = 130
+
+
+def register(subparsers: Any) -> None:
+    ask = subparsers.add_parser(
+        "ask",
+        help="ask Claude about a source (streams the answer)",
+        description="Ask Claude a question about a source's transcript. The answer streams "
+        "to stdout with citations as [hh:mm:ss] and is saved in the source's latest "
+        "conversation. Without a question, re-sends the last unanswered or failed one.",
+    )
+    ask.add_argument("source_id", metavar="SOURCE_ID")
+    ask.add_argument("question", nargs="?", metavar="QUESTION")
+    ask.add_argument("--new", action="store_true", help="start a new conversation")
+    ask.add_argument(
+        "--conversation", type=int, metavar="ID", help="continue this conversation instead"
+    )
+    _common_options(ask)
+    ask.set_defaults(func=cmd_ask)
+
+    guide = subparsers.add_parser(
+        "guide",
+        help="write (or show) a study guide for a source",
+        description="Generate a study guide of one kind with Claude and save it as a note "
+        "of the source: preread, ideas, vocabulary, references, people, questions. "
+        "--show prints the saved one without calling Claude; without KIND, lists them.",
+    )
+    guide.add_argument("source_id", metavar="SOURCE_ID")
+    guide.add_argument("kind", nargs="?", metavar="KIND")
+    guide.add_argument("--show", action="store_true", help="print the saved guide; no Claude")
+    _common_options(guide)
+    guide.set_defaults(func=cmd_guide)
+
+    chats = subparsers.add_parser(
+        "chats",
+        help="list a source's conversations, or print one",
+        description="List the conversations about a source with their cost estimate, or "
+        "print one with --show.",
+    )
+    chats.add_argument("source_id", metavar="SOURCE_ID")
+    chats.add_argument("--show", type=int, metavar="CONVERSATION_ID", help="print it")
+    chats.add_argument("--json", action="store_true", help="print JSON")
+    chats.set_defaults(func=cmd_chats)
+
+
+def _common_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", help="Claude model for this call (default: the setting)")
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, metavar="S", help="seconds without data (60)"
+    )
+    parser.add_argument(
+        "--budget",
+        type=int,
+        default=None,
+        metavar="TOKENS",
+        help="most transcript tokens to send; longer ones send the part around the cursor",
+    )
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _source_id(text: str) -> int:
+    try:
+        value = int(text.strip())
+    except ValueError:
+        raise CliError(f"not a source id: {text!r} (ids are numbers; see ponder list)") from None
+    return value
+
+
+def _write(text: str) -> None:
+    from core.textsafe import inert
+
+    sys.stdout.write(inert(text))
+    sys.stdout.flush()
+
+
+def _note(text: str) -> None:
+    from core.textsafe import inert_line
+
+    sys.stderr.write(f"ponder: {inert_line(text)}\n")
+    sys.stderr.flush()
+
+
+def _client(args: argparse.Namespace, config: Any) -> Any:
+    from core.chat.client import ChatClient
+    from core.chat.errors import ChatError
+
+    options: dict[str, Any] = {"timeout": args.timeout}
+    if args.model:
+        options["model"] = args.model
+    try:
+        return ChatClient.from_config(config, **options)
+    except ChatError as error:
+        raise CliError(str(error)) from None
+
+
+class _Output:
+    """Whether answer text reached stdout (so an error line starts on a fresh line)."""
+
+    wrote = False
+
+
+async def _print_stream(events: Any) -> tuple[Any, Any]:
+    """Write an event stream to stdout; returns the Done and Started events (or None)."""
+    from core.chat.models import CitationEvent, Done, Notice, Started, TextDelta
+
+    done = None
+    started = None
+    async for event in events:
+        if isinstance(event, TextDelta):
+            _Output.wrote = True
+            _write(event.text)
+        elif isinstance(event, CitationEvent):
+            _write(f" {event.citation.marker}")
+        elif isinstance(event, Notice):
+            _note(event.text)
+        elif isinstance(event, Started):
+            started = event
+        elif isinstance(event, Done):
+            done = event
+    return done, started
+
+
+def _end_partial_line() -> None:
+    if _Output.wrote:
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+        _Output.wrote = False
+
+
+def _finish_line(done: Any) -> None:
+    sys.stdout.write("\n")
+    if done.stop_reason == "max_tokens":
+        _note("the answer reached the length limit and was cut short.")
+    sys.stdout.write(done.usage.line() + "\n")
+    sys.stdout.flush()
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from core.chat.cost import estimate_cost, format_cost
+    from core.chat.errors import ChatError
+    from core.chat.service import DEFAULT_TOKEN_BUDGET, ask
+    from core.chat.store import ConversationStore
+    from core.config import load
+
+    source_id = _source_id(args.source_id)
+    question = args.question
+    if question is not None and not question.strip():
+        raise CliError("the question is empty")
+    config = load()
+    library = open_library()
+    try:
+        transcript = library.transcript(source_id)
+        if transcript is None:
+            raise CliError(f"no source with id {source_id} (see ponder list)")
+        store = ConversationStore(library.conn)
+        if args.conversation is not None:
+            conversation = store.conversation(args.conversation)
+            if conversation is None or conversation.source_id != source_id:
+                raise CliError(
+                    f"no conversation {args.conversation} about source {source_id} "
+                    f"(see ponder chats {source_id})"
+                )
+        elif args.new:
+            conversation = store.create(source_id)
+        else:
+            conversation = store.latest_or_create(source_id)
+        if question is None and store.pending_question(conversation.id) is None:
+            failed = [m for m in store.messages(conversation.id) if m.role == "assistant"]
+            if not failed or failed[-1].status == "complete":
+                raise CliError(f'nothing to re-send; ask a question: ponder ask {source_id} "..."')
+        try:
+            client = _client(args, config)
+        except CliError:
+            if question is not None:  # keep the question: `ponder ask ID` sends it later
+                draft = store.add_user_message(conversation.id, question)
+                store.set_error(draft.id, "Not sent: no API key.")
+            raise
+
+        async def run() -> tuple[Any, Any]:
+            try:
+                if question is None:
+                    from core.chat.service import retry
+
+                    events = retry(
+                        store,
+                        client,
+                        transcript,
+                        conversation.id,
+                        cursor_segment=library.cursor(source_id),
+                        token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
+                    )
+                else:
+                    events = ask(
+                        store,
+                        client,
+                        transcript,
+                        conversation.id,
+                        question,
+                        cursor_segment=library.cursor(source_id),
+                        token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
+                    )
+                return await _print_stream(events)
+            finally:
+                await client.aclose()
+
+        try:
+            done, _started = asyncio.run(run())
+        except KeyboardInterrupt:
+            _end_partial_line()
+            _note(f"stopped; the partial answer is kept. Re-send with: ponder ask {source_id}")
+            return EXIT_INTERRUPTED
+        except ChatError as error:
+            _end_partial_line()
+            hint = f" (retry: ponder ask {source_id})" if error.retryable else ""
+            raise CliError(f"{error}{hint}") from None
+        if done is None:
+            raise CliError("Claude sent no answer; retry.")
+        _finish_line_with_cost(done, store, conversation.id, config, estimate_cost, format_cost)
+    finally:
+        library.close()
+    return 0
+
+
+def _finish_line_with_cost(
+    done: Any, store: Any, conversation_id: int, config: Any, estimate: Any, fmt: Any
+) -> None:
+    sys.stdout.write("\n")
+    if done.stop_reason == "max_tokens":
+        _note("the answer reached the length limit and was cut short.")
+    answer_cost = estimate(done.usage, done.model, config.prices)
+    total = store.conversation_cost(conversation_id, config.prices)
+    sys.stdout.write(f"cost: ~{fmt(answer_cost)} (conversation ~{fmt(total)}, {done.model})\n")
+    sys.stdout.write(done.usage.line() + "\n")
+    sys.stdout.flush()
+
+
+def cmd_guide(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from core.chat.errors import ChatError
+    from core.chat.models import render_with_citations
+    from core.chat.prompts import GUIDE_KINDS, guide_kind
+    from core.chat.service import DEFAULT_TOKEN_BUDGET, generate_guide
+    from core.chat.store import ConversationStore
+    from core.config import load
+
+    source_id = _source_id(args.source_id)
+    library = open_library()
+    try:
+        transcript = library.transcript(source_id)
+        if transcript is None:
+            raise CliError(f"no source with id {source_id} (see ponder list)")
+        store = ConversationStore(library.conn)
+        if args.kind is None:
+            saved = {note.kind: note for note in store.guides(source_id)}
+            for kind in GUIDE_KINDS.values():
+                note = saved.get(kind.name)
+                when = f"saved {note.created_at:%Y-%m-%d %H:%M}" if note else "not written yet"
+                out(f"{kind.name:<11} {kind.title:<21} {when}")
+            return 0
+        try:
+            kind = guide_kind(args.kind)
+        except KeyError as error:
+            raise CliError(str(error.args[0])) from None
+        if args.show:
+            note = store.guide(source_id, kind.name)
+            if note is None:
+                raise CliError(
+                    f"no saved {kind.name} guide for source {source_id}; write it with: "
+                    f"ponder guide {source_id} {kind.name}"
+                )
+            out(render_with_citations(note.content, note.citations))
+            return 0
+        config = load()
+        client = _client(args, config)
+
+        async def run() -> tuple[Any, Any]:
+            try:
+                return await _print_stream(
+                    generate_guide(
+                        store,
+                        client,
+                        transcript,
+                        kind.name,
+                        cursor_segment=library.cursor(source_id),
+                        token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
+                    )
+                )
+            finally:
+                await client.aclose()
+
+        try:
+            done, _started = asyncio.run(run())
+        except KeyboardInterrupt:
+            _end_partial_line()
+            _note("stopped; the guide was not saved.")
+            return EXIT_INTERRUPTED
+        except ChatError as error:
+            _end_partial_line()
+            hint = f" (retry: ponder guide {source_id} {kind.name})" if error.retryable else ""
+            raise CliError(f"{error}{hint}") from None
+        if done is None:
+            raise CliError("Claude sent no answer; retry.")
+        _finish_line(done)
+    finally:
+        library.close()
+    return 0
+
+
+def cmd_chats(args: argparse.Namespace) -> int:
+    from core.chat.cost import format_cost
+    from core.chat.models import render_with_citations
+    from core.chat.store import ConversationStore
+    from core.config import load
+    from core.textsafe import inert_line
+
+    source_id = _source_id(args.source_id)
+    config = load()
+    library = open_library()
+    try:
+        if library.source(source_id) is None:
+            raise CliError(f"no source with id {source_id} (see ponder list)")
+        store = ConversationStore(library.conn)
+        if args.show is not None:
+            conversation = store.conversation(args.show)
+            if conversation is None or conversation.source_id != source_id:
+                raise CliError(f"no conversation {args.show} about source {source_id}")
+            messages = store.messages(conversation.id)
+            if args.json:
+                data = conversation.to_dict()
+                data["messages"] = [m.to_dict() for m in messages]
+                print_json(data)
+                return 0
+            for message in messages:
+                who = "you" if message.role == "user" else "claude"
+                status = "" if message.status == "complete" else f" ({message.status})"
+                out(f"## {who}{status}")
+                out(render_with_citations(message.content, message.citations))
+                if message.error:
+                    out(f"[{inert_line(message.error)}]")
+                out()
+            out(
+                f"{store.conversation_usage(conversation.id).line()}  cost: "
+                f"~{format_cost(store.conversation_cost(conversation.id, config.prices))}"
+            )
+            return 0
+        conversations = store.conversations(source_id)
+        if args.json:
+            rows = []
+            for conversation in conversations:
+                data = conversation.to_dict()
+                data["usage"] = store.conversation_usage(conversation.id).to_dict()
+                data["cost_usd"] = store.conversation_cost(conversation.id, config.prices)
+                rows.append(data)
+            print_json(rows)
+            return 0
+        if not conversations:
+            out(f'No conversations yet. Ask something: ponder ask {source_id} "..."')
+            return 0
+        for conversation in conversations:
+            cost = format_cost(store.conversation_cost(conversation.id, config.prices))
+            out(
+                f"{conversation.id:>4}  {conversation.updated_at:%Y-%m-%d %H:%M}  "
+                f"{conversation.message_count:>3} msg  ~{cost:>7}  "
+                f"{inert_line(conversation.title or '(empty)')}"
+            )
+    finally:
+        library.close()
+    return 0
