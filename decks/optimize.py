@@ -65,6 +65,7 @@ class ReviewRecord:
     card_id: int
     reviewed_at: datetime
     rating: int
+    prior_state: int | None = None  # 0 = the card was new (first review, or after a reset)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,20 +126,23 @@ def build_training_set(
     """Group reviews by card, in time order, and turn each long-term review into an item."""
     from fsrs_rs_python import FSRSItem, FSRSReview
 
-    by_card: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+    by_card: dict[int, list[tuple[datetime, int, bool]]] = defaultdict(list)
     total = 0
     for record in records:
         if 1 <= record.rating <= 4:
-            by_card[record.card_id].append((record.reviewed_at, record.rating))
+            by_card[record.card_id].append(
+                (record.reviewed_at, record.rating, record.prior_state == 0)
+            )
             total += 1
     items: list[Any] = []
     card_ids: list[int] = []
     card_count = len(by_card)
     for done, (card_id, history) in enumerate(by_card.items(), start=1):
         history.sort()
+        history = history[_last_reset(history) :]
         reviews = []
         previous: datetime | None = None
-        for moment, rating in history[: MAX_HISTORY + 1]:
+        for moment, rating, _new in history[: MAX_HISTORY + 1]:
             delta = 0 if previous is None else max(0, (moment - previous).days)
             previous = moment
             reviews.append(FSRSReview(rating, delta))
@@ -148,6 +152,14 @@ def build_training_set(
         if progress is not None and (done % 2000 == 0 or done == card_count):
             progress("Building histories", done, card_count)
     return TrainingSet(items=items, card_ids=card_ids, reviews=total, cards=card_count)
+
+
+def _last_reset(history: Sequence[tuple[datetime, int, bool]]) -> int:
+    """Index of the review that started the card's current history (after a reset)."""
+    for index in range(len(history) - 1, 0, -1):
+        if history[index][2]:
+            return index
+    return 0
 
 
 # -- evaluating and fitting ------------------------------------------------------------------
@@ -380,3 +392,251 @@ def simulate_learner(
                 interval = timedelta(days=max(1.0, interval.days * rng.uniform(0.4, 2.5)))
             moment = moment + interval + timedelta(minutes=rng.randint(0, 120))
     return log
+
+
+# -- presets: optimise, reset, reschedule, retention --------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PresetOptimization:
+    """The outcome of optimising one preset: its decks, the fit, and whether it was saved."""
+
+    preset_id: int
+    preset_name: str
+    decks: list[str]
+    result: OptimizeResult | None
+    saved: bool
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "preset_id": self.preset_id,
+            "preset": self.preset_name,
+            "decks": list(self.decks),
+            "saved": self.saved,
+            "message": self.message,
+            "result": None if self.result is None else self.result.to_dict(),
+        }
+
+
+def preset_decks(store: Any, preset_id: int) -> list[Any]:
+    """The decks (models.Deck) using this preset, in tree order."""
+    return [deck for deck in store.decks() if deck.preset_id == preset_id]
+
+
+def presets_in_use(store: Any) -> list[Any]:
+    """Presets that at least one deck uses (what "optimise all" goes through)."""
+    used = {deck.preset_id for deck in store.decks()}
+    return [preset for preset in store.presets() if preset.id in used]
+
+
+def review_records(store: Any, deck_ids: Sequence[int]) -> list[ReviewRecord]:
+    """The review log of these decks' cards, as the optimiser reads it."""
+    if not deck_ids:
+        return []
+    return [
+        ReviewRecord(log.card_id, log.reviewed_at, log.rating, int(log.prior_state))
+        for log in store.iter_review_logs(list(deck_ids))
+    ]
+
+
+def optimize_preset(
+    store: Any,
+    preset_id: int,
+    *,
+    progress: Progress | None = None,
+    save: bool = True,
+    now: datetime | None = None,
+) -> PresetOptimization:
+    """Fit parameters to the reviews of every deck using this preset, and store them.
+
+    Stored (with the date) only when they predict the learner's reviews better than the
+    current parameters. NotEnoughReviews when the decks have too little history.
+    """
+    from core import clock
+
+    preset = store.preset(preset_id)
+    if preset is None:
+        raise OptimizeError(f"No preset {preset_id}.")
+    decks = preset_decks(store, preset_id)
+    names = [deck.name for deck in decks]
+    if progress is not None:
+        progress("Reading reviews", 0, 1)
+    records = review_records(store, [deck.id for deck in decks])
+    if progress is not None:
+        progress("Reading reviews", 1, 1)
+    current = list(preset.parameters) if preset.parameters else None
+    result = optimize_records(records, current_parameters=current, progress=progress)
+    if not result.improved:
+        return PresetOptimization(
+            preset.id,
+            preset.name,
+            names,
+            result,
+            False,
+            "The current parameters already fit your reviews as well; nothing changed.",
+        )
+    if save:
+        store.set_preset_parameters(preset.id, result.parameters, now or clock.now())
+    return PresetOptimization(
+        preset.id,
+        preset.name,
+        names,
+        result,
+        save,
+        "Saved the new parameters." if save else "Not saved (dry run).",
+    )
+
+
+def reset_parameters(store: Any, preset_id: int) -> Any:
+    """Back to the FSRS defaults for this preset; returns the updated models.Preset."""
+    store.set_preset_parameters(preset_id, None)
+    return store.preset(preset_id)
+
+
+@dataclass(frozen=True, slots=True)
+class RescheduleReport:
+    rescheduled: int
+    skipped: int  # changed by a review meanwhile, or no history to replay
+    elapsed_s: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def reschedule_preset(
+    store: Any,
+    preset_id: int,
+    *,
+    progress: Progress | None = None,
+    config: Any = None,
+    now: datetime | None = None,
+) -> RescheduleReport:
+    """Replay every reviewed card's history with the preset's current parameters.
+
+    py-fsrs's `Scheduler.reschedule_card(card, logs)` gives each card the memory state and
+    due date it would have had under these parameters. New cards are left alone, as are
+    suspension, burying, reps and lapses. A card reviewed meanwhile (by another running
+    Ponder) is skipped rather than overwritten.
+    """
+    from fsrs import Rating
+    from fsrs import ReviewLog as FsrsReviewLog
+
+    from core import clock
+    from core.db import transaction
+    from decks.models import CardState, to_db_time
+    from decks.scheduling import settings_for, to_fsrs_card
+
+    started = time.perf_counter()
+    preset = store.preset(preset_id)
+    if preset is None:
+        raise OptimizeError(f"No preset {preset_id}.")
+    scheduler = settings_for(preset, config).scheduler()
+    deck_ids = [deck.id for deck in preset_decks(store, preset_id)]
+    logs_by_card: dict[int, list[Any]] = defaultdict(list)
+    for log in store.iter_review_logs(deck_ids) if deck_ids else ():
+        if int(log.prior_state) == 0:
+            logs_by_card[log.card_id] = []  # a reset (or the first review) starts afresh
+        logs_by_card[log.card_id].append(log)
+    card_ids = sorted(logs_by_card)
+    updates: list[tuple[Any, ...]] = []
+    skipped = 0
+    stamp = to_db_time(now or clock.now())
+    for done, card_id in enumerate(card_ids, start=1):
+        card = store.get_card(card_id)
+        logs = logs_by_card[card_id]
+        if card is None or card.state == CardState.NEW or not logs:
+            skipped += 1
+            continue
+        fsrs_logs = [
+            FsrsReviewLog(card_id, Rating(log.rating), clock.to_utc(log.reviewed_at), None)
+            for log in logs
+        ]
+        replayed = scheduler.reschedule_card(to_fsrs_card(card), fsrs_logs)
+        updates.append(
+            (
+                int(replayed.state),
+                replayed.step,
+                replayed.stability,
+                replayed.difficulty,
+                to_db_time(replayed.due),
+                None if replayed.last_review is None else to_db_time(replayed.last_review),
+                stamp,
+                card.id,
+                card.reps,
+                None if card.last_review is None else to_db_time(card.last_review),
+            )
+        )
+        if progress is not None and (done % 500 == 0 or done == len(card_ids)):
+            progress("Rescheduling cards", done, len(card_ids))
+    rescheduled = 0
+    with transaction(store.conn):
+        for row in updates:
+            cursor = store.conn.execute(
+                "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
+                " last_review = ?, modified_at = ? WHERE id = ? AND reps = ?"
+                " AND last_review IS ?",
+                row,
+            )
+            rescheduled += cursor.rowcount
+    skipped += len(updates) - rescheduled
+    return RescheduleReport(rescheduled, skipped, time.perf_counter() - started)
+
+
+def set_desired_retention(store: Any, preset_id: int, value: float) -> tuple[Any, str | None]:
+    """Store a preset's desired retention (0.70-0.99); returns (preset, warning or None)."""
+    warning = check_retention(value)
+    preset = store.update_preset(preset_id, desired_retention=float(value))
+    return preset, warning
+
+
+def workload_for_preset(
+    store: Any,
+    preset_id: int,
+    desired_retention: float | None = None,
+    *,
+    config: Any = None,
+    days: int = 365,
+) -> Workload:
+    """The simulated daily load of this preset's decks at a desired retention.
+
+    Deck size is the number of cards in the preset's decks (at least 100, so an empty
+    preset still gives a useful figure) and new cards per day come from the preset; the
+    review limit is lifted, so the figure is the load the retention implies.
+    """
+    from decks.scheduling import settings_for
+
+    preset = store.preset(preset_id)
+    if preset is None:
+        raise OptimizeError(f"No preset {preset_id}.")
+    settings = settings_for(preset, config)
+    deck_ids = [deck.id for deck in preset_decks(store, preset_id)]
+    cards = 0
+    if deck_ids:
+        marks = ", ".join("?" for _ in deck_ids)
+        cards = int(
+            store.conn.execute(
+                f"SELECT COUNT(*) FROM cards WHERE suspended = 0 AND deck_id IN ({marks})",
+                deck_ids,
+            ).fetchone()[0]
+        )
+    retention = settings.desired_retention if desired_retention is None else desired_retention
+    return simulate_workload(
+        retention,
+        parameters=settings.parameters,
+        deck_size=max(100, cards),
+        new_per_day=settings.new_per_day,
+        days=days,
+        maximum_interval=settings.maximum_interval,
+    )
+
+
+def workload_table(
+    store: Any,
+    preset_id: int,
+    retentions: Sequence[float] = (0.80, 0.85, 0.90, 0.95),
+    *,
+    config: Any = None,
+) -> list[Workload]:
+    """Workloads at several retentions, for a "what does this cost" table."""
+    return [workload_for_preset(store, preset_id, value, config=config) for value in retentions]
