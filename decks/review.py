@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from core.config import Config
     from decks.repository import CardStore
 
+STALE_RETRIES = 5
 MAX_ANSWER_MS = 60_000  # Anki's "maximum answer seconds": longer pauses count as 60 s
 
 
@@ -284,16 +285,19 @@ class ReviewSession:
         now = self._now()
         duration = min(MAX_ANSWER_MS, max(0, round((self._timer() - self._shown_at) * 1000)))
         outcome = self._outcomes[rating].at(now)
-        try:
-            log_id, tag_added = self._commit(outcome, duration, answer_text)
-        except StaleCard:
-            # Another instance changed the card meanwhile: answer its current state.
-            fresh = self.store.get_card(view.card.id)
-            if fresh is None:
-                self._drop_current()
-                raise ReviewError("The card was deleted meanwhile.") from None
-            outcome = review(self.scheduler_for(fresh), fresh, rating, now)
-            log_id, tag_added = self._commit(outcome, duration, answer_text)
+        for attempt in range(STALE_RETRIES):
+            try:
+                log_id, tag_added = self._commit(outcome, duration, answer_text)
+                break
+            except StaleCard:
+                # Another instance changed the card meanwhile: answer its current state.
+                fresh = self.store.get_card(view.card.id)
+                if fresh is None or attempt == STALE_RETRIES - 1:
+                    self._drop_current()
+                    raise ReviewError("The card was changed or deleted meanwhile.") from None
+                # Its last review may be later than the moment taken before: go on from it.
+                now = max(self._now(), fresh.last_review or now)
+                outcome = review(self.scheduler_for(fresh), fresh, rating, now)
         after = outcome.after
         leech = is_leech_lapse(outcome, LEECH_THRESHOLD)
         self._undo.append(

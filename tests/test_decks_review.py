@@ -1,0 +1,231 @@
+"""ReviewSession: show, reveal, rate with the shown intervals, undo, bury, suspend, leeches."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import timedelta
+
+import pytest
+from fsrs import Rating
+
+from core.config import Config
+from core.db import connect
+from decks.models import LEECH_TAG, CardState, NoteKind
+from decks.repository import CardStore, NoteDraft, UndoError
+from decks.review import ReviewError, ReviewSession
+from tests.test_decks_helpers import FakeClock, FakeTimer, make_review
+
+pytest_plugins = ["tests.test_decks_helpers"]
+
+
+def _cards(store: CardStore, count: int, deck: str = "D") -> list[int]:
+    store.create_notes_bulk(
+        [NoteDraft(NoteKind.BASIC, f"q{i}", f"a{i}", deck=deck) for i in range(count)]
+    )
+    return [row[0] for row in store.conn.execute("SELECT id FROM cards ORDER BY id")]
+
+
+def _state(store: CardStore, card_id: int) -> dict[str, object]:
+    card = store.get_card(card_id)
+    assert card is not None
+    return {**card.scheduling_state(), "suspended": card.suspended}
+
+
+def test_answer_commits_exactly_what_the_button_showed(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    ids = _cards(store, 30)
+    for card_id in ids:
+        make_review(store, card_id, fake_clock(), stability=80, due_in_days=-1)
+    session = ReviewSession(store, config=config)
+    for _ in range(30):
+        view = session.next_card()
+        assert view is not None
+        session.reveal()
+        shown = {b.rating: b.label for b in session.buttons()}
+        good = session.outcomes()[Rating.Good]
+        fake_clock.advance(seconds=20)
+        result = session.answer(Rating.Good)
+        stored = store.get_card(view.id)
+        assert stored is not None and stored.due == result.card.due
+        assert stored.due - fake_clock() == good.interval
+        assert result.interval_label == shown[Rating.Good]
+        assert stored.last_review == fake_clock()
+        logs = store.review_logs(view.id)
+        assert len(logs) == 1 and logs[0].rating == 3 and logs[0].reviewed_at == fake_clock()
+        assert logs[0].state_before["state"] == int(CardState.REVIEW)
+
+
+def test_header_counts_progress_and_summary(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    ids = _cards(store, 4)
+    make_review(store, ids[0], fake_clock())
+    timer = FakeTimer()
+    session = ReviewSession(store, config=config, timer=timer)
+    assert session.counts().to_dict() == {"new": 3, "learning": 0, "review": 1}
+    view = session.next_card()
+    assert view is not None
+    assert session.counts().total == 4  # the card on screen still counts
+    timer.value += 4.5
+    session.answer(Rating.Again)
+    assert session.counts().learning == 1  # came back in a learning step
+    assert session.progress().done == 1
+    for _ in range(3):
+        session.next_card()
+        timer.value += 200  # a long pause counts as 60 s, as in Anki
+        session.answer(Rating.Easy)
+    summary = session.summary
+    assert summary.answers == 4 and summary.cards == 4 and summary.again == 1
+    assert summary.again_rate == 0.25
+    assert summary.time_ms == 4500 + 3 * 60_000
+    assert "4 cards reviewed" in summary.describe()
+
+
+def test_undo_restores_state_and_log_back_to_the_start(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    ids = _cards(store, 3)
+    make_review(store, ids[0], fake_clock())
+    before = {card_id: _state(store, card_id) for card_id in ids}
+    session = ReviewSession(store, config=config)
+    answered = []
+    for rating in (Rating.Good, Rating.Again, Rating.Hard):
+        view = session.next_card()
+        assert view is not None
+        answered.append(view.id)
+        fake_clock.advance(seconds=10)
+        session.answer(rating)
+    assert store.conn.execute("SELECT COUNT(*) FROM review_log").fetchone()[0] == 3
+    shown = session.next_card()  # a card is on screen when undo is pressed
+    assert shown is not None
+    for expected in reversed(answered):
+        restored = session.undo()
+        assert restored.id == expected and session.current is not None
+        assert session.current.id == expected and not session.revealed
+        assert _state(store, expected) == before[expected]
+    assert store.conn.execute("SELECT COUNT(*) FROM review_log").fetchone()[0] == 0
+    assert session.summary.answers == 0 and session.summary.cards == 0
+    with pytest.raises(UndoError):
+        session.undo()
+    # the session goes on with every card still to do
+    assert session.counts().total == 3
+
+
+def test_undo_of_bury_and_suspend(store: CardStore, fake_clock: FakeClock, config: Config) -> None:
+    ids = _cards(store, 2)
+    session = ReviewSession(store, config=config)
+    first = session.next_card()
+    assert first is not None
+    session.bury()
+    buried = store.get_card(first.id)
+    assert buried is not None and buried.buried_until is not None
+    assert buried.buried_until.hour == 4 and buried.buried_until > fake_clock()
+    second = session.next_card()
+    assert second is not None and second.id != first.id
+    session.suspend()
+    assert store.get_card(second.id).suspended  # type: ignore[union-attr]
+    assert session.next_card() is None
+    assert session.undo().id == second.id
+    assert not store.get_card(second.id).suspended  # type: ignore[union-attr]
+    session.answer(3)
+    assert session.undo().id == second.id  # undo the answer
+    session.answer(3)
+    assert session.undo().id == second.id
+    assert session.undo().id == first.id  # the card on screen goes back to the queue
+    assert store.get_card(first.id).buried_until is None  # type: ignore[union-attr]
+    assert session.counts().new == 2
+    assert sorted(ids) == sorted([first.id, second.id])
+
+
+def test_leech_is_tagged_not_hidden_and_undo_untags(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    ids = _cards(store, 1)
+    make_review(store, ids[0], fake_clock(), lapses=7)
+    session = ReviewSession(store, config=config)
+    session.next_card()
+    result = session.answer(Rating.Again)
+    assert result.leech and result.leech_tag_added and result.card.lapses == 8
+    assert result.message is not None and "leech" in result.message
+    note_id = store.get_card(ids[0]).note_id  # type: ignore[union-attr]
+    assert LEECH_TAG in store.tags_of(note_id)
+    assert session.counts().learning == 1  # still reviewed (relearning), not suspended
+    assert not store.get_card(ids[0]).suspended  # type: ignore[union-attr]
+    session.undo()
+    assert LEECH_TAG not in store.tags_of(note_id)
+    assert store.get_card(ids[0]).lapses == 7  # type: ignore[union-attr]
+
+
+def test_leech_tag_added_by_hand_survives_undo(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    ids = _cards(store, 1)
+    make_review(store, ids[0], fake_clock(), lapses=7)
+    note_id = store.get_card(ids[0]).note_id  # type: ignore[union-attr]
+    store.add_tags([note_id], LEECH_TAG)
+    session = ReviewSession(store, config=config)
+    session.next_card()
+    result = session.answer(Rating.Again)
+    assert result.leech and not result.leech_tag_added
+    session.undo()
+    assert LEECH_TAG in store.tags_of(note_id)
+
+
+def test_nothing_due_says_when_and_how_many_tomorrow(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    ids = _cards(store, 4)
+    now = fake_clock()
+    make_review(store, ids[0], now, due_in_days=0.9)  # tomorrow 06:36
+    make_review(store, ids[1], now, due_in_days=1.5)  # tomorrow 21:00
+    make_review(store, ids[2], now, due_in_days=5)
+    store.set_suspended([ids[3]])
+    session = ReviewSession(store, config=config)
+    assert session.next_card() is None
+    info = session.nothing_due()
+    assert info.next_due == now + timedelta(days=0.9)
+    assert info.due_tomorrow == 2
+    assert not info.review_limit_reached and not info.new_limit_reached
+
+
+def test_errors_are_clear(store: CardStore, fake_clock: FakeClock, config: Config) -> None:
+    _cards(store, 1)
+    session = ReviewSession(store, config=config)
+    with pytest.raises(ReviewError, match="No card"):
+        session.answer(3)
+    session.next_card()
+    with pytest.raises(ReviewError, match="1 Again"):
+        session.answer(7)
+    with pytest.raises(ReviewError, match="No deck"):
+        ReviewSession(store, 999, config=config)
+
+
+def test_a_card_reviewed_elsewhere_meanwhile_is_answered_from_its_new_state(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    ids = _cards(store, 1)
+    mine = ReviewSession(store, config=config)
+    other_store = CardStore(connect())
+    theirs = ReviewSession(other_store, config=config)
+    assert mine.next_card() is not None and theirs.next_card() is not None
+    theirs.answer(Rating.Good)
+    fake_clock.advance(seconds=5)
+    result = mine.answer(Rating.Good)
+    assert result.card.reps == 2
+    logs = store.review_logs(ids[0])
+    assert [log.state_before["reps"] for log in logs] == [0, 1]
+    other_store.close()
+
+
+def test_a_review_is_one_transaction(store: CardStore, fake_clock: FakeClock) -> None:
+    ids = _cards(store, 1)
+    card = store.get_card(ids[0])
+    assert card is not None
+    from dataclasses import replace
+
+    after = replace(card, state=CardState.REVIEW, reps=1, stability=3.0, difficulty=5.0)
+    with pytest.raises(sqlite3.IntegrityError):  # the log row fails its CHECK (rating 1-4)
+        store.record_review(card, after, 9, fake_clock(), 100)
+    assert store.get_card(ids[0]) == card  # the card update was rolled back with it
+    assert store.conn.execute("SELECT COUNT(*) FROM review_log").fetchone()[0] == 0
