@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -110,6 +111,14 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any
     received_at: float
+
+    @property
+    def api_key(self) -> str:
+        """The key sent (this SDK uses `Authorization: Bearer`; older ones `x-api-key`)."""
+        if "x-api-key" in self.headers:
+            return self.headers["x-api-key"]
+        auth = self.headers.get("authorization", "")
+        return auth.removeprefix("Bearer ").strip()
 
     @property
     def is_message(self) -> bool:
@@ -303,7 +312,11 @@ class FakeClaude:
 
 class _QuietServer(ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
-        return  # a client hanging up mid-stream is expected here
+        """A client hanging up mid-stream is expected; a bug in the fake is printed."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            return
+        super().handle_error(request, client_address)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -344,7 +357,8 @@ class _Handler(BaseHTTPRequestHandler):
         fake = self.server_fake
         body = self._read_body()
         headers = {k.lower(): v for k, v in self.headers.items()}
-        fake.requests.append(RecordedRequest("POST", self.path, headers, body, time.monotonic()))
+        recorded = RecordedRequest("POST", self.path, headers, body, time.monotonic())
+        fake.requests.append(recorded)
         path = self.path.split("?")[0]
         if path == "/v1/messages/count_tokens":
             total = fake.estimate_tokens(
@@ -357,14 +371,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         reply = fake._next_reply()
         try:
-            self._answer(fake, reply, body if isinstance(body, dict) else {}, headers)
+            self._answer(fake, reply, body if isinstance(body, dict) else {}, recorded)
         except (BrokenPipeError, ConnectionResetError):
             return
 
     # -- answers -----------------------------------------------------------------------------
 
     def _answer(
-        self, fake: FakeClaude, reply: Reply, body: dict[str, Any], headers: dict[str, str]
+        self, fake: FakeClaude, reply: Reply, body: dict[str, Any], request: RecordedRequest
     ) -> None:
         if reply.hang:
             fake._release.wait(timeout=60)
@@ -373,7 +387,7 @@ class _Handler(BaseHTTPRequestHandler):
             kind = reply.error_type or ERROR_TYPES.get(reply.status, "api_error")
             message = reply.error_message or ERROR_MESSAGES.get(kind, "Error.")
             if reply.echo_key_in_error:
-                message += f" (received key {headers.get('x-api-key', '')})"
+                message += f" (received key {request.api_key})"
             extra = {"retry-after-ms": str(reply.retry_after_ms), **reply.headers}
             self._send_json(reply.status, _error_body(kind, message), extra)
             return

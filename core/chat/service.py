@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
 from core.chat.client import DEFAULT_MAX_TOKENS, BlockCitation, ChatClient
@@ -192,7 +193,7 @@ async def ask(
         and pending.focus == focus
     ):
         store.add_user_message(conversation_id, question, focus=focus)
-    async for event in _answer(
+    answer = _answer(
         store,
         client,
         transcript,
@@ -201,8 +202,10 @@ async def ask(
         token_budget=token_budget,
         max_tokens=max_tokens,
         save_interval_s=save_interval_s,
-    ):
-        yield event
+    )
+    async with aclosing(answer) as events:
+        async for event in events:
+            yield event
 
 
 async def retry(
@@ -218,8 +221,10 @@ async def retry(
     if not questions:
         raise ValueError("There is no question to send.")
     store.truncate_after(questions[-1].id)
-    async for event in _answer(store, client, transcript, conversation_id, **options):
-        yield event
+    answer = _answer(store, client, transcript, conversation_id, **options)
+    async with aclosing(answer) as events:
+        async for event in events:
+            yield event
 
 
 async def regenerate(
@@ -241,8 +246,10 @@ async def regenerate(
     if not earlier:
         raise ValueError("There is no question before that message.")
     store.truncate_after(earlier[-1].id)
-    async for event in _answer(store, client, transcript, message.conversation_id, **options):
-        yield event
+    answer = _answer(store, client, transcript, message.conversation_id, **options)
+    async with aclosing(answer) as events:
+        async for event in events:
+            yield event
 
 
 async def _answer(
@@ -288,44 +295,44 @@ async def _answer(
     finished = False
     last_save = time.monotonic()
     try:
-        async for event in client.stream(
-            system=SYSTEM_PROMPT, messages=request, max_tokens=max_tokens
-        ):
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-                if answer_id is not None and time.monotonic() - last_save >= save_interval_s:
-                    store.save_partial(answer_id, "".join(parts), citations)
-                    last_save = time.monotonic()
-                yield event
-            elif isinstance(event, BlockCitation):
-                citation = citation_for(
-                    transcript,
-                    document.map,
-                    event.start_block,
-                    event.end_block,
-                    event.cited_text,
-                    start=event.start,
-                    end=event.end,
-                )
-                if citation is not None:
-                    citations.append(citation)
-                    yield CitationEvent(citation)
-            elif isinstance(event, Started):
-                store.mark_sent(conversation_id)
-                answer_id = store.start_assistant_message(conversation_id, event.model).id
-                yield Started(message_id=answer_id, model=event.model)
-            elif isinstance(event, Done):
-                if answer_id is not None:
-                    store.finish_assistant_message(
-                        answer_id,
-                        text="".join(parts),
-                        citations=citations,
-                        status="complete",
-                        usage=event.usage,
-                        model=event.model,
+        stream = client.stream(system=SYSTEM_PROMPT, messages=request, max_tokens=max_tokens)
+        async with aclosing(stream) as client_events:
+            async for event in client_events:
+                if isinstance(event, TextDelta):
+                    parts.append(event.text)
+                    if answer_id is not None and time.monotonic() - last_save >= save_interval_s:
+                        store.save_partial(answer_id, "".join(parts), citations)
+                        last_save = time.monotonic()
+                    yield event
+                elif isinstance(event, BlockCitation):
+                    citation = citation_for(
+                        transcript,
+                        document.map,
+                        event.start_block,
+                        event.end_block,
+                        event.cited_text,
+                        start=event.start,
+                        end=event.end,
                     )
-                finished = True
-                yield Done(event.usage, event.stop_reason, answer_id, event.model)
+                    if citation is not None:
+                        citations.append(citation)
+                        yield CitationEvent(citation)
+                elif isinstance(event, Started):
+                    store.mark_sent(conversation_id)
+                    answer_id = store.start_assistant_message(conversation_id, event.model).id
+                    yield Started(message_id=answer_id, model=event.model)
+                elif isinstance(event, Done):
+                    if answer_id is not None:
+                        store.finish_assistant_message(
+                            answer_id,
+                            text="".join(parts),
+                            citations=citations,
+                            status="complete",
+                            usage=event.usage,
+                            model=event.model,
+                        )
+                    finished = True
+                    yield Done(event.usage, event.stop_reason, answer_id, event.model)
     except ChatError as error:
         if answer_id is not None:
             store.finish_assistant_message(
@@ -374,21 +381,23 @@ async def _one_shot(
     messages = [
         {"role": "user", "content": [document.block, {"type": "text", "text": instruction}]}
     ]
-    async for event in client.stream(system=system, messages=messages, max_tokens=max_tokens):
-        if isinstance(event, BlockCitation):
-            citation = citation_for(
-                transcript,
-                document.map,
-                event.start_block,
-                event.end_block,
-                event.cited_text,
-                start=event.start,
-                end=event.end,
-            )
-            if citation is not None:
-                yield CitationEvent(citation)
-        else:
-            yield event
+    stream = client.stream(system=system, messages=messages, max_tokens=max_tokens)
+    async with aclosing(stream) as events:
+        async for event in events:
+            if isinstance(event, BlockCitation):
+                citation = citation_for(
+                    transcript,
+                    document.map,
+                    event.start_block,
+                    event.end_block,
+                    event.cited_text,
+                    start=event.start,
+                    end=event.end,
+                )
+                if citation is not None:
+                    yield CitationEvent(citation)
+            else:
+                yield event
 
 
 async def generate_guide(
@@ -411,28 +420,30 @@ async def generate_guide(
         raise ValueError("Store the transcript before generating a study guide.")
     parts: list[str] = []
     citations: list[Citation] = []
-    async for event in _one_shot(
+    stream = _one_shot(
         client,
         transcript,
         guide.request,
         cursor_segment=cursor_segment,
         token_budget=token_budget,
         max_tokens=max_tokens,
-    ):
-        if isinstance(event, TextDelta):
-            parts.append(event.text)
-        elif isinstance(event, CitationEvent):
-            citations.append(event.citation)
-        elif isinstance(event, Done):
-            store.save_guide(
-                transcript.source.id,
-                guide.name,
-                "".join(parts),
-                citations,
-                model=event.model,
-                usage=event.usage,
-            )
-        yield event
+    )
+    async with aclosing(stream) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, CitationEvent):
+                citations.append(event.citation)
+            elif isinstance(event, Done):
+                store.save_guide(
+                    transcript.source.id,
+                    guide.name,
+                    "".join(parts),
+                    citations,
+                    model=event.model,
+                    usage=event.usage,
+                )
+            yield event
 
 
 async def complete_text(
@@ -452,20 +463,22 @@ async def complete_text(
     parts: list[str] = []
     citations: list[Citation] = []
     usage = Usage()
-    async for event in _one_shot(
+    stream = _one_shot(
         client,
         transcript,
         instruction,
         cursor_segment=cursor_segment,
         token_budget=token_budget,
         max_tokens=max_tokens,
-    ):
-        if isinstance(event, TextDelta):
-            parts.append(event.text)
-        elif isinstance(event, CitationEvent):
-            citations.append(event.citation)
-        elif isinstance(event, Done):
-            usage = event.usage
+    )
+    async with aclosing(stream) as events:
+        async for event in events:
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, CitationEvent):
+                citations.append(event.citation)
+            elif isinstance(event, Done):
+                usage = event.usage
     return "".join(parts), citations, usage
 
 
