@@ -205,7 +205,8 @@ class StudyScreen(Screen[None]):
             parts.append(f"/{query} {found}" + (" (wrapped)" if view.search_wrapped else ""))
             if self.search_bar.is_open:
                 self.search_bar.set_counter(current, total)
-        self.query_one("#study-status", Static).update(Content(" · ".join(parts)))
+        # Fixed one-line size: skipping the layout pass keeps a keypress cheap.
+        self.query_one("#study-status", Static).update(Content(" · ".join(parts)), layout=False)
 
     def save_cursor(self) -> None:
         """Remember the reading position (called periodically and when leaving)."""

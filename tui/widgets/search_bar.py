@@ -39,7 +39,7 @@ class SearchBar(Horizontal):
         background: $panel;
     }
     SearchBar > Input:focus { border: none; background: $panel; }
-    SearchBar > #search-count { width: auto; min-width: 8; padding: 0 1; color: $text-muted; }
+    SearchBar > #search-count { width: 12; padding: 0 1; color: $text-muted; }
     """
 
     class Changed(Message):
@@ -92,7 +92,7 @@ class SearchBar(Horizontal):
             text = "no match"
         else:
             text = f"{current or '-'}/{total}"
-        self.query_one("#search-count", Static).update(Content(text))
+        self.query_one("#search-count", Static).update(Content(text), layout=False)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()

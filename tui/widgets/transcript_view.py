@@ -38,6 +38,7 @@ from core.textsafe import inert
 SelectedRange = tuple[int, int, int | None, int | None]
 """first segment, last segment, start char in the first (or None), end char in the last."""
 
+MIN_TEXT_WIDTH = 12
 _CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$")
 _UNITS = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
 
@@ -299,9 +300,12 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         self.virtual_size = Size(width, self._line_starts[-1])
 
     def _content_width(self) -> int:
-        return max(1, self.scrollable_content_region.width)
+        """Columns for text; never so few that every character gets its own line."""
+        return max(self._indent + MIN_TEXT_WIDTH, self.scrollable_content_region.width)
 
     def on_resize(self, event: events.Resize) -> None:
+        if event.size.width <= 0 or event.size.height <= 0:
+            return  # hidden (the other pane is showing): keep the wrap we have
         width = self._content_width()
         if width == self._wrap_width:
             return
@@ -405,7 +409,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
-        width = self._wrap_width or self.scrollable_content_region.width
+        width = self._wrap_width or self._content_width()
         line = scroll_y + y
         if not self._count or not self._breaks or line >= self._line_starts[-1]:
             return Strip.blank(width, self._base_style())
