@@ -51,7 +51,7 @@ def test_ask_streams_cites_saves_and_prints_tokens(fake_claude: FakeClaude, caps
     assert code == 0, err
     lines = out.splitlines()
     assert re.fullmatch(r"The speaker says spacing works \[\d\d:\d\d:\d\d\]\.", lines[0])
-    in_, out_, write, read = tokens(out)
+    _in, out_, write, read = tokens(out)
     assert out_ == 3 and write > 0 and read == 0
     assert "cost: ~$" in out
     stored = messages_of()
@@ -115,7 +115,7 @@ def test_unknown_source(fake_claude, capsys) -> None:
 
 
 def test_no_api_key_says_how_and_keeps_the_question(capsys, monkeypatch) -> None:
-    code, out, err = run(capsys, "ask", "1", "Keep me")
+    code, _out, err = run(capsys, "ask", "1", "Keep me")
     assert code == 1
     assert "ANTHROPIC_API_KEY" in err and "config" in err and err.count("\n") == 1
     [draft] = messages_of()
@@ -124,7 +124,7 @@ def test_no_api_key_says_how_and_keeps_the_question(capsys, monkeypatch) -> None
     with FakeClaude() as fake:
         monkeypatch.setenv("ANTHROPIC_BASE_URL", fake.base_url)
         monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
-        code, out, err = run(capsys, "ask", "1")
+        code, _out, err = run(capsys, "ask", "1")
         assert code == 0, err
         assert fake.last_body["messages"][0]["content"][1]["text"] == "Keep me"
     assert [m.status for m in messages_of()] == ["complete", "complete"]
@@ -134,12 +134,12 @@ def test_offline_keeps_a_draft_and_retry_sends_it(fake_claude, capsys, monkeypat
     real = fake_claude.base_url
     fake_claude_port_closed = "http://127.0.0.1:9"  # discard port: nothing listens
     monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_claude_port_closed)
-    code, out, err = run(capsys, "ask", "1", "Offline?")
+    code, _out, err = run(capsys, "ask", "1", "Offline?")
     assert code == 1
     assert "draft" in err and "ponder ask 1" in err and err.count("\n") == 1
     assert [m.status for m in messages_of()] == ["draft"]
     monkeypatch.setenv("ANTHROPIC_BASE_URL", real)
-    code, out, err = run(capsys, "ask", "1")
+    code, _out, err = run(capsys, "ask", "1")
     assert code == 0, err
     assert [(m.role, m.status) for m in messages_of()] == [
         ("user", "complete"),
@@ -218,7 +218,7 @@ def test_ctrl_c_mid_stream_keeps_the_partial_answer_and_exits_130(fake_claude) -
         early = _read_at_least(process, 50)
         assert early.startswith(b"word ")
         process.send_signal(signal.SIGINT)
-        rest, err = process.communicate(timeout=20)
+        _rest, err = process.communicate(timeout=20)
     finally:
         if process.poll() is None:
             process.kill()
