@@ -183,15 +183,20 @@ def study_date(start: datetime) -> date:
 # -- deck selection ----------------------------------------------------------------------------
 
 
-def deck_ids(conn: sqlite3.Connection, deck: str) -> list[int]:
-    """Ids of the deck named `deck` (any case) and all its subdecks; UnknownDeck if none."""
+def resolve_deck(conn: sqlite3.Connection, deck: str) -> tuple[str, list[int]]:
+    """The deck's stored name and the ids of it and its subdecks; UnknownDeck if none."""
     from decks.repository import CardStore
 
     store = CardStore(conn)
     found = store.deck_by_name(deck)
     if found is None:
         raise UnknownDeck(f"No deck named {deck.strip()!r}.")
-    return store.subdeck_ids(found.id)
+    return found.name, store.subdeck_ids(found.id)
+
+
+def deck_ids(conn: sqlite3.Connection, deck: str) -> list[int]:
+    """Ids of the deck named `deck` (any case) and all its subdecks; UnknownDeck if none."""
+    return resolve_deck(conn, deck)[1]
 
 
 def ensure_stats_index(conn: sqlite3.Connection) -> None:
@@ -211,12 +216,12 @@ def ensure_stats_index(conn: sqlite3.Connection) -> None:
 # -- the queries -------------------------------------------------------------------------------
 
 
-def _ranges_cte(starts: list[datetime]) -> tuple[str, list[str]]:
+def _ranges_cte(starts: list[datetime]) -> tuple[str, list[Any]]:
     values = ", ".join("(?, ?, ?)" for _ in starts[:-1])
-    params: list[str] = []
+    params: list[Any] = []
     texts = [to_db_time(moment) for moment in starts]
     for index in range(len(starts) - 1):
-        params += [str(index), texts[index], texts[index + 1]]
+        params += [index, texts[index], texts[index + 1]]
     return f"d(i, lo, hi) AS (VALUES {values})", params
 
 
@@ -362,7 +367,9 @@ def compute_stats(
         from core.config import load
 
         rollover_hour = load().day_rollover_hour
-    ids = deck_ids(conn, deck) if deck else None
+    ids: list[int] | None = None
+    if deck:
+        deck, ids = resolve_deck(conn, deck)
     ensure_stats_index(conn)
 
     today_start = clock.study_day_start(moment, rollover_hour)
