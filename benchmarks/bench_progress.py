@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     from decks.optimize import default_parameters, optimize_records, simulate_learner
 
     true = default_parameters()
-    true[0], true[1], true[2], true[3], true[20] = 0.8, 3.0, 6.0, 14.0, 0.3
+    true[0], true[1], true[2], true[3], true[20] = 2.0, 6.0, 12.0, 30.0, 0.5
     log = _timed(
         f"simulate a learner ({args.optimize_reviews:,} reviews)",
         lambda: simulate_learner(

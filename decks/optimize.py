@@ -139,10 +139,14 @@ def build_training_set(
     card_count = len(by_card)
     for done, (card_id, history) in enumerate(by_card.items(), start=1):
         history.sort()
-        history = history[_last_reset(history) :]
-        reviews = []
+        reviews: list[Any] = []
         previous: datetime | None = None
-        for moment, rating, _new in history[: MAX_HISTORY + 1]:
+        for moment, rating, is_new in history:
+            if is_new and reviews:
+                # The card was reset (forgotten): its history starts again here.
+                reviews, previous = [], None
+            if len(reviews) > MAX_HISTORY:
+                continue
             delta = 0 if previous is None else max(0, (moment - previous).days)
             previous = moment
             reviews.append(FSRSReview(rating, delta))
@@ -152,14 +156,6 @@ def build_training_set(
         if progress is not None and (done % 2000 == 0 or done == card_count):
             progress("Building histories", done, card_count)
     return TrainingSet(items=items, card_ids=card_ids, reviews=total, cards=card_count)
-
-
-def _last_reset(history: Sequence[tuple[datetime, int, bool]]) -> int:
-    """Index of the review that started the card's current history (after a reset)."""
-    for index in range(len(history) - 1, 0, -1):
-        if history[index][2]:
-            return index
-    return 0
 
 
 # -- evaluating and fitting ------------------------------------------------------------------
