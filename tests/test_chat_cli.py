@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -132,8 +133,10 @@ def test_no_api_key_says_how_and_keeps_the_question(capsys, monkeypatch) -> None
 
 def test_offline_keeps_a_draft_and_retry_sends_it(fake_claude, capsys, monkeypatch) -> None:
     real = fake_claude.base_url
-    fake_claude_port_closed = "http://127.0.0.1:9"  # discard port: nothing listens
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", fake_claude_port_closed)
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", f"http://127.0.0.1:{closed}")
     code, _out, err = run(capsys, "ask", "1", "Offline?")
     assert code == 1
     assert "draft" in err and "ponder ask 1" in err and err.count("\n") == 1

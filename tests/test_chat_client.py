@@ -540,3 +540,17 @@ async def test_usage_is_a_dataclass_on_done(fake_claude, client, store, transcri
     done = events[-1]
     assert isinstance(done.usage, Usage) and done.usage.output_tokens == 42
     assert done.stop_reason == "end_turn" and done.message_id is not None
+
+
+async def test_api_key_never_reaches_the_logs(fake_claude, client, store, transcript, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    conversation = store.latest_or_create(transcript.source.id)
+    fake_claude.queue(Reply.error(401), Reply.text("fine"))
+    with pytest.raises(AuthFailed):
+        await collect(ask(store, client, transcript, conversation.id, "Q"))
+    await collect(retry(store, client, transcript, conversation.id))
+    assert caplog.records  # the SDK did log at debug level
+    assert FAKE_API_KEY not in caplog.text
+    assert FAKE_API_KEY[-20:] not in caplog.text

@@ -7,6 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.chat.cost import estimate_cost, format_cost, price_for
 from core.chat.document import (
@@ -125,6 +127,23 @@ def test_window_around_cursor_is_centred_bounded_and_stable() -> None:
     end = window_around(transcript, 1999, max_chars)
     assert start[0] == 0 and end[1] == 1999
     assert window_around(transcript, 5, 10**9) == (0, 1999)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    lengths=st.lists(st.integers(min_value=0, max_value=400), min_size=1, max_size=300),
+    cursor=st.integers(min_value=-5, max_value=400),
+    max_chars=st.integers(min_value=1, max_value=20_000),
+)
+def test_window_always_holds_the_cursor_and_stays_in_range(lengths, cursor, max_chars) -> None:
+    segments = [Segment("x" * n, float(i), float(i + 1)) for i, n in enumerate(lengths)]
+    transcript = Transcript(Source("t", "o"), segments)
+    first, last = window_around(transcript, cursor, max_chars)
+    clamped = min(max(cursor, 0), len(segments) - 1)
+    assert 0 <= first <= clamped <= last < len(segments)
+    groups = group_segments(segments, first, last)
+    assert groups[0][0] == first and groups[-1][1] == last
+    assert all(a <= b for a, b in groups)
 
 
 def test_excerpt_document_says_which_part() -> None:

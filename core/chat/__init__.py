@@ -1,1 +1,86 @@
-"""Talking to Claude about a transcript (no Textual; anthropic imported lazily)."""
+"""Talking to Claude about a transcript (no Textual; anthropic is imported lazily).
+
+The pieces: `models` (Usage, Citation, Focus, ChatMessage, Conversation, GuideNote and the
+streamed events), `errors` (ChatError and its kinds), `document` (the transcript as a
+cited, cached document block), `prompts`, `client` (ChatClient over the SDK), `store`
+(ConversationStore), `cost`, and `service` (ask, retry, regenerate, generate_guide,
+complete_text) which the UI and the CLI both call.
+"""
+
+from core.chat.client import ChatClient
+from core.chat.errors import (
+    AuthFailed,
+    BadRequest,
+    ChatError,
+    Forbidden,
+    NoApiKey,
+    Offline,
+    Overloaded,
+    RateLimited,
+    ServerError,
+    StreamBroken,
+    TimedOut,
+)
+from core.chat.models import (
+    ChatEvent,
+    ChatMessage,
+    Citation,
+    CitationEvent,
+    Conversation,
+    Done,
+    Focus,
+    GuideNote,
+    Notice,
+    Started,
+    TextDelta,
+    Usage,
+    render_with_citations,
+)
+from core.chat.prompts import GUIDE_KINDS, QUIZ_REQUEST, guide_kind
+from core.chat.service import (
+    ask,
+    complete_text,
+    extract_json,
+    generate_guide,
+    regenerate,
+    retry,
+)
+from core.chat.store import ConversationStore
+
+__all__ = [
+    "GUIDE_KINDS",
+    "QUIZ_REQUEST",
+    "AuthFailed",
+    "BadRequest",
+    "ChatClient",
+    "ChatError",
+    "ChatEvent",
+    "ChatMessage",
+    "Citation",
+    "CitationEvent",
+    "Conversation",
+    "ConversationStore",
+    "Done",
+    "Focus",
+    "Forbidden",
+    "GuideNote",
+    "NoApiKey",
+    "Notice",
+    "Offline",
+    "Overloaded",
+    "RateLimited",
+    "ServerError",
+    "Started",
+    "StreamBroken",
+    "TextDelta",
+    "TimedOut",
+    "Usage",
+    "ask",
+    "complete_text",
+    "extract_json",
+    "generate_guide",
+    "guide_kind",
+    "regenerate",
+    "render_with_citations",
+    "retry",
+]
