@@ -147,10 +147,14 @@ def _end_partial_line() -> None:
         _Output.wrote = False
 
 
-def _finish_line(done: Any) -> None:
+def _finish_line(done: Any, config: Any) -> None:
+    from core.chat.cost import estimate_cost, format_cost
+
     sys.stdout.write("\n")
     if done.stop_reason == "max_tokens":
         _note("the answer reached the length limit and was cut short.")
+    cost = format_cost(estimate_cost(done.usage, done.model, config.prices))
+    sys.stdout.write(f"cost: ~{cost} ({done.model})\n")
     sys.stdout.write(done.usage.line() + "\n")
     sys.stdout.flush()
 
@@ -326,7 +330,7 @@ def cmd_guide(args: argparse.Namespace) -> int:
             raise CliError(f"{error}{hint}") from None
         if done is None:
             raise CliError("Claude sent no answer; retry.")
-        _finish_line(done)
+        _finish_line(done, config)
     finally:
         library.close()
     return 0
