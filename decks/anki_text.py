@@ -41,6 +41,20 @@ SEPARATOR_NAMES = {
     "pipe": "|",
     "colon": ":",
 }
+HEADER_KEYS = {
+    "separator",
+    "html",
+    "tags",
+    "columns",
+    "notetype",
+    "deck",
+    "guid column",
+    "notetype column",
+    "deck column",
+    "tags column",
+    "if matches",
+    "match scope",
+}
 CLOZE_MARK = re.compile(r"\{\{c\d+::", re.IGNORECASE)
 _BREAK = re.compile(r"<\s*br\s*/?\s*>|<\s*/\s*(?:div|p|li)\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
@@ -91,14 +105,14 @@ class ParsedFile:
 def text_to_html(text: str) -> str:
     """Plain text as an Anki field: `& < >` escaped, line breaks as `<br>`."""
     escaped = html.escape(text, quote=False)
-    return escaped.replace("\r\n", "\n").replace("\n", "<br>")
+    return escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
 def html_to_text(value: str) -> str:
     """An Anki HTML field as plain text: breaks kept as newlines, other tags dropped."""
     value = _BREAK.sub("\n", value)
-    value = _TAG.sub("", value)
-    return html.unescape(value).replace("\xa0", " ").strip()
+    value = _TAG.sub("", value).replace("&nbsp;", " ")
+    return html.unescape(value).strip()
 
 
 # -- export ---------------------------------------------------------------------------------
@@ -166,6 +180,8 @@ def _read_headers(lines: list[str], skipped: list[Skipped]) -> tuple[_Headers, i
         line = lines[index].rstrip("\r\n")
         key, sep, value = line[1:].partition(":")
         key = key.strip().lower()
+        if not sep or key not in HEADER_KEYS:
+            break  # a data line that happens to start with # (a guid may)
         if sep:
             if key == "separator":
                 headers.separator = _separator_value(value)
@@ -215,11 +231,20 @@ def kind_for_notetype(name: str) -> str | None:
     return None
 
 
-def _records(text: str, separator: str) -> Iterator[tuple[int, list[str]]]:
-    """(first line number, fields) for each record; quoted fields may span lines."""
+def _records(text: str, separator: str) -> Iterator[tuple[int, list[str] | None]]:
+    """(first line number, fields) for each record; quoted fields may span lines.
+
+    A record the csv reader cannot read comes back as None (reported, then skipped).
+    """
     reader = csv.reader(io.StringIO(text), delimiter=separator, quotechar='"', strict=False)
     start = 1
-    for row in reader:
+    while True:
+        try:
+            row: list[str] | None = next(reader)
+        except StopIteration:
+            return
+        except csv.Error:
+            row = None
         yield start, row
         start = reader.line_num + 1
 
@@ -259,6 +284,9 @@ def parse_anki_text(text: str) -> ParsedFile:
 
     for offset, row in _records(body, separator):
         line = first + offset
+        if row is None:
+            skipped.append(Skipped(line, "unreadable line (a line break inside an unquoted field)"))
+            continue
         if not any(value.strip() for value in row):
             continue
         if headers.tags_column is None and not has_headers and len(row) >= 3:
