@@ -231,13 +231,14 @@ def _cards_section(conn: sqlite3.Connection, source_id: int, stamps: _Timestamps
         start = note.source.start_s if note.source is not None else None
         if start is not None:
             meta.append(stamps.link(start))
+        # Two trailing spaces: a line break inside the list item.
         if kind == "cloze":
-            lines.append(f"- {_cloze_as_markdown(note.front)}")
+            lines.append(f"- {_cloze_as_markdown(note.front)}  ")
             if note.back.strip():
-                lines.append(f"  - *Extra:* {_escape_inline(note.back)}")
+                lines.append(f"  *Extra:* {_escape_inline(note.back)}  ")
         else:
-            lines.append(f"- **Q:** {_escape_inline(note.front)}")
-            lines.append(f"  **A:** {_escape_inline(note.back)}")
+            lines.append(f"- **Q:** {_escape_inline(note.front)}  ")
+            lines.append(f"  **A:** {_escape_inline(note.back)}  ")
         lines.append(f"  *{' · '.join(meta)}*")
     lines.append("")
     return lines
