@@ -87,7 +87,8 @@ CREATE TABLE cards (
 );
 CREATE INDEX cards_due ON cards(due);
 CREATE INDEX cards_queue ON cards(state, due) WHERE suspended = 0;
-CREATE INDEX cards_deck ON cards(deck_id, state, due);
+-- Covers the per-deck counts and the per-deck queue without reading the table rows.
+CREATE INDEX cards_deck ON cards(deck_id, state, due, suspended, buried_until);
 
 -- One row per answer. state_before is the card's full scheduling state before the
 -- review (JSON: state, step, stability, difficulty, due, last_review, reps, lapses,
