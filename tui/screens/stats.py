@@ -223,11 +223,14 @@ class StatsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.sub_title = "Statistics"
         self._show_preset()
-        self._start_loading()
+        self._show_loading()
         self.call_after_refresh(self._first_paint)
 
     def _first_paint(self) -> None:
+        """The loading state is on screen: only now start the worker, so its imports and
+        queries never compete with the first paint for the GIL."""
         self.painted = True
+        self._start_loading()
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "stats")
@@ -243,13 +246,16 @@ class StatsScreen(Screen[None]):
                 return deck.name
         return None
 
-    def _start_loading(self) -> None:
-        self._generation += 1
+    def _show_loading(self) -> None:
         self.loaded = False
         self.query_one("#stats-status", Static).update(Content("Computing…"))
         self.query_one("#stats-numbers").loading = True
         for key, _title in FIGURES:
             self.query_one(f"#figure-{key}").loading = True
+
+    def _start_loading(self) -> None:
+        self._generation += 1
+        self._show_loading()
         rollover = int(getattr(self.app.config, "day_rollover_hour", 4))  # type: ignore[attr-defined]
         self._compute(self.deck_name, rollover, self._generation)
 
