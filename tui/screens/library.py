@@ -84,30 +84,22 @@ def format_added(source: Source) -> str:
 
 
 def card_counts(library: Any) -> dict[int, tuple[int, int]]:
-    """source id -> (cards, cards due now); empty until the decks package provides counts."""
+    """source id -> (cards, cards due now); empty while the decks package is absent."""
     try:
-        from decks.repository import card_counts_by_source  # type: ignore[attr-defined]
+        from decks.repository import CardStore
     except ImportError:
         return {}
     try:
-        counts = card_counts_by_source(library)
+        counts = CardStore(library.conn).card_counts_by_source()
     except Exception:  # counts are decoration: never let them break the library screen
         return {}
-    result: dict[int, tuple[int, int]] = {}
-    for source_id, value in dict(counts).items():
-        if isinstance(value, tuple | list):
-            cards, due = (int(value[0]), int(value[1])) if len(value) > 1 else (int(value[0]), 0)
-        else:
-            cards = int(getattr(value, "cards", getattr(value, "total", 0)))
-            due = int(getattr(value, "due", 0))
-        result[int(source_id)] = (cards, due)
-    return result
+    return {int(source_id): (int(cards), int(due)) for source_id, (cards, due) in counts.items()}
 
 
-def load_rows(library: Any) -> list[LibraryRow]:
-    """Every source with its highlight and card counts."""
+def load_rows(library: Any, *, with_cards: bool = True) -> list[LibraryRow]:
+    """Every source with its highlight and (unless `with_cards` is False) card counts."""
     highlights = library.highlight_counts()
-    cards = card_counts(library)
+    cards = card_counts(library) if with_cards else {}
     rows = []
     for source in library.sources():
         source_id = int(source.id or 0)
@@ -196,12 +188,14 @@ class LibraryScreen(Screen[None]):
         selected = library.get_state(SELECTED_KEY) or library.get_state(DEMO_SEEDED_KEY)
         self._selected_id = int(selected) if selected and selected.isdigit() else None
         self._title_width = self._compute_title_width(self.size.width or self.app.size.width)
-        self.reload()
-        self._mounted = True
+        # Card counts need the decks package (tens of ms to import): paint first, then count.
+        self.reload(with_cards=False)
+        self.call_after_refresh(self.reload)
 
     def on_screen_resume(self) -> None:
         if self._mounted:
             self.reload()
+        self._mounted = True
 
     def on_resize(self) -> None:
         width = self._compute_title_width(self.size.width)
@@ -244,9 +238,9 @@ class LibraryScreen(Screen[None]):
         """Source ids in the order the table shows them (tests and the palette use it)."""
         return [row.source_id for row in self._shown]
 
-    def reload(self, select: int | None = None) -> None:
+    def reload(self, select: int | None = None, *, with_cards: bool = True) -> None:
         """Read the library again and redraw; optionally move the cursor to `select`."""
-        self._rows = load_rows(self.app.library)
+        self._rows = load_rows(self.app.library, with_cards=with_cards)
         if select is not None:
             self._selected_id = select
         self._render_table()
