@@ -12,7 +12,7 @@ from textual.pilot import Pilot
 
 from core.library import Library
 from core.models import Segment
-from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
+from tests.tui_helpers import add_transcript, make_segments, screen_text, send_burst, wait_until
 from tui.app import PonderApp
 from tui.screens.help import HelpScreen
 from tui.screens.highlights import HighlightsScreen
@@ -116,7 +116,7 @@ async def test_search_is_incremental_counts_matches_and_wraps_with_n() -> None:
         await press("j", "j", "j", "j", "j", "j", "j")  # cursor 7
         await press("slash")
         bar = study.screen.query_one(SearchBar)
-        assert bar.is_open and bar.input.has_focus
+        assert bar.is_open and view.has_focus
         await press("f", "o", "r")
         assert view.search_query == "for"
         await press("g", "e", "t")
@@ -445,3 +445,16 @@ async def test_public_api_for_other_screens() -> None:
         await wait_until(study.pilot, lambda: study.view._flash is None, timeout=3)
         assert screen.selected_range() is None
         assert screen.selected_text().startswith("seg 64 ")
+
+
+async def test_keys_typed_in_a_burst_around_the_search_land_in_the_right_place() -> None:
+    async with open_study(make_segments(50)) as study:
+        burst = [("slash", "/"), *[(c if c != " " else "space", c) for c in "seg 4"],
+                 ("enter", None), ("n", "n")]  # fmt: skip
+        send_burst(study.app, burst)
+        await wait_until(study.pilot, lambda: study.view.cursor == 40)
+        await study.pilot.pause()
+        assert study.view.search_query == "seg 4"
+        assert list(study.view.matches) == [4, *range(40, 50)]
+        assert study.screen.search_bar.input.value == "seg 4"
+        assert study.view.has_focus and study.view.cursor == 40

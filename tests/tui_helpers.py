@@ -32,6 +32,19 @@ async def wait_until(
         await pilot.pause(interval)
 
 
+def send_burst(app: App, keys: Sequence[tuple[str, str | None]]) -> None:
+    """Queue key events without waiting between them, as a fast typist or a paste does
+    (Pilot.press lets the app go idle after every key). Pairs are (key, character)."""
+    from textual import events
+
+    driver = app._driver
+    assert driver is not None
+    for key, character in keys:
+        event = events.Key(key, character)
+        event.set_sender(app)
+        driver.send_message(event)
+
+
 def make_segments(
     count: int,
     *,

@@ -18,7 +18,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.events import Resize
+from textual.events import Key, Paste, Resize
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
@@ -54,6 +54,8 @@ class StudyScreen(Screen[None]):
 
     BINDINGS: list[BindingType] = [
         Binding("slash", "search", "Search", id="study.search"),
+        Binding("enter", "search_submit", "Keep matches", id="study.search_submit"),
+        Binding("escape", "search_cancel", "Clear search", id="study.search_cancel"),
         Binding("t", "jump_time", "Time", id="study.jump_time"),
         Binding("o", "open_video", "Open video", id="study.open_video"),
         Binding("y", "copy", "Copy", id="study.copy"),
@@ -84,6 +86,7 @@ class StudyScreen(Screen[None]):
     StudyScreen.-narrow.-chat-active #transcript-pane { display: none; }
     StudyScreen.-narrow #transcript-pane { width: 1fr; }
     StudyScreen Footer.-compact FooterLabel { margin: 0 1 0 0; }
+    StudyScreen Footer.-compact FooterKey.-command-palette { padding-right: 1; margin-right: 0; }
     """
 
     def __init__(self, source_id: int, *, name: str | None = None, id: str | None = None) -> None:
@@ -94,6 +97,7 @@ class StudyScreen(Screen[None]):
         self._saved_cursor: int | None = None
         self.active_pane = "transcript"
         self._view: TranscriptView | None = None
+        self._search_bar: SearchBar | None = None
 
     # -- layout ------------------------------------------------------------------
 
@@ -116,7 +120,8 @@ class StudyScreen(Screen[None]):
                         id="transcript",
                     )
                     yield self._view
-                    yield SearchBar(id="search-bar")
+                    self._search_bar = SearchBar(id="search-bar")
+                    yield self._search_bar
                     yield Static(Content(""), id="study-status")
             with Vertical(id="chat-pane"):
                 yield ChatPlaceholder(Content(CHAT_PLACEHOLDER), id="chat-placeholder")
@@ -232,8 +237,18 @@ class StudyScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_video":
             return self._video_id() is not None
+        if action in ("search_submit", "search_cancel"):
+            return self.searching
+        if self.searching:
+            return action in ("switch_pane", "help")
+        if action == "search" and self._typing_elsewhere():
+            return False  # `/` belongs to the input being typed in (the chat's)
         needs_transcript = ("search", "jump_time", "copy", "highlight", "highlights")
         return self.current_transcript is not None or action not in needs_transcript
+
+    def _typing_elsewhere(self) -> bool:
+        focused = self.focused
+        return focused is not None and focused.check_consume_key("slash", "/")
 
     def _video_id(self) -> str | None:
         transcript = self.current_transcript
@@ -244,35 +259,92 @@ class StudyScreen(Screen[None]):
             return source.video_id
         return None
 
+    @property
+    def searching(self) -> bool:
+        """The search bar is open and the keys typed go into it."""
+        return self._search_bar is not None and self._search_bar.is_open
+
     def action_search(self) -> None:
+        """Open the search bar; the focus stays on the transcript (see `on_key`)."""
         if self.narrow and self.active_pane != "transcript":
             self._show_pane("transcript")
         view = self.transcript_view
         view.clear_selection()
+        self.set_focus(view)
         self._search_origin = view.cursor
         self.search_bar.open()
         self.search_bar.set_counter(0, 0)
+        view.suspend_bindings = True
+        self.refresh_bindings()
 
-    def on_search_bar_changed(self, event: SearchBar.Changed) -> None:
+    def on_key(self, event: Key) -> None:
+        """Search typing, handled here in key order (keys reach the screen one by one from
+        the focused transcript), before any binding sees the key."""
+        if self._view is None:
+            return
+        if self.searching:
+            handled = self._search_key(event)
+        else:
+            active = self.active_bindings.get(event.key)
+            handled = (
+                active is not None
+                and active.node is self
+                and active.binding.action == "search"
+                and active.enabled
+            )
+            if handled:
+                self.action_search()
+        if handled:
+            event.stop()
+            event.prevent_default()
+
+    def on_paste(self, event: Paste) -> None:
+        if self.searching:
+            event.stop()
+            self.search_bar.insert(" ".join(event.text.split()))
+            self._run_search()
+
+    def _search_key(self, event: Key) -> bool:
+        if event.key == "enter":
+            self.action_search_submit()
+        elif event.key == "escape":
+            self.action_search_cancel()
+        elif self.search_bar.edit(event):
+            self._run_search()
+        else:
+            return False
+        return True
+
+    def _run_search(self) -> None:
         view = self.transcript_view
-        view.search(event.query, origin=self._search_origin)
+        view.search(self.search_bar.value, origin=self._search_origin)
         current, total = view.match_counter()
         self.search_bar.set_counter(current, total)
 
-    def on_search_bar_submitted(self, event: SearchBar.Submitted) -> None:
+    def _close_search(self) -> None:
         self.search_bar.close()
-        self.transcript_view.focus()
-        if event.query and not self.transcript_view.matches:
-            self.notify(
-                f"No match for {inert_line(event.query)!r}", severity="warning", markup=False
-            )
+        self.transcript_view.suspend_bindings = False
+        self.refresh_bindings()
+
+    def action_search_submit(self) -> None:
+        """Enter: close the bar and keep the matches for n / N."""
+        if not self.searching:
+            return
+        query = self.search_bar.value
+        view = self.transcript_view
+        if query != view.search_query:
+            view.search(query, origin=self._search_origin)
+        self._close_search()
+        if query and not view.matches:
+            self.notify(f"No match for {inert_line(query)!r}", severity="warning", markup=False)
         self._update_status()
 
-    def on_search_bar_cancelled(self, event: SearchBar.Cancelled) -> None:
-        self.search_bar.close()
-        view = self.transcript_view
-        view.clear_search(restore=self._search_origin)
-        view.focus()
+    def action_search_cancel(self) -> None:
+        """Esc: close the bar, clear the matches and go back to where the search began."""
+        if not self.searching:
+            return
+        self._close_search()
+        self.transcript_view.clear_search(restore=self._search_origin)
 
     def action_jump_time(self) -> None:
         view = self.transcript_view

@@ -237,6 +237,8 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         self._line_starts: list[int] = [0] * (self._count + 1)
         self._cache: LRUCache[tuple[object, ...], Strip] = LRUCache(1024)
         self._styles_by_name: dict[str, Style] = {}
+        self.suspend_bindings = False
+        """True while another widget takes the typing (the search bar): keys pass through."""
         self.first_paint_at: float | None = None
         """perf_counter() when a line with text was first rendered (for benchmarks)."""
 
@@ -730,6 +732,8 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             self.clear_search()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.suspend_bindings:
+            return False
         if action == "cancel":
             return self.has_selection or bool(self._query)
         if action in ("search_next", "search_previous"):
