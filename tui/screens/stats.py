@@ -154,7 +154,7 @@ class StatsScreen(Screen[None]):
     StatsScreen #stats-deck { width: 1fr; max-width: 60; }
     StatsScreen #stats-status { width: 1fr; padding: 0 0 0 2; color: $text-muted; }
     StatsScreen #stats-body { height: 1fr; }
-    StatsScreen #stats-side { width: 34; height: 1fr; padding: 0 1; }
+    StatsScreen #stats-side { width: 33; height: 1fr; padding: 0 1; }
     StatsScreen #stats-numbers { height: auto; min-height: 8; }
     StatsScreen #stats-preset { height: auto; margin-top: 1; }
     StatsScreen #stats-figures { width: 1fr; height: 1fr; }
