@@ -22,12 +22,18 @@ _SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u
 
 def collapse(text: str) -> str:
     """Single-spaced, trimmed text."""
+    if text.isprintable():  # then the only whitespace is U+0020: str.split is exact and fast
+        return " ".join(text.split()) if "  " in text else text.strip(" ")
     return _SPACES.sub(" ", text).strip(" ")
 
 
-def finalize(segments: list[Segment]) -> list[Segment]:
-    """Clean, sort (stable) and clamp segments; refuses input with no text at all."""
-    cleaned: list[Segment] = []
+def finalize(segments: list[Segment], *, cleaned: bool = False) -> list[Segment]:
+    """Clean, sort (stable) and clamp segments; refuses input with no text at all.
+
+    `cleaned=True`: the reader already collapsed whitespace and dropped empty text."""
+    if cleaned:
+        return _order(segments)
+    tidy: list[Segment] = []
     for seg in segments:
         text = collapse(seg.text)
         if not text:
@@ -35,15 +41,19 @@ def finalize(segments: list[Segment]) -> list[Segment]:
         speaker = collapse(seg.speaker) if seg.speaker else None
         if text != seg.text or speaker != seg.speaker:
             seg = Segment(text, seg.start, seg.end, speaker or None)
-        cleaned.append(seg)
-    if not cleaned:
+        tidy.append(seg)
+    return _order(tidy)
+
+
+def _order(segments: list[Segment]) -> list[Segment]:
+    if not segments:
         raise TranscriptImportError("no transcript text found")
-    timed = [seg.start is not None for seg in cleaned]
+    timed = [seg.start is not None for seg in segments]
     if not any(timed):
-        return [Segment(s.text, None, None, s.speaker) for s in cleaned]
+        return [Segment(s.text, None, None, s.speaker) for s in segments]
     if not all(timed):
         raise TranscriptImportError("some segments have times and others do not")
-    return clamp(cleaned)
+    return clamp(segments)
 
 
 def clamp(segments: list[Segment]) -> list[Segment]:

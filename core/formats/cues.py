@@ -10,22 +10,45 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from core.formats.cleanup import collapse
 from core.formats.timecode import TIMESTAMP, parse_timestamp
 from core.models import Segment
 
-TIMING_LINE = re.compile(rf"^[ \t]*({TIMESTAMP})[ \t]*-->[ \t]*({TIMESTAMP})(?:[ \t].*)?$")
+# Used with `.match(text, line_start)`: a whole line `start --> end [settings]`.
+TIMING_LINE = re.compile(
+    rf"[ \t]*({TIMESTAMP})[ \t]*-->[ \t]*({TIMESTAMP})(?:[ \t][^\n]*)?(?=\n|\Z)"
+)
+
+
+def arrow_lines(text: str) -> Iterator[int]:
+    """Start offsets of the lines holding `-->`. Much faster than a multiline `^` regex,
+    which tries every character of a 6 MB auto-caption file."""
+    find = text.find
+    at = find("-->")
+    while at != -1:
+        yield text.rfind("\n", 0, at) + 1
+        end = find("\n", at)
+        if end == -1:
+            return
+        at = find("-->", end)
+
+
+def timing_lines(text: str) -> list[re.Match[str]]:
+    match = TIMING_LINE.match
+    return [m for m in (match(text, start) for start in arrow_lines(text)) if m]
+
 
 # Known caption tags only, so `a < b` or `[bold]` in the text is never mistaken for one.
 _TAG = re.compile(
-    r"</?(?:[ibusvc]|font|span|ruby|rt|rp|lang|em|strong|sup|sub|br)\b[^<>\n]*>"
-    r"|<\d{1,6}(?::\d{1,2}){1,2}[.,]\d{1,3}>",
-    re.IGNORECASE,
+    r"<(?:\d{1,6}(?::\d{1,2}){1,2}[.,]\d{1,3}"
+    r"|/?(?i:[ibusvc]|font|span|ruby|rt|rp|lang|em|strong|sup|sub|br)\b[^<>\n]*)>"
 )
 _VOICE = re.compile(r"<v(?:\.[^\s>]*)?[ \t]+([^<>\n]*)>", re.IGNORECASE)
 _INLINE_TIME = re.compile(r"<\d{1,6}(?::\d{1,2}){1,2}[.,]\d{1,3}>")
+_YOUTUBE_TAG = re.compile(r"<\d\d:\d\d:\d\d\.\d\d\d>|</?c>")  # the bulk of auto-captions
 _ASS_OVERRIDE = re.compile(r"\{\\[^{}\n]*\}")
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _VTT_SKIPPED_BLOCKS = ("NOTE", "STYLE", "REGION")
@@ -42,6 +65,7 @@ class RawCue:
 class CueFile:
     cues: list[RawCue]
     header: list[str]  # lines before the first cue (the WebVTT header block)
+    inline_timing: bool = False  # word-level `<00:00:01.234>` tags (YouTube auto-captions)
 
 
 def _skipped_block(block: list[str], vtt: bool) -> bool:
@@ -53,102 +77,116 @@ def _skipped_block(block: list[str], vtt: bool) -> bool:
     )
 
 
-def parse_blocks(text: str, *, vtt: bool) -> CueFile:
-    """Cues with their raw payload lines, in file order."""
-    cues: list[RawCue] = []
-    header: list[str] = []
-    current: RawCue | None = None
-    in_payload = False
-    closed: list[list[str]] = []  # blocks after a blank line, waiting for the next cue
-    open_block: list[str] = []
+def _split_gap(lines: list[str]) -> tuple[list[str], list[list[str]], list[str], bool]:
+    """The lines after a timing line: (payload, closed blocks, open block, blank seen).
 
-    def flush_gap(identifier_taken: bool) -> None:
-        blocks = [*closed, open_block] if open_block else list(closed)
-        if identifier_taken and blocks:
-            blocks[-1] = blocks[-1][:-1]
-        for block in blocks:
-            if not block or _skipped_block(block, vtt):
-                continue
-            if current is None:
-                header.extend(block)
-            else:
-                current.lines.extend(block)
-        closed.clear()
-        open_block.clear()
-
-    for line in text.split("\n"):
-        match = TIMING_LINE.match(line) if "-->" in line else None
-        if match:
-            if in_payload:
-                if current is not None and current.lines and current.lines[-1].strip().isdigit():
-                    current.lines.pop()  # an SRT index typed without the blank line before it
-            else:
-                taken = bool(open_block) and (vtt or open_block[-1].strip().isdigit())
-                flush_gap(taken)
-            current = RawCue(parse_timestamp(match.group(1)), parse_timestamp(match.group(2)))
-            cues.append(current)
-            in_payload = True
-        elif not line.strip():
+    Payload runs to the first blank line. Later lines form blocks separated by blank
+    lines; the open block sits right before the next timing line, with no blank line in
+    between, so its last line is the next cue's identifier (or SRT index)."""
+    payload: list[str] = []
+    blocks: list[list[str]] = []
+    block: list[str] = []
+    in_payload = True
+    for line in lines:
+        if not line or line.isspace():
             if in_payload:
                 in_payload = False
-            elif open_block:
-                closed.append(list(open_block))
-                open_block.clear()
-        elif in_payload and current is not None:
-            current.lines.append(line)
+            elif block:
+                blocks.append(block)
+                block = []
+        elif in_payload:
+            payload.append(line)
         else:
-            open_block.append(line)
-    if not in_payload:
-        flush_gap(False)
-    return CueFile(cues, header)
+            block.append(line)
+    return payload, blocks, block, not in_payload
 
 
-@dataclass(slots=True)
-class CueLine:
-    text: str
-    speaker: str | None
+def _is_index(line: str) -> bool:
+    return line.strip().isdigit()
 
 
-def clean_line(line: str, speaker: str | None, *, entities: bool) -> CueLine:
-    """One payload line without tags; a `<v Name>` tag sets the speaker from here on."""
+def parse_blocks(text: str, *, vtt: bool, matches: list[re.Match[str]] | None = None) -> CueFile:
+    """Cues with their raw payload lines, in file order (`matches`: the timing lines,
+    when the caller already found them)."""
+    if matches is None:
+        matches = timing_lines(text)
+    cues: list[RawCue] = []
+    if not matches:
+        return CueFile(cues, [line for line in text.split("\n") if line.strip()])
+    lead = text[: matches[0].start()].split("\n")[:-1]
+    if lead and lead[-1].strip() and (vtt or _is_index(lead[-1])):
+        lead.pop()  # the first cue's identifier
+    header = [line for line in lead if line.strip()]
+    last = len(matches) - 1
+    for i, match in enumerate(matches):
+        cue = RawCue(parse_timestamp(match.group(1)), parse_timestamp(match.group(2)))
+        cues.append(cue)
+        if i < last:
+            lines = text[match.end() + 1 : matches[i + 1].start()].split("\n")[:-1]
+        else:
+            lines = text[match.end() + 1 :].split("\n")
+        payload, blocks, open_block, blank_seen = _split_gap(lines)
+        if i < last:
+            if open_block:
+                if vtt or _is_index(open_block[-1]):
+                    open_block.pop()
+            elif not blank_seen and payload and _is_index(payload[-1]):
+                payload.pop()  # an SRT index typed without the blank line before it
+        for block in (*blocks, open_block):
+            if block and not _skipped_block(block, vtt):
+                payload.extend(block)
+        cue.lines = payload
+    return CueFile(cues, header, has_inline_timing(text))
+
+
+CueLine = tuple[str, str | None]  # (text, speaker)
+
+
+def clean_line(line: str, *, entities: bool) -> CueLine:
+    """One payload line without tags, and the name of a `<v Name>` voice tag in it."""
+    voice = None
     if "<" in line:
-        voice = _VOICE.search(line)
-        if voice:
-            name = collapse(voice.group(1))
-            if entities and "&" in name:
-                name = _unescape(name)
-            speaker = name or speaker
-        line = _TAG.sub("", line)
+        found = _VOICE.search(line)
+        if found:
+            voice = collapse(found.group(1))
+            if entities and "&" in voice:
+                voice = _unescape(voice)
+        if "<c>" in line:
+            line = _YOUTUBE_TAG.sub("", line)
+        if "<" in line:
+            line = _TAG.sub("", line)
     if "{\\" in line:
         line = _ASS_OVERRIDE.sub("", line)
     if entities and "&" in line:
         line = _unescape(line)
-    return CueLine(collapse(line), speaker)
+    return collapse(line), voice or None
 
 
 def _unescape(text: str) -> str:
     return _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
 
 
-def has_inline_timing(cues: list[RawCue]) -> bool:
+def has_inline_timing(text: str) -> bool:
     """YouTube auto-captions mark each word with `<00:00:01.234>`."""
-    for cue in cues:
-        for line in cue.lines:
-            if "<" in line and _INLINE_TIME.search(line):
-                return True
-    return False
+    return _INLINE_TIME.search(text) is not None
 
 
 def _cleaned(cues: list[RawCue], entities: bool) -> list[list[CueLine]]:
+    """Each cue's non-empty lines with their speaker (a voice lasts to the cue's end)."""
     result = []
+    cache: dict[str, CueLine] = {}  # rolling captions repeat every line two or three times
     for cue in cues:
         speaker = None
         lines = []
         for raw in cue.lines:
-            line = clean_line(raw, speaker, entities=entities)
-            speaker = line.speaker
-            if line.text:
-                lines.append(line)
+            hit = cache.get(raw)
+            if hit is None:
+                hit = cache[raw] = clean_line(raw, entities=entities)
+            text, voice = hit
+            if voice:
+                speaker = voice
+            if text:
+                lines.append((text, speaker))
         result.append(lines)
     return result
 
@@ -162,7 +200,7 @@ def _looks_rolling(cleaned: list[list[CueLine]]) -> bool:
             continue
         if previous:
             pairs += 1
-            if lines[0].text == previous[-1].text:
+            if lines[0][0] == previous[-1][0]:
                 repeats += 1
         previous = lines
     return repeats >= 2 and repeats * 10 >= pairs * 3
@@ -171,13 +209,13 @@ def _looks_rolling(cleaned: list[list[CueLine]]) -> bool:
 def _split_interval(start: float, end: float, lines: list[CueLine]) -> list[Segment]:
     """Several lines (or voices) in one cue: share the cue's time by text length."""
     if len(lines) == 1:
-        return [Segment(lines[0].text, start, end, lines[0].speaker)]
-    total = sum(len(line.text) for line in lines) or 1
+        return [Segment(lines[0][0], start, end, lines[0][1])]
+    total = sum(len(text) for text, _ in lines) or 1
     out = []
     at = start
-    for i, line in enumerate(lines):
-        stop = end if i == len(lines) - 1 else round(at + (end - start) * len(line.text) / total, 3)
-        out.append(Segment(line.text, at, stop, line.speaker))
+    for i, (text, speaker) in enumerate(lines):
+        stop = end if i == len(lines) - 1 else round(at + (end - start) * len(text) / total, 3)
+        out.append(Segment(text, at, stop, speaker))
         at = stop
     return out
 
@@ -185,27 +223,29 @@ def _split_interval(start: float, end: float, lines: list[CueLine]) -> list[Segm
 def _group_voices(lines: list[CueLine]) -> list[CueLine]:
     """Consecutive lines of one speaker become one line of text."""
     groups: list[CueLine] = []
-    for line in lines:
-        if groups and groups[-1].speaker == line.speaker:
-            groups[-1] = CueLine(groups[-1].text + " " + line.text, line.speaker)
+    for text, speaker in lines:
+        if groups and groups[-1][1] == speaker:
+            groups[-1] = (groups[-1][0] + " " + text, speaker)
         else:
-            groups.append(line)
+            groups.append((text, speaker))
     return groups
 
 
-def cues_to_segments(cues: list[RawCue], *, entities: bool) -> list[Segment]:
+def cues_to_segments(cue_file: CueFile, *, entities: bool) -> list[Segment]:
     """Segments from cues; rolling (YouTube auto) captions give each spoken line once."""
+    cues = cue_file.cues
     cleaned = _cleaned(cues, entities)
-    rolling = has_inline_timing(cues) or _looks_rolling(cleaned)
     segments: list[Segment] = []
-    if not rolling:
+    if not (cue_file.inline_timing or _looks_rolling(cleaned)):
         for cue, lines in zip(cues, cleaned, strict=True):
-            if lines:
+            if len(lines) == 1:
+                segments.append(Segment(lines[0][0], cue.start, cue.end, lines[0][1]))
+            elif lines:
                 segments.extend(_split_interval(cue.start, cue.end, _group_voices(lines)))
         return segments
     tail: list[str] = []  # the last few lines already emitted
     for cue, lines in zip(cues, cleaned, strict=True):
-        texts = [line.text for line in lines]
+        texts = [text for text, _ in lines]
         overlap = 0
         for k in range(min(len(texts), len(tail)), 0, -1):
             if texts[:k] == tail[-k:]:
@@ -215,5 +255,5 @@ def cues_to_segments(cues: list[RawCue], *, entities: bool) -> list[Segment]:
         if not fresh:
             continue
         segments.extend(_split_interval(cue.start, cue.end, fresh))
-        tail = (tail + [line.text for line in fresh])[-3:]
+        tail = (tail + texts[overlap:])[-3:]
     return segments

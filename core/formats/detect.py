@@ -7,17 +7,19 @@ Each rule counts lines that fit a format against all non-blank lines, so one str
 from __future__ import annotations
 
 import json
+import re
 from pathlib import PurePath
 from typing import Any
 
-from core.formats.cues import TIMING_LINE
+from core.formats.cues import TIMING_LINE, arrow_lines
 from core.formats.errors import TranscriptImportError
 from core.formats.plaintext import parse_plaintext
 from core.formats.podcast import looks_like_podcast, parse_podcast
 from core.formats.result import Parsed
 from core.formats.srt import parse_srt
+from core.formats.timecode import TIMESTAMP
 from core.formats.vtt import parse_vtt
-from core.formats.whisper import WHISPER_LINE, is_log_line, parse_whisper
+from core.formats.whisper import LOG_PREFIXES, parse_whisper
 from core.formats.ytjson import parse_json_value
 
 _MARKUP_PREFIXES = ("<?xml", "<!doctype", "<html", "<tt ", "<tt>", "<transcript", "<timedtext")
@@ -26,6 +28,11 @@ _MARKUP_MESSAGE = (
     " (use SRT, WebVTT, Whisper output, JSON or plain text)"
 )
 _NOT_JSON = object()
+# Counting patterns run on "\n" + text: a literal first character is much faster to
+# scan for than a multiline `^`.
+_NONBLANK = re.compile(r"\n[ \t\f\v]*[^ \t\f\v\n]")
+_LOG_LINE = re.compile("\n[ \t]*(?:" + "|".join(re.escape(p) for p in LOG_PREFIXES) + ")")
+_WHISPER_LINE = re.compile(rf"[ \t]*\[[ \t]*{TIMESTAMP}[ \t]*-->[ \t]*{TIMESTAMP}[ \t]*\]")
 
 
 def _load_json(text: str) -> Any:
@@ -47,26 +54,25 @@ def parse_text(text: str, name: str = "") -> Parsed:
         raise TranscriptImportError(_MARKUP_MESSAGE)
     if head.startswith("WEBVTT"):
         return parse_vtt(text)
-    lines = text.split("\n")
-    nonblank = 0
+    padded = "\n" + text  # so every line, the first too, starts after a newline
+    nonblank = len(_NONBLANK.findall(padded))
+    timings: list[re.Match[str]] = []
     whisper = 0
-    timing = 0
-    for line in lines:
-        if not line or line.isspace():
-            continue
-        if "-->" in line:
-            if WHISPER_LINE.match(line):
-                whisper += 1
-            elif TIMING_LINE.match(line):
-                timing += 1
-        elif is_log_line(line):
-            continue
-        nonblank += 1
+    for start in arrow_lines(text):
+        match = TIMING_LINE.match(text, start)
+        if match:
+            timings.append(match)
+        elif _WHISPER_LINE.match(text, start):
+            whisper += 1
+    if whisper:
+        nonblank -= len(_LOG_LINE.findall(padded))
+    timing = len(timings)
     if whisper and whisper * 10 >= nonblank * 3:
         return parse_whisper(text)
     if timing and timing * 8 >= nonblank:
         parsed = parse_vtt(text) if PurePath(name).suffix.lower() == ".vtt" else parse_srt(text)
         return parsed
-    if looks_like_podcast(lines, nonblank):
-        return parse_podcast(text)
+    headers = looks_like_podcast(text.split("\n"), nonblank)
+    if headers:
+        return parse_podcast(text, headers)
     return parse_plaintext(text)

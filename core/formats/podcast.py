@@ -70,9 +70,14 @@ def scan_headers(lines: list[str]) -> list[Header]:
     return headers
 
 
-def looks_like_podcast(lines: list[str], nonblank: int) -> bool:
-    """Headers from the start, in time order, frequent enough to structure the text."""
+def looks_like_podcast(lines: list[str], nonblank: int) -> list[Header] | None:
+    """The headers, if they come from the start, in time order, frequent enough to
+    structure the text; else None."""
     headers = scan_headers(lines)
+    return headers if _structures(headers, lines, nonblank) else None
+
+
+def _structures(headers: list[Header], lines: list[str], nonblank: int) -> bool:
     if not headers:
         return False
     before_first = sum(1 for line in lines[: headers[0].index] if line.strip())
@@ -101,9 +106,10 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return paragraphs
 
 
-def parse_podcast(text: str) -> Parsed:
+def parse_podcast(text: str, headers: list[Header] | None = None) -> Parsed:
     lines = text.split("\n")
-    headers = scan_headers(lines)
+    if headers is None:
+        headers = scan_headers(lines)
     title = None
     segments: list[Segment] = []
     turns: list[tuple[Header, list[str]]] = []

@@ -5,11 +5,13 @@ Text is otherwise verbatim: SRT has no entities, so `&amp;` stays as typed.
 
 from __future__ import annotations
 
+import re
+
 from core.formats.cleanup import finalize
 from core.formats.cues import cues_to_segments, parse_blocks
 from core.formats.result import Parsed
 
 
-def parse_srt(text: str) -> Parsed:
-    blocks = parse_blocks(text, vtt=False)
-    return Parsed("srt", finalize(cues_to_segments(blocks.cues, entities=False)))
+def parse_srt(text: str, matches: list[re.Match[str]] | None = None) -> Parsed:
+    blocks = parse_blocks(text, vtt=False, matches=matches)
+    return Parsed("srt", finalize(cues_to_segments(blocks, entities=False), cleaned=True))

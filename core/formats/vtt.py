@@ -27,5 +27,5 @@ def parse_vtt(text: str) -> Parsed:
         if match:
             language = match.group(1)
             break
-    segments = finalize(cues_to_segments(blocks.cues, entities=True))
+    segments = finalize(cues_to_segments(blocks, entities=True), cleaned=True)
     return Parsed("vtt", segments, title=title, language=language)

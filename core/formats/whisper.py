@@ -18,7 +18,7 @@ from core.models import Segment
 WHISPER_LINE = re.compile(
     rf"^[ \t]*\[[ \t]*({TIMESTAMP})[ \t]*-->[ \t]*({TIMESTAMP})[ \t]*\][ \t]*(.*)$"
 )
-_LOG_PREFIXES = (
+LOG_PREFIXES = (
     "whisper_",
     "ggml_",
     "main:",
@@ -31,7 +31,7 @@ _DETECTED = re.compile(r"^\s*(?:whisper_full\w*: )?[Dd]etected language:?\s*([A-
 
 
 def is_log_line(line: str) -> bool:
-    return line.lstrip().startswith(_LOG_PREFIXES)
+    return line.lstrip().startswith(LOG_PREFIXES)
 
 
 def parse_whisper(text: str) -> Parsed:
