@@ -173,3 +173,29 @@ def test_two_instances_can_start_on_a_fresh_folder_together(ponder_home: Path) -
         _output, errors = worker.communicate(timeout=120)
         assert worker.returncode == 0, errors
     _check_consistency(ponder_home / "ponder.db")
+
+
+def test_cards_keep_working_after_their_transcript_is_deleted(ponder_home: Path) -> None:
+    from core.library import Library
+    from core.models import Segment, Source, Transcript
+    from decks.models import SourceRef
+    from decks.review import ReviewSession
+
+    store = CardStore(connect())
+    library = Library(store.conn)
+    source_id = library.add(
+        Transcript(Source(title="Doomed talk", origin="x.srt"), [Segment("a", 0.0, 1.0)])
+    ).source_id
+    created = store.create_note("reversed", "q", "a", source=SourceRef(source_id, None, 0, 0))
+    assert library.remove(source_id)
+    session = ReviewSession(store)
+    answered = 0
+    while (view := session.next_card()) is not None and answered < 4:
+        assert view.note.source is not None and view.note.source.gone
+        assert view.deck_name == "Doomed talk"
+        session.answer(3)
+        answered += 1
+    assert answered >= 2
+    assert {card.reps > 0 for card in store.cards_of_note(created.note.id)} == {True}
+    session.undo()
+    store.close()
