@@ -13,6 +13,7 @@ day's counts never touch the table's rows (which carry the bulky undo state).
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -210,7 +211,9 @@ def ensure_stats_index(conn: sqlite3.Connection) -> None:
         if columns[:1] == ["reviewed_at"] and set(STATS_INDEX_COLUMNS) <= set(columns):
             return
     columns = ", ".join(STATS_INDEX_COLUMNS)
-    conn.execute(f"CREATE INDEX IF NOT EXISTS {STATS_INDEX} ON review_log({columns})")
+    # A read-only or busy database: the figures are still right, only slower.
+    with contextlib.suppress(sqlite3.OperationalError):
+        conn.execute(f"CREATE INDEX IF NOT EXISTS {STATS_INDEX} ON review_log({columns})")
 
 
 # -- the queries -------------------------------------------------------------------------------
@@ -282,40 +285,36 @@ def _forecast(conn: sqlite3.Connection, starts: list[datetime], ids: list[int] |
     return [int(count) for _index, count in conn.execute(sql, [*params, *deck_params])]
 
 
-def _card_counts(conn: sqlite3.Connection, ids: list[int] | None) -> CardCounts:
-    where = "" if ids is None else f" WHERE deck_id IN ({', '.join('?' for _ in ids)})"
-    counts = {0: 0, 1: 0, 2: 0, 3: 0}
-    suspended = 0
-    for state, is_suspended, count in conn.execute(
-        f"SELECT state, suspended, COUNT(*) FROM cards{where} GROUP BY state, suspended",
-        ids or [],
-    ):
-        if is_suspended:
-            suspended += count
-        else:
-            counts[int(state)] = counts.get(int(state), 0) + count
-    return CardCounts(counts[0], counts[1], counts[2], counts[3], suspended)
-
-
-def _stability(conn: sqlite3.Connection, ids: list[int] | None) -> list[StabilityBucket]:
+def _cards(
+    conn: sqlite3.Connection, ids: list[int] | None
+) -> tuple[CardCounts, list[StabilityBucket]]:
+    """Cards by state and the stability buckets, in one pass over the cards."""
     cases = " ".join(
         f"WHEN stability < {edge} THEN {index}" for index, edge in enumerate(STABILITY_EDGES)
     )
-    where = "" if ids is None else f" AND deck_id IN ({', '.join('?' for _ in ids)})"
-    rows = dict(
-        conn.execute(
-            f"SELECT CASE {cases} ELSE {len(STABILITY_EDGES)} END AS bucket, COUNT(*)"
-            " FROM cards WHERE state > 0 AND suspended = 0 AND stability IS NOT NULL"
-            f"{where} GROUP BY bucket",
-            ids or [],
-        ).fetchall()
+    where = "" if ids is None else f" WHERE deck_id IN ({', '.join('?' for _ in ids)})"
+    counts = {0: 0, 1: 0, 2: 0, 3: 0}
+    suspended = 0
+    in_bucket: dict[int, int] = {}
+    rows = conn.execute(
+        "SELECT state, suspended, CASE WHEN stability IS NULL OR state = 0 THEN NULL"
+        f" {cases} ELSE {len(STABILITY_EDGES)} END AS bucket, COUNT(*)"
+        f" FROM cards{where} GROUP BY state, suspended, bucket",
+        ids or [],
     )
+    for state, is_suspended, bucket, count in rows:
+        if is_suspended:
+            suspended += count
+            continue
+        counts[int(state)] = counts.get(int(state), 0) + count
+        if bucket is not None:
+            in_bucket[int(bucket)] = in_bucket.get(int(bucket), 0) + count
     buckets = []
     low: float = 0
     for index, edge in enumerate((*STABILITY_EDGES, None)):
-        buckets.append(StabilityBucket(low, edge, int(rows.get(index, 0))))
+        buckets.append(StabilityBucket(low, edge, in_bucket.get(index, 0)))
         low = edge or low
-    return buckets
+    return CardCounts(counts[0], counts[1], counts[2], counts[3], suspended), buckets
 
 
 def _streak(
@@ -395,6 +394,7 @@ def compute_stats(
     forecast_counts = _forecast(conn, future, ids)
     forecast = [DayCount(study_date(future[i]), count) for i, count in enumerate(forecast_counts)]
 
+    cards, buckets = _cards(conn, ids)
     total_reviews = sum(row[0] for row in daily)
     review_state = sum(row[1] for row in daily)
     passed = sum(row[2] for row in daily)
@@ -408,8 +408,8 @@ def compute_stats(
         forecast=forecast,
         heatmap=heatmap,
         retention=retention,
-        stability=_stability(conn, ids),
-        cards=_card_counts(conn, ids),
+        stability=buckets,
+        cards=cards,
         streak=_streak(conn, [day.count for day in heatmap], past_first, ids),
         reviews_today=today_row[0],
         seconds_today=today_row[3] / 1000,

@@ -432,49 +432,51 @@ def cmd_optimize(args: Any) -> int:
         return 0
 
     reschedule = args.reschedule
-    with _ProgressBar(enabled=not args.json) as bar:
-        for preset in presets:
-            entry = {"preset_id": preset.id, "preset": preset.name}
-            if args.reset:
-                reset_parameters(store, preset.id)
-                entry["message"] = "Back to the default parameters."
-                if not args.json:
-                    out(f"Preset {preset.name}: back to the default FSRS parameters.")
-            else:
-                try:
-                    outcome = optimize_preset(store, preset.id, progress=bar)
-                except NotEnoughReviews as error:
-                    entry["message"] = str(error)
-                    entry["needed"] = error.needed - error.have
-                    results.append(entry)
-                    if not args.json:
-                        out(f"Preset {preset.name}: {error}")
-                    if len(presets) == 1 and not args.json:
-                        raise CliError(str(error)) from None
-                    continue
-                except OptimizeError as error:
-                    raise CliError(str(error)) from None
-                entry.update(outcome.to_dict())
-                if not args.json:
-                    _print_outcome(outcome)
-            if reschedule or (
-                not args.json
-                and sys.stdin.isatty()
-                and (args.reset or entry.get("saved"))
-                and _confirm(f"Reschedule the cards of preset {preset.name} now?")
-            ):
-                report = reschedule_preset(store, preset.id, progress=bar)
-                entry["rescheduled"] = report.to_dict()
-                if not args.json:
-                    out(
-                        f"  rescheduled {report.rescheduled} card(s)"
-                        + (f", {report.skipped} left as they were" if report.skipped else "")
-                    )
-            elif not args.json and (args.reset or entry.get("saved")):
-                out("  cards keep their due dates until reviewed; --reschedule replays them now")
+    for preset in presets:
+        entry = {"preset_id": preset.id, "preset": preset.name}
+        if args.reset:
+            reset_parameters(store, preset.id)
+            entry["message"] = "Back to the default parameters."
             if not args.json:
-                out(_workload_line(workload_for_preset(store, preset.id)))
-            results.append(entry)
+                out(f"Preset {preset.name}: back to the default FSRS parameters.")
+        else:
+            try:
+                with _ProgressBar(enabled=not args.json) as bar:
+                    outcome = optimize_preset(store, preset.id, progress=bar)
+            except NotEnoughReviews as error:
+                entry["message"] = str(error)
+                entry["needed"] = error.needed - error.have
+                results.append(entry)
+                if len(presets) == 1 and not args.json:
+                    raise CliError(str(error)) from None
+                if not args.json:
+                    out(f"Preset {preset.name}: {error}")
+                continue
+            except OptimizeError as error:
+                raise CliError(str(error)) from None
+            entry.update(outcome.to_dict())
+            if not args.json:
+                _print_outcome(outcome)
+        changed = bool(args.reset or entry.get("saved"))
+        if reschedule or (
+            changed
+            and not args.json
+            and sys.stdin.isatty()
+            and _confirm(f"Reschedule the cards of preset {preset.name} now?")
+        ):
+            with _ProgressBar(enabled=not args.json) as bar:
+                report = reschedule_preset(store, preset.id, progress=bar)
+            entry["rescheduled"] = report.to_dict()
+            if not args.json:
+                out(
+                    f"  rescheduled {report.rescheduled} card(s)"
+                    + (f", {report.skipped} left as they were" if report.skipped else "")
+                )
+        elif changed and not args.json:
+            out("  cards keep their due dates until reviewed; --reschedule replays them now")
+        if not args.json:
+            out(_workload_line(workload_for_preset(store, preset.id)))
+        results.append(entry)
     if args.json:
         print_json(results)
     return 0
