@@ -198,6 +198,14 @@ def test_youtube_auto_captions_give_each_line_once() -> None:
     assert_well_formed(parsed.segments)
 
 
+def test_vtt_space_only_line_does_not_end_a_cue() -> None:
+    data = (
+        b"WEBVTT\n\n00:00.000 --> 00:02.000\n \nfirst line\n"
+        b"00:02.000 --> 00:04.000\n \nsecond line\n"
+    )
+    assert texts(parse_bytes(data)[1]) == ["first line", "second line"]
+
+
 def test_vtt_without_cues_is_refused() -> None:
     with pytest.raises(TranscriptImportError, match="no transcript text found"):
         parse_bytes(b"WEBVTT\nKind: captions\n\nNOTE nothing here\n")
@@ -381,6 +389,8 @@ def test_json_untimed_segments_and_string_times() -> None:
         (b'[{"text": "a", "start": 1}, {"text": "b"}]', "some segments have times"),
         (b"[]", "no transcript text found"),
         (b'[{"text": ["x"], "start": 1}]', "text is not a string"),
+        (b'[{"text": "a", "start": 1' + b"0" * 400 + b"}]", "start is not a number"),
+        (b'[{"text": "a", "start": 1e400}]', "start is not a number"),
     ],
 )
 def test_bad_json_is_refused_with_a_reason(data: bytes, message: str) -> None:
@@ -490,6 +500,8 @@ def test_read_file_refusals(tmp_path: Path) -> None:
         read_file(tmp_path / "missing.srt")
     with pytest.raises(TranscriptImportError, match="folder"):
         read_file(tmp_path)
+    with pytest.raises(TranscriptImportError, match="invalid file name"):
+        read_file("bad\x00name.srt")
     big = tmp_path / "big.srt"
     with big.open("wb") as handle:
         handle.truncate(51 * 1024 * 1024)  # sparse: costs no disk

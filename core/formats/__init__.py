@@ -101,6 +101,8 @@ def read_file(path: str | os.PathLike[str]) -> Transcript:
         raise TranscriptImportError(f"permission denied: {name}") from None
     except OSError as error:
         raise TranscriptImportError(f"cannot read {name}: {error.strerror or error}") from None
+    except ValueError:  # a NUL byte in the path
+        raise TranscriptImportError("invalid file name") from None
     if stat.S_ISDIR(info.st_mode):
         raise TranscriptImportError(f"{name} is a folder, not a transcript file")
     if not stat.S_ISREG(info.st_mode):

@@ -77,18 +77,19 @@ def _skipped_block(block: list[str], vtt: bool) -> bool:
     )
 
 
-def _split_gap(lines: list[str]) -> tuple[list[str], list[list[str]], list[str], bool]:
+def _split_gap(lines: list[str], vtt: bool) -> tuple[list[str], list[list[str]], list[str], bool]:
     """The lines after a timing line: (payload, closed blocks, open block, blank seen).
 
     Payload runs to the first blank line. Later lines form blocks separated by blank
     lines; the open block sits right before the next timing line, with no blank line in
-    between, so its last line is the next cue's identifier (or SRT index)."""
+    between, so its last line is the next cue's identifier (or SRT index). In WebVTT only
+    an empty line is blank: YouTube puts lines of one space inside cues."""
     payload: list[str] = []
     blocks: list[list[str]] = []
     block: list[str] = []
     in_payload = True
     for line in lines:
-        if not line or line.isspace():
+        if not line or (not vtt and line.isspace()):
             if in_payload:
                 in_payload = False
             elif block:
@@ -125,7 +126,7 @@ def parse_blocks(text: str, *, vtt: bool, matches: list[re.Match[str]] | None = 
             lines = text[match.end() + 1 : matches[i + 1].start()].split("\n")[:-1]
         else:
             lines = text[match.end() + 1 :].split("\n")
-        payload, blocks, open_block, blank_seen = _split_gap(lines)
+        payload, blocks, open_block, blank_seen = _split_gap(lines, vtt)
         if i < last:
             if open_block:
                 if vtt or _is_index(open_block[-1]):

@@ -34,7 +34,10 @@ def _seconds(value: Any, what: str, position: int) -> float | None:
     if isinstance(value, bool):
         number = None
     elif isinstance(value, int | float):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer with hundreds of digits
+            number = None
     elif isinstance(value, str):
         text = value.strip()
         if _CLOCK.match(text):
@@ -42,7 +45,7 @@ def _seconds(value: Any, what: str, position: int) -> float | None:
         else:
             try:
                 number = float(text)
-            except ValueError:
+            except (ValueError, OverflowError):
                 number = None
     if number is None or not math.isfinite(number):
         raise TranscriptImportError(f"segment {position}: {what} is not a number of seconds")
