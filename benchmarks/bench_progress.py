@@ -218,6 +218,24 @@ def main(argv: list[str] | None = None) -> int:
         f"RMSE {result.before.rmse:.4f} -> {result.after.rmse:.4f}"
     )
 
+    from decks.optimize import optimize_preset
+    from decks.repository import CardStore
+
+    store = CardStore(conn)
+    space = store.deck_by_name("Podcasts::Science::Space")
+    preset = next((p for p in store.presets() if p.name == "Bench"), None)
+    preset = preset or store.create_preset("Bench")
+    store.set_deck_preset(space.id, preset.id)
+    outcome = _timed(
+        "optimise a preset read from the database",
+        lambda: optimize_preset(store, preset.id, save=False),
+        30,
+    )
+    print(
+        f"  -> {outcome.result.reviews:,} review logs read, "
+        f"{outcome.result.training_items:,} fitted"
+    )
+
     from decks.anki import export_apkg
 
     out = home / "bench.apkg"

@@ -428,11 +428,14 @@ def presets_in_use(store: Any) -> list[Any]:
 
 def review_records(store: Any, deck_ids: Sequence[int]) -> list[ReviewRecord]:
     """The review log of these decks' cards, as the optimiser reads it."""
+    from decks.models import from_db_time
+    from decks.stats import review_history
+
     if not deck_ids:
         return []
     return [
-        ReviewRecord(log.card_id, log.reviewed_at, log.rating, int(log.prior_state))
-        for log in store.iter_review_logs(list(deck_ids))
+        ReviewRecord(card_id, from_db_time(reviewed_at), rating, prior_state)
+        for card_id, reviewed_at, rating, prior_state in review_history(store.conn, list(deck_ids))
     ]
 
 
@@ -529,11 +532,11 @@ def reschedule_preset(
         raise OptimizeError(f"No preset {preset_id}.")
     scheduler = settings_for(preset, config).scheduler()
     deck_ids = [deck.id for deck in preset_decks(store, preset_id)]
-    logs_by_card: dict[int, list[Any]] = defaultdict(list)
-    for log in store.iter_review_logs(deck_ids) if deck_ids else ():
-        if int(log.prior_state) == 0:
-            logs_by_card[log.card_id] = []  # a reset (or the first review) starts afresh
-        logs_by_card[log.card_id].append(log)
+    logs_by_card: dict[int, list[ReviewRecord]] = defaultdict(list)
+    for record in sorted(review_records(store, deck_ids), key=lambda r: r.reviewed_at):
+        if record.prior_state == 0:
+            logs_by_card[record.card_id] = []  # a reset (or the first review) starts afresh
+        logs_by_card[record.card_id].append(record)
     card_ids = sorted(logs_by_card)
     updates: list[tuple[Any, ...]] = []
     skipped = 0

@@ -216,6 +216,31 @@ def ensure_stats_index(conn: sqlite3.Connection) -> None:
         conn.execute(f"CREATE INDEX IF NOT EXISTS {STATS_INDEX} ON review_log({columns})")
 
 
+# -- review history (bulk, read-only) ---------------------------------------------------------
+
+
+def review_history(
+    conn: sqlite3.Connection, deck_ids: list[int] | None = None
+) -> list[tuple[int, str, int, int]]:
+    """(card_id, reviewed_at text, rating, prior_state) of every review, in no set order.
+
+    For the optimiser and rescheduling: only the columns they need, read through the
+    covering stats index (reading whole log rows in time order costs a random table
+    access per review, minutes on a million reviews).
+    """
+    ensure_stats_index(conn)
+    sql = "SELECT card_id, reviewed_at, rating, prior_state FROM review_log AS r"
+    params: list[int] = []
+    if deck_ids is not None:
+        if not deck_ids:
+            return []
+        deck_sql, params = _deck_filter(deck_ids, "+r.card_id")
+        sql += " WHERE 1" + deck_sql
+    cursor = conn.cursor()
+    cursor.row_factory = None
+    return cursor.execute(sql, params).fetchall()
+
+
 # -- the queries -------------------------------------------------------------------------------
 
 
