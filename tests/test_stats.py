@@ -239,7 +239,10 @@ def test_stats_run_in_a_subprocess_without_textual(ponder_home: Path) -> None:
 
     code = (
         "import sys; from core.db import connect; from decks.stats import compute_stats; "
-        "compute_stats(connect(), rollover_hour=4); print('textual' in sys.modules)"
+        "import decks.optimize, decks.anki, decks.anki_text, core.backup, "
+        "core.markdown_export; "
+        "compute_stats(connect(), rollover_hour=4); "
+        "print('textual' in sys.modules, 'anthropic' in sys.modules)"
     )
     result = subprocess.run(
         [sys.executable, "-c", code],
@@ -248,4 +251,4 @@ def test_stats_run_in_a_subprocess_without_textual(ponder_home: Path) -> None:
         env={**os.environ},
         check=True,
     )
-    assert result.stdout.strip() == "False"
+    assert result.stdout.strip() == "False False"
