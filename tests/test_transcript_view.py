@@ -243,3 +243,13 @@ async def test_mouse_drag_gives_a_partial_range_with_character_offsets() -> None
             "number 1 says something short segment number 2 says something short "
             "segment number 3 says"
         )
+
+
+async def test_an_empty_transcript_says_so_and_ignores_keys() -> None:
+    app = ViewApp(transcript_of([]))
+    async with app.run_test(size=(60, 10)) as pilot:
+        view = app.view
+        await pilot.press("j", "G", "pagedown", "v", "n", "escape")
+        assert "This transcript has no text." in strip_text(view, 0)
+        assert view.cursor == 0 and view.selected_text() == "" and view.line_count == 0
+        assert view.selected_range() is None

@@ -413,6 +413,13 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         scroll_x, scroll_y = self.scroll_offset
         width = self._wrap_width or self._content_width()
         line = scroll_y + y
+        if not self._count and line == 0:
+            empty = Text(" This transcript has no text.", style=self._style("time"), end="")
+            return (
+                Strip(empty.render(self.app.console))
+                .extend_cell_length(width, self._base_style())
+                .apply_style(self._base_style())
+            )
         if not self._count or not self._breaks or line >= self._line_starts[-1]:
             return Strip.blank(width, self._base_style())
         index = bisect_right(self._line_starts, line) - 1
@@ -621,6 +628,8 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         """Start (or leave) selecting whole segments from the cursor, like vim's `V`."""
         if self._anchor is not None:
             self.clear_selection()
+            return
+        if not self._count:
             return
         if self._mouse_range is not None:
             self._clear_mouse_selection()
