@@ -89,7 +89,7 @@ def _split_gap(lines: list[str], vtt: bool) -> tuple[list[str], list[list[str]],
     block: list[str] = []
     in_payload = True
     for line in lines:
-        if not line or (not vtt and line.isspace()):
+        if not line or (not vtt and not line.strip(" \t")):
             if in_payload:
                 in_payload = False
             elif block:
@@ -119,8 +119,16 @@ def parse_blocks(text: str, *, vtt: bool, matches: list[re.Match[str]] | None = 
         lead.pop()  # the first cue's identifier
     header = [line for line in lead if line.strip()]
     last = len(matches) - 1
+    clock: dict[str, float] = {}  # a cue's end is usually the next cue's start
     for i, match in enumerate(matches):
-        cue = RawCue(parse_timestamp(match.group(1)), parse_timestamp(match.group(2)))
+        start_text, end_text = match.group(1, 2)
+        start = clock.get(start_text)
+        if start is None:
+            start = clock[start_text] = parse_timestamp(start_text)
+        end = clock.get(end_text)
+        if end is None:
+            end = clock[end_text] = parse_timestamp(end_text)
+        cue = RawCue(start, end)
         cues.append(cue)
         if i < last:
             lines = text[match.end() + 1 : matches[i + 1].start()].split("\n")[:-1]
