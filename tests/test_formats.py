@@ -536,3 +536,17 @@ def test_read_file_refuses_a_fifo(tmp_path: Path) -> None:
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir()))
 def test_every_fixture_is_well_formed(name: str) -> None:
     assert_well_formed(parse_bytes(fixture(name), name)[1])
+
+
+def test_formats_import_no_ui_or_network_libraries() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, core.formats; "
+        "print(sorted(m for m in ('textual', 'anthropic', 'requests') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
