@@ -28,11 +28,20 @@ from core.textsafe import inert_line
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
+from tui.widgets.chat_pane import ChatPane, focus_from_selection
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.transcript_view import SelectedRange, TranscriptView, parse_clock
 
 NARROW_WIDTH = 80
 CHAT_PLACEHOLDER = "Chat with Claude arrives in the next version."
+CHAT_ACTIONS = (
+    "ask",
+    "ask_selection",
+    "conversations",
+    "new_conversation",
+    "guides",
+    "guide",
+)
 
 
 class ChatPlaceholder(Static, can_focus=True):
@@ -64,6 +73,28 @@ class StudyScreen(Screen[None]):
         Binding("tab,ctrl+w", "switch_pane", "Pane", id="study.switch_pane"),
         Binding("question_mark", "help", "Help", id="study.help"),
         Binding("q", "back", "Back", id="study.back"),
+        # -- chat (tui/widgets/chat_pane.py, tui/screens/guide.py, conversations.py) --
+        Binding("a", "ask", "Ask", id="study.ask"),
+        Binding("A", "ask_selection", "Ask about selection", id="study.ask_selection"),
+        Binding("L", "conversations", "Chats", id="study.conversations"),
+        Binding("ctrl+n", "new_conversation", "New chat", show=False, id="study.new_chat"),
+        Binding("ctrl+g", "guides", "Guides", id="study.guides"),
+        Binding("1", "guide('preread')", "Guide: pre-read", show=False, id="study.guide.preread"),
+        Binding("2", "guide('ideas')", "Guide: central ideas", show=False, id="study.guide.ideas"),
+        Binding(
+            "3", "guide('vocabulary')", "Guide: vocabulary", show=False, id="study.guide.vocabulary"
+        ),
+        Binding(
+            "4", "guide('references')", "Guide: references", show=False, id="study.guide.references"
+        ),
+        Binding("5", "guide('people')", "Guide: people", show=False, id="study.guide.people"),
+        Binding(
+            "6",
+            "guide('questions')",
+            "Guide: discussion questions",
+            show=False,
+            id="study.guide.questions",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -124,7 +155,10 @@ class StudyScreen(Screen[None]):
                     yield self._search_bar
                     yield Static(Content(""), id="study-status")
             with Vertical(id="chat-pane"):
-                yield ChatPlaceholder(Content(CHAT_PLACEHOLDER), id="chat-placeholder")
+                if transcript is None:
+                    yield ChatPlaceholder(Content(CHAT_PLACEHOLDER), id="chat-placeholder")
+                else:
+                    yield ChatPane(self.source_id, transcript=transcript)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -243,6 +277,8 @@ class StudyScreen(Screen[None]):
             return action in ("switch_pane", "help")
         if action == "search" and self._typing_elsewhere():
             return False  # `/` belongs to the input being typed in (the chat's)
+        if action in CHAT_ACTIONS:
+            return self.current_transcript is not None
         needs_transcript = ("search", "jump_time", "copy", "highlight", "highlights")
         return self.current_transcript is not None or action not in needs_transcript
 
@@ -486,6 +522,83 @@ class StudyScreen(Screen[None]):
         focused = self.focused
         in_chat = focused is not None and self.chat_pane in focused.ancestors_with_self
         self._show_pane("transcript" if in_chat else "chat")
+
+    # -- chat (owned by the chat pane's author; keep this block together) ----------
+
+    @property
+    def chat(self) -> ChatPane:
+        """The chat pane (LookupError-like NoMatches when the transcript is missing)."""
+        return self.query_one(ChatPane)
+
+    def on_chat_pane_citation_selected(self, event: ChatPane.CitationSelected) -> None:
+        event.stop()
+        self.jump_to_segment(event.first_segment, flash=True)
+        self.transcript_view.focus()
+
+    def _show_chat_input(self) -> None:
+        if self.narrow and self.active_pane != "chat":
+            self._show_pane("chat")
+        self.active_pane = "chat"
+        self.chat.focus_input()
+
+    def action_ask(self) -> None:
+        self._show_chat_input()
+
+    def action_ask_selection(self) -> None:
+        """Ask about the selected passage (or the cursor segment): it becomes the focus."""
+        transcript = self.current_transcript
+        if transcript is None:
+            return
+        view = self.transcript_view
+        focus = focus_from_selection(
+            transcript, view.selected_range(), view.cursor, view.selected_text()
+        )
+        if focus is None:
+            self.notify("The transcript is empty.", severity="warning", markup=False)
+            return
+        view.clear_selection()
+        self.chat.ask_about(focus)
+        self._show_chat_input()
+
+    def action_conversations(self) -> None:
+        self.chat.show_conversations()
+
+    def action_new_conversation(self) -> None:
+        self.chat.new_conversation()
+        self._show_chat_input()
+
+    def action_guides(self) -> None:
+        from tui.screens.guide import GuideMenuScreen
+
+        def chosen(kind: str | None) -> None:
+            if kind is not None:
+                self.action_guide(kind)
+
+        self.app.push_screen(GuideMenuScreen(self.chat.store, self.source_id), chosen)
+
+    def action_guide(self, kind: str) -> None:
+        """Show the saved study guide of `kind`, or have Claude write it."""
+        from tui.screens.guide import GuideScreen
+
+        transcript = self.current_transcript
+        if transcript is None:
+            return
+
+        def jump(target: tuple[int, int] | None) -> None:
+            if target is not None:
+                self.jump_to_segment(target[0], flash=True)
+                self.transcript_view.focus()
+
+        self.app.push_screen(
+            GuideScreen(
+                self.chat.store,
+                transcript,
+                kind,
+                cursor_segment=self.transcript_view.cursor,
+                prices=self.chat.prices,
+            ),
+            jump,
+        )
 
     def action_help(self) -> None:
         show_help(self)
