@@ -105,4 +105,4 @@ CREATE TABLE review_log (
     answer_text TEXT
 );
 CREATE INDEX review_log_card ON review_log(card_id, reviewed_at);
-CREATE INDEX review_log_time ON review_log(reviewed_at);
+CREATE INDEX review_log_time ON review_log(reviewed_at, prior_state, rating, duration_ms, card_id);
