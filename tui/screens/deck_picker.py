@@ -26,9 +26,10 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from core import clock
+from core.clock import study_day_start
 from core.textsafe import inert_line
-from decks.queue import DailyQueue
 from decks.repository import CardStore
+from decks.scheduling import settings_for
 
 if TYPE_CHECKING:
     from core.config import Config
@@ -75,16 +76,45 @@ class DeckRow:
 
 
 def deck_rows(store: CardStore, config: Config, now: datetime | None = None) -> list[DeckRow]:
-    """All decks first, then every deck in tree order, with today's queue counts."""
+    """All decks first, then every deck in tree order, with what is left to study today.
+
+    One counting query for every deck (`deck_summaries`), then each deck's daily limits
+    (its preset, minus what was studied today in it and its subdecks). The review header
+    counts the same cards (it builds the deck's queue, too slow to do for every deck).
+    """
     now = now or clock.now()
-    rows = []
-    everything = DailyQueue(store, None, config=config, now=now).counts()
-    rows.append(DeckRow(None, ALL_DECKS, 0, everything.new, everything.learning, everything.review))
-    for deck in store.decks():
-        counts = DailyQueue(store, deck.id, config=config, now=now).counts()
-        rows.append(
-            DeckRow(deck.id, deck.name, deck.depth, counts.new, counts.learning, counts.review)
-        )
+    rollover = config.day_rollover_hour
+    summaries = store.deck_summaries(now, rollover)
+    children: dict[int | None, list[int]] = {}
+    for summary in summaries:
+        children.setdefault(summary.deck.parent_id, []).append(summary.deck.id)
+    by_id = {summary.deck.id: summary for summary in summaries}
+
+    def subtree(deck_id: int) -> list[int]:
+        ids, stack = [], [deck_id]
+        while stack:
+            current = stack.pop()
+            ids.append(current)
+            stack.extend(children.get(current, ()))
+        return ids
+
+    day_start = study_day_start(now, rollover)
+
+    def row(deck_id: int | None, name: str, depth: int, ids: list[int] | None) -> DeckRow:
+        chosen = [by_id[i] for i in (ids if ids is not None else by_id) if i in by_id]
+        new = sum(s.new for s in chosen)
+        learning = sum(min(s.learning, s.due_today) for s in chosen)
+        review = sum(s.due_today for s in chosen) - learning
+        settings = settings_for(store.preset_for_deck(deck_id), config)
+        new_done, reviews_done = store.studied_since(day_start, ids)
+        new = min(new, max(0, settings.new_per_day - new_done))
+        review = min(review, max(0, settings.reviews_per_day - reviews_done))
+        return DeckRow(deck_id, name, depth, new, learning, review)
+
+    rows = [row(None, ALL_DECKS, 0, None)]
+    for summary in summaries:
+        deck = summary.deck
+        rows.append(row(deck.id, deck.name, deck.depth, subtree(deck.id)))
     return rows
 
 

@@ -199,7 +199,8 @@ class ReviewScreen(Screen[None]):
 
     BINDINGS: list[BindingType] = [
         # One key, three meanings; check_action leaves exactly one of them enabled.
-        Binding("space,enter", "reveal", "Show answer", id="review.reveal"),
+        # The buttons show "space Show answer" and the ratings, so the footer does not.
+        Binding("space,enter", "reveal", "Show answer", show=False, id="review.reveal"),
         Binding("space,enter", "rate(3)", "Good", show=False, id="review.space_good"),
         Binding("space,enter", "check_again", "Check again", show=False, id="review.check"),
         Binding("1", "rate(1)", "Again", show=False, id="review.again"),
@@ -219,10 +220,10 @@ class ReviewScreen(Screen[None]):
 
     DEFAULT_CSS = """
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $panel; }
-    ReviewScreen #review-counts { width: auto; }
+    ReviewScreen #review-counts { width: 38; }
     ReviewScreen #review-progress { width: 22; margin: 0 1 0 3; }
     ReviewScreen #review-progress Bar { width: 20; }
-    ReviewScreen #review-progress-label { width: auto; color: $text-muted; }
+    ReviewScreen #review-progress-label { width: 11; color: $text-muted; }
     ReviewScreen #review-last { width: 1fr; text-align: right; color: $text-muted; }
     ReviewScreen #review-card { height: 1fr; padding: 1 2; align-horizontal: center; }
     ReviewScreen #review-front, ReviewScreen #review-back, ReviewScreen #review-done {
@@ -232,19 +233,10 @@ class ReviewScreen(Screen[None]):
     ReviewScreen #review-rule, ReviewScreen #review-back, ReviewScreen #review-done {
         display: none;
     }
-    ReviewScreen.-answer.-has-back #review-rule, ReviewScreen.-answer.-has-back #review-back {
-        display: block;
-    }
-    ReviewScreen.-done #review-front { display: none; }
-    ReviewScreen.-done #review-done { display: block; }
     ReviewScreen #review-source { height: auto; max-height: 2; padding: 0 2; color: $text-muted; }
-    ReviewScreen.-done #review-source { display: none; }
     ReviewScreen #review-buttons { height: auto; align-horizontal: center; margin-bottom: 1; }
     ReviewScreen #review-buttons Button { margin: 0 1; min-width: 16; }
     ReviewScreen #review-buttons .rating { display: none; }
-    ReviewScreen.-answer #review-buttons .rating { display: block; }
-    ReviewScreen.-answer #review-show { display: none; }
-    ReviewScreen.-done #review-buttons { display: none; }
     """
 
     def __init__(
@@ -258,6 +250,8 @@ class ReviewScreen(Screen[None]):
         self.done_text = ""
         self.last_answer = ""
         self._wait_timer: Timer | None = None
+        self._footer_signature: tuple[bool, bool] | None = None
+        self.mode = "question"  # "question", "answer" or "done"
 
     # -- layout ----------------------------------------------------------------------
 
@@ -355,14 +349,13 @@ class ReviewScreen(Screen[None]):
 
     def _show_card(self, view: CardView) -> None:
         self.current_source = self._load_source(view.note.source)
-        self.set_class(False, "-done")
-        self.set_class(False, "-answer")
+        self._set_mode("question")
         self.query_one("#review-front", Static).update(card_question(view))
         self.query_one("#review-source", Static).update(source_line(view, self.current_source))
         self._update_buttons()
         self._update_status()
         self.query_one("#review-card", VerticalScroll).scroll_home(animate=False)
-        self.refresh_bindings()
+        self._footer_changed()
 
     def _show_answer(self) -> None:
         view = self.card
@@ -371,9 +364,37 @@ class ReviewScreen(Screen[None]):
         top, below = card_answer(view)
         self.query_one("#review-front", Static).update(top)
         self.query_one("#review-back", Static).update(below or Content(""))
-        self.set_class(below is not None, "-has-back")
-        self.set_class(True, "-answer")
-        self.refresh_bindings()
+        self._set_mode("answer", has_back=below is not None)
+
+    def _set_mode(self, mode: str, *, has_back: bool = False) -> None:
+        """Show the widgets of "question", "answer" or "done".
+
+        Each widget's `display` is set directly (and only when it changes): toggling a
+        class on the screen would restyle every widget on it, ~20 ms per key.
+        """
+        self.mode = mode
+        answer, done = mode == "answer", mode == "done"
+        wanted = {
+            "#review-front": not done,
+            "#review-rule": answer and has_back,
+            "#review-back": answer and has_back,
+            "#review-done": done,
+            "#review-source": not done,
+            "#review-buttons": not done,
+            "#review-show": mode == "question",
+            **{f"#rate-{rating}": answer for rating in RATING_NAMES},
+        }
+        for selector, visible in wanted.items():
+            widget = self.query_one(selector)
+            if widget.display != visible:
+                widget.display = visible
+
+    def _footer_changed(self) -> None:
+        """Refresh the footer only when what it shows changed (it recomposes each time)."""
+        signature = (self.card is not None, youtube_id(self.current_source) is not None)
+        if signature != self._footer_signature:
+            self._footer_signature = signature
+            self.refresh_bindings()
 
     def _update_buttons(self) -> None:
         for rating, label in self.button_labels().items():
@@ -387,15 +408,16 @@ class ReviewScreen(Screen[None]):
         assert session is not None
         counts = session.counts()
         progress = session.progress()
+        # Fixed-size one-line widgets: no layout pass needed (keeps a keypress cheap).
         self.query_one("#review-counts", Static).update(
-            counts_content(counts, session.current_kind)
+            counts_content(counts, session.current_kind), layout=False
         )
         bar = self.query_one("#review-progress", ProgressBar)
         bar.update(total=max(1, progress.total), progress=progress.done)
         self.query_one("#review-progress-label", Static).update(
-            Content(f"{progress.done}/{progress.total}")
+            Content(f"{progress.done}/{progress.total}"), layout=False
         )
-        self.query_one("#review-last", Static).update(Content(self.last_answer))
+        self.query_one("#review-last", Static).update(Content(self.last_answer), layout=False)
 
     def _show_done(self) -> None:
         session = self.session
@@ -433,10 +455,9 @@ class ReviewScreen(Screen[None]):
         lines.append("q goes back · d picks another deck · u undoes the last answer")
         self.done_text = "\n".join(lines)
         self.query_one("#review-done", Static).update(Content(inert(self.done_text)))
-        self.set_class(False, "-answer")
-        self.set_class(True, "-done")
+        self._set_mode("done")
         self._update_status()
-        self.refresh_bindings()
+        self._footer_changed()
 
     def _has_cards(self) -> bool:
         assert self.session is not None and self.store is not None
