@@ -95,6 +95,8 @@ class StudyScreen(Screen[None]):
             show=False,
             id="study.guide.questions",
         ),
+        # -- quiz (tui/screens/quiz.py) --
+        Binding("Q", "quiz", "Quiz", id="study.quiz"),
     ]
 
     DEFAULT_CSS = """
@@ -599,6 +601,12 @@ class StudyScreen(Screen[None]):
             ),
             jump,
         )
+
+    def action_quiz(self) -> None:
+        """`Q`: quiz on the selection, else the whole transcript; a citation jumps back here."""
+        from tui.screens.quiz import open_quiz
+
+        open_quiz(self)
 
     def action_help(self) -> None:
         show_help(self)
