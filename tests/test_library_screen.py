@@ -342,6 +342,15 @@ async def test_filter_as_you_type(lib: Library, three: dict[str, int], key: str)
         assert len(titles(app)) == 4
 
 
+async def test_slash_inside_the_filter_is_text(lib: Library) -> None:
+    add(lib, "AC/DC live")
+    app = PonderApp(library=lib)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("slash", "c", "slash", "d")
+        assert app.screen.query_one("#library-filter", Input).value == "c/d"
+        assert titles(app) == ["AC/DC live"]
+
+
 async def test_escape_in_filter_clears_and_down_goes_to_table(
     lib: Library, three: dict[str, int]
 ) -> None:

@@ -19,7 +19,7 @@ CUES = [
     "Interleaving mixes topics.",
     "Thanks for listening.",
 ]
-LIBRARY_READY = "sorted by"
+LIBRARY_READY = "transcripts · sorted by"  # the library status line
 
 
 def write_srt(path: Path, cues: list[str] = CUES) -> Path:
@@ -49,7 +49,7 @@ def test_import_study_highlight_and_find_it_after_a_restart(
     assert source_id.isdigit()
 
     tui.start()
-    screen = tui.wait_for(LIBRARY_READY)
+    screen = tui.wait_ready(LIBRARY_READY)
     assert "Ponder demo" in screen and "Memory" in screen
     assert library_row(screen, "Memory")[1:2] == ["0:00:34"]
 
@@ -58,11 +58,12 @@ def test_import_study_highlight_and_find_it_after_a_restart(
     tui.type("memo")
     tui.wait_for("1 of 2 transcripts")
     tui.press("enter", "enter")
-    tui.wait_for("Welcome to the talk on memory.")
+    tui.wait_ready("Welcome to the talk on memory.")
     assert "Memory" in tui.lines[0]
 
     # Search, then select three segments from the match and highlight them.
     tui.press("slash")
+    tui.wait_for("search (Enter keeps")  # the search bar has the focus
     tui.type("Spacing")
     tui.press("enter")
     tui.wait_for("/Spacing 1/1")
@@ -73,23 +74,27 @@ def test_import_study_highlight_and_find_it_after_a_restart(
 
     # Back to the library: the count is there; quit.
     tui.press("q")
-    screen = tui.wait_for(LIBRARY_READY)
+    screen = tui.wait_ready(LIBRARY_READY)
     tui.wait_until(lambda s: library_row(s, "Memory")[3] == "1", what="highlight count 1")
     tui.press("q")
     assert tui.wait_exit() == 0
 
     # Restart: the same transcript is still selected; the highlight is still there.
     tui.restart()
-    screen = tui.wait_for(LIBRARY_READY)
+    screen = tui.wait_ready(LIBRARY_READY)
     assert library_row(screen, "Memory")[3] == "1"
-    tui.wait_for("Open")  # the footer: the app is ready for keys
     tui.press("enter")
-    tui.wait_for("Welcome to the talk on memory.")
+    tui.wait_ready("Welcome to the talk on memory.")
     tui.press("H")
     screen = tui.wait_for("Highlights · 1")
     assert re.search(r"\[00:00:10\] Spacing reviews fights the forgetting curve\.", screen)
     assert "Retrieval practice" in screen
-    tui.press("escape", "q", "q")
+    tui.press("escape")
+    tui.wait_gone("Highlights · 1")
+    tui.wait_stable()
+    tui.press("q")
+    tui.wait_ready(LIBRARY_READY)
+    tui.press("q")
     assert tui.wait_exit() == 0
 
 
@@ -102,14 +107,13 @@ def test_add_dialog_untrusted_titles_theme_and_delete(
     write_srt(tui.workdir / "second talk.srt", CUES[3:])  # ponder runs in tui.workdir
 
     tui.start()
-    screen = tui.wait_for(LIBRARY_READY)
+    screen = tui.wait_ready(LIBRARY_READY)
     # Shown exactly as stored: markup as characters, ESC as a visible symbol.
     assert "[@click=app.quit]x[/] ␛[31mred␛[0m [b]b[/b]" in screen
-    tui.wait_for("Open")
 
     # Add a file through the dialog, with Tab completing the path.
     tui.press("a")
-    tui.wait_for("Add a transcript")
+    tui.wait_ready("Add a transcript")
     tui.type("./sec")
     tui.wait_for("./second talk.srt")  # the completion is suggested
     tui.press("tab", "enter")
@@ -118,11 +122,11 @@ def test_add_dialog_untrusted_titles_theme_and_delete(
 
     # Pick another theme in the palette; it is saved to the config.
     tui.press("ctrl+p")
-    tui.wait_for("Search for commands")
+    tui.wait_ready("Search for commands")
     tui.type("theme")
     tui.wait_for("Change the current theme")
     tui.press("enter")
-    tui.wait_for("Search for themes")
+    tui.wait_ready("Search for themes")
     tui.type("nord")
     tui.wait_stable()
     tui.press("enter")

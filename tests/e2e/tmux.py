@@ -132,6 +132,7 @@ class TmuxPonder:
         self._config = self._socket_dir / "tmux.conf"
         self._config.write_text(TMUX_CONFIG)
         self.target = "ponder:0.0"
+        self._status_file = self._socket_dir / "exit-status"
         self._started = False
 
     # -- environment and the CLI -------------------------------------------------------
@@ -176,12 +177,22 @@ class TmuxPonder:
         return result.stdout
 
     def _shell_command(self, args: Sequence[str], env: Mapping[str, str] | None) -> str:
-        """`env -i VAR=... command`: the pane sees exactly the environment we chose."""
+        """`env -i VAR=... command`, run by sh, which records the exit status in a file.
+
+        The pane sees exactly the environment we chose. The status file is what
+        `wait_exit` reads: tmux's own pane_dead_status is only set once tmux reaps the
+        process, which was seen not to happen (a zombie) under pytest.
+        """
         assignments = [f"{key}={value}" for key, value in self.environment(env).items()]
-        return shlex.join(["env", "-i", *assignments, *self.command, *args])
+        inner = shlex.join(["env", "-i", *assignments, *self.command, *args])
+        status = shlex.quote(str(self._status_file))
+        return shlex.join(
+            ["sh", "-c", f"{inner}; echo $? > {status}.tmp && mv {status}.tmp {status}"]
+        )
 
     def start(self, *args: str, env: Mapping[str, str] | None = None) -> TmuxPonder:
         """Start `ponder ARGS` in a fresh pane of width×height (or respawn a dead one)."""
+        self._status_file.unlink(missing_ok=True)
         command = self._shell_command(args, env)
         if self._started:
             self.tmux("respawn-pane", "-k", "-t", self.target, "-c", str(self.workdir), command)
@@ -241,16 +252,16 @@ class TmuxPonder:
     def lines(self) -> list[str]:
         return self.capture().splitlines()
 
-    def pane_dead(self) -> tuple[bool, int | None]:
-        out = self.tmux(
-            "display-message", "-p", "-t", self.target, "#{pane_dead} #{pane_dead_status}"
-        )
-        dead, _, status = out.strip().partition(" ")
-        return dead == "1", int(status) if status.strip().lstrip("-").isdigit() else None
+    def exit_status(self) -> int | None:
+        """ponder's exit status once it has exited, else None."""
+        try:
+            return int(self._status_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
 
     @property
     def running(self) -> bool:
-        return self._started and not self.pane_dead()[0]
+        return self._started and self.exit_status() is None
 
     def wait_until(
         self,
@@ -267,8 +278,8 @@ class TmuxPonder:
             screen = self.capture()
             if predicate(screen):
                 return screen
-            dead, status = self.pane_dead()
-            if dead:
+            status = self.exit_status()
+            if status is not None:
                 raise TmuxError(f"ponder exited ({status}) while waiting for {what}:\n{screen}")
             if time.monotonic() > deadline:
                 raise TmuxError(f"timed out after {timeout} s waiting for {what}:\n{screen}")
@@ -301,12 +312,22 @@ class TmuxPonder:
                 return screen
         raise TmuxError(f"screen kept changing for {timeout} s:\n{last}")
 
-    def wait_exit(self, *, timeout: float = 10.0) -> int | None:
-        """Wait until ponder exits; its exit status."""
+    def wait_ready(self, text: str, *, quiet: float = 0.25, timeout: float = 10.0) -> str:
+        """Wait for `text`, then for the screen to settle: the app is idle and takes keys.
+
+        Textual forwards keys to the focused widget as they arrive; keys typed while a
+        screen is still mounting or redrawing can reach the widget that had focus before
+        an action moved it. Tests type at machine speed, so they wait for quiet first.
+        """
+        self.wait_for(text, timeout=timeout)
+        return self.wait_stable(quiet=quiet, timeout=timeout)
+
+    def wait_exit(self, *, timeout: float = 10.0) -> int:
+        """Wait until ponder has exited; its exit status (128+N for signal N)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            dead, status = self.pane_dead()
-            if dead:
+            status = self.exit_status()
+            if status is not None:
                 return status
             time.sleep(0.05)
         raise TmuxError(f"ponder still running after {timeout} s:\n{self.capture()}")

@@ -132,7 +132,7 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
     def on_mount(self) -> None:
         self.query_one("#add-browser").display = False
         self._set_busy(None)
-        self.query_one("#add-input", Input).focus()
+        self.set_focus(self.query_one("#add-input", Input))
 
     def _browser_root(self) -> Path:
         typed = self.initial.strip()
@@ -206,7 +206,7 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
         elif state == WorkerState.ERROR:
             self._pending = None
             self._set_busy(None)
-            self.query_one("#add-input", Input).focus()
+            self.set_focus(self.query_one("#add-input", Input))
             self.notify(_error_message(event.worker.error), severity="error", markup=False)
 
     def _store(self, transcript: Any) -> None:
@@ -225,13 +225,13 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
             self._pending = None
             self.workers.cancel_group(self, "import")
             self._set_busy(None)
-            self.query_one("#add-input", Input).focus()
+            self.set_focus(self.query_one("#add-input", Input))
             self.notify("Import cancelled; nothing was added.", markup=False)
             return
         browser = self.query_one("#add-browser", DirectoryTree)
         if browser.display:
             browser.display = False
-            self.query_one("#add-input", Input).focus()
+            self.set_focus(self.query_one("#add-input", Input))
             return
         self.dismiss(None)
 
@@ -247,9 +247,9 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
                 root = root if root.is_dir() else root.parent
                 if root.is_dir() and root != Path(browser.path):
                     browser.path = root
-            browser.focus()
+            self.set_focus(browser)
         else:
-            self.query_one("#add-input", Input).focus()
+            self.set_focus(self.query_one("#add-input", Input))
 
     @on(DirectoryTree.FileSelected, "#add-browser")
     def _file_picked(self, event: DirectoryTree.FileSelected) -> None:
@@ -258,7 +258,7 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
         field.value = str(event.path)
         field.cursor_position = len(field.value)
         event.control.display = False
-        field.focus()
+        self.set_focus(field)
 
 
 def _error_message(error: BaseException | None) -> str:

@@ -157,7 +157,9 @@ class LibraryScreen(Screen[None]):
         Binding("d", "delete", "Delete", id="library.delete"),
         Binding("s", "cycle_sort", "Sort", id="library.sort"),
         Binding("o", "reverse_sort", "Reverse order", show=False, id="library.reverse"),
-        Binding("slash,f", "focus_filter", "Filter", id="library.filter"),
+        # Priority: the focus moves before any key typed right after "/" is delivered.
+        Binding("slash", "focus_filter", "Filter", priority=True, id="library.filter"),
+        Binding("f", "focus_filter", "Filter", show=False, id="library.filter_f"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear_filter"),
     ]
 
@@ -329,13 +331,13 @@ class LibraryScreen(Screen[None]):
     @on(Input.Submitted, "#library-filter")
     def _filter_submitted(self) -> None:
         if self._shown:
-            self.table.focus()
+            self.set_focus(self.table)
 
     def on_key(self, event: Any) -> None:
         """Down from the filter goes to the table."""
         if event.key == "down" and self.focused is self.filter_input and self._shown:
             event.stop()
-            self.table.focus()
+            self.set_focus(self.table)
 
     # -- actions ---------------------------------------------------------------
 
@@ -359,7 +361,7 @@ class LibraryScreen(Screen[None]):
             return
         self.filter_input.value = ""
         self.reload(select=result.source_id)
-        self.table.focus()
+        self.set_focus(self.table)
         title = inert_line(result.title)
         if result.existed:
             self.notify(f"Already in the library: {title}", markup=False)
@@ -414,9 +416,12 @@ class LibraryScreen(Screen[None]):
         self._render_table()
 
     def action_focus_filter(self) -> None:
-        self.filter_input.focus()
+        if self.focused is self.filter_input:  # "/" typed inside the filter is just text
+            self.filter_input.insert_text_at_cursor("/")
+            return
+        self.set_focus(self.filter_input)
 
     def action_clear_filter(self) -> None:
         if self.filter_input.value:
             self.filter_input.value = ""
-        self.table.focus()
+        self.set_focus(self.table)
