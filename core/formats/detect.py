@@ -70,8 +70,9 @@ def parse_text(text: str, name: str = "") -> Parsed:
     if whisper and whisper * 10 >= nonblank * 3:
         return parse_whisper(text)
     if timing and timing * 8 >= nonblank:
-        parsed = parse_vtt(text) if PurePath(name).suffix.lower() == ".vtt" else parse_srt(text)
-        return parsed
+        if PurePath(name).suffix.lower() == ".vtt":
+            return parse_vtt(text, timings)
+        return parse_srt(text, timings)
     headers = looks_like_podcast(text.split("\n"), nonblank)
     if headers:
         return parse_podcast(text, headers)

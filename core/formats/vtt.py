@@ -15,8 +15,8 @@ from core.formats.result import Parsed
 _LANGUAGE = re.compile(r"^\s*Language:\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)\s*$")
 
 
-def parse_vtt(text: str) -> Parsed:
-    blocks = parse_blocks(text, vtt=True)
+def parse_vtt(text: str, matches: list[re.Match[str]] | None = None) -> Parsed:
+    blocks = parse_blocks(text, vtt=True, matches=matches)
     language = None
     title = None
     first = text.lstrip().split("\n", 1)[0]
