@@ -23,6 +23,10 @@ SIZES = [(100, 30), (80, 24)]
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PONDER_FAKE_NOW", FAKE_NOW)
+    # A key, so the chat pane does not print the (temporary) config path; a dead local
+    # address, so nothing could ever reach the network.
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-snapshot-never-used")
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
 
 
 def _library_with_sources() -> Library:
@@ -71,3 +75,14 @@ def test_add_dialog(snap_compare) -> None:
 def test_delete_confirmation(snap_compare) -> None:
     app = PonderApp(library=_library_with_sources())
     assert snap_compare(app, press=["j", "d"], terminal_size=(80, 24))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_study_screen_demo(snap_compare, size: tuple[int, int]) -> None:
+    """Enter on the (selected) demo opens the study screen."""
+    assert snap_compare(PonderApp(), press=["enter"], terminal_size=size)
+
+
+def test_study_screen_search_and_selection(snap_compare) -> None:
+    keys = ["enter", "slash", *"forgetting", "enter", "v", "j", "j"]
+    assert snap_compare(PonderApp(), press=keys, terminal_size=(100, 30))
