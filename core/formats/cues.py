@@ -188,6 +188,8 @@ def _cleaned(cues: list[RawCue], entities: bool) -> list[list[CueLine]]:
         speaker = None
         lines = []
         for raw in cue.lines:
+            if raw == " ":  # YouTube's spacer line
+                continue
             hit = cache.get(raw)
             if hit is None:
                 hit = cache[raw] = clean_line(raw, entities=entities)
@@ -254,15 +256,22 @@ def cues_to_segments(cue_file: CueFile, *, entities: bool) -> list[Segment]:
         return segments
     tail: list[str] = []  # the last few lines already emitted
     for cue, lines in zip(cues, cleaned, strict=True):
+        if not lines:
+            continue
         texts = [text for text, _ in lines]
         overlap = 0
         for k in range(min(len(texts), len(tail)), 0, -1):
             if texts[:k] == tail[-k:]:
                 overlap = k
                 break
-        fresh = lines[overlap:]
-        if not fresh:
-            continue
-        segments.extend(_split_interval(cue.start, cue.end, fresh))
-        tail = (tail + texts[overlap:])[-3:]
+        if overlap == len(lines):
+            continue  # a hold cue, or a repeat of what was just shown
+        if len(lines) - overlap == 1:
+            text, speaker = lines[-1]
+            segments.append(Segment(text, cue.start, cue.end, speaker))
+        else:
+            segments.extend(_split_interval(cue.start, cue.end, lines[overlap:]))
+        tail.extend(texts[overlap:])
+        if len(tail) > 3:
+            del tail[:-3]
     return segments
