@@ -26,10 +26,8 @@ class AddResult:
 
 def content_hash(segments: list[Segment]) -> str:
     """A fingerprint of what was said and when, so a re-import is recognised."""
-    digest = hashlib.sha256()
-    for seg in segments:
-        digest.update(json.dumps([seg.start, seg.end, seg.speaker, seg.text]).encode())
-    return digest.hexdigest()
+    rows = [[seg.start, seg.end, seg.speaker, seg.text] for seg in segments]
+    return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
 def _source_from_row(row: sqlite3.Row) -> Source:
