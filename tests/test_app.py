@@ -42,9 +42,11 @@ async def test_question_mark_toggles_help_listing_screen_keys() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: not isinstance(app.screen, LibraryScreen))
-        text = screen_text(app)
-        for description in ("Add", "Delete", "Sort", "Filter", "Open", "Quit"):
+        text = app.screen.text  # the help's whole text (it scrolls)
+        for description in ("Add", "Delete", "Sort", "Reverse order", "Filter", "Open", "Quit"):
             assert description in text
+        assert "Cursor left" not in text  # no column movement in a list of rows
+        assert "Open" in screen_text(app)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
 
@@ -54,7 +56,10 @@ async def test_palette_lists_every_library_action() -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         titles = {command.title: command.help for command in screen_commands(app, app.screen)}
-        expected = {"Open", "Add", "Delete", "Sort", "Reverse order", "Filter", "Help"}
+        expected = {
+            "Open", "Add", "Delete", "Sort", "Reverse order", "Filter", "Settings", "Help",
+            "Review", "Stats",
+        }  # fmt: skip
         assert expected <= set(titles)
         assert titles["Filter"] == "Key: /, f"
         assert "Quit" not in titles  # Textual's own "Quit" system command covers it
@@ -80,6 +85,20 @@ async def test_palette_runs_a_screen_action() -> None:
         await pilot.pause(0.3)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, AddSourceScreen))
+
+
+@pytest.mark.parametrize(
+    ("key", "screen_name"),
+    [("r", "ReviewScreen"), ("S", "StatsScreen"), ("comma", "SettingsScreen")],
+)
+async def test_keys_open_the_other_screens(key: str, screen_name: str) -> None:
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press(key)
+        await wait_until(pilot, lambda: type(app.screen).__name__ == screen_name)
+        if key == "S":  # one stats screen at a time
+            await pilot.press("S")
+            assert len(app.screen_stack) == 2
 
 
 async def test_theme_from_config_is_applied_and_changes_are_saved(ponder_home: Path) -> None:

@@ -39,6 +39,8 @@ class PonderApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("r", "review", "Review", id="app.review"),
+        Binding("S", "stats", "Stats", id="app.stats"),
     ]
 
     def __init__(self, library: Library | None = None, config: Config | None = None) -> None:
@@ -105,6 +107,18 @@ class PonderApp(App[None]):
             self.screen.dismiss(None)
             return
         show_help(app=self)
+
+    def action_review(self) -> None:
+        """Today's cards (the deck picker first when several decks have some)."""
+        from tui.screens.review import open_review
+
+        open_review(self)
+
+    def action_stats(self) -> None:
+        from tui.screens.stats import StatsScreen
+
+        if not isinstance(self.screen, StatsScreen):
+            self.push_screen(StatsScreen())
 
     # -- command palette -------------------------------------------------------------
 

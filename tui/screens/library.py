@@ -125,17 +125,23 @@ def sort_rows(rows: list[LibraryRow], column_key: str, descending: bool) -> list
     return ordered
 
 
-class LibraryTable(DataTable):
-    """The transcripts table; vim-style movement on top of DataTable's own keys."""
+class LibraryTable(DataTable, inherit_bindings=False):
+    """The transcripts table: row movement with arrows or vim keys, Enter opens.
+
+    DataTable's own bindings are replaced (not inherited) so the help lists only what
+    matters for a list of rows (no column movement).
+    """
 
     HELP_GROUP = "Transcripts table"
 
     BINDINGS = [
         Binding("enter", "select_cursor", "Open", key_display="⏎", id="library.open"),
-        Binding("j", "cursor_down", "Down", show=False, id="library.down"),
-        Binding("k", "cursor_up", "Up", show=False, id="library.up"),
-        Binding("g", "scroll_top", "First", show=False, id="library.first"),
-        Binding("G", "scroll_bottom", "Last", show=False, id="library.last"),
+        Binding("down,j", "cursor_down", "Down", show=False, id="library.down"),
+        Binding("up,k", "cursor_up", "Up", show=False, id="library.up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="library.page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="library.page_up"),
+        Binding("home,g,ctrl+home", "scroll_top", "First", show=False, id="library.first"),
+        Binding("end,G,ctrl+end", "scroll_bottom", "Last", show=False, id="library.last"),
     ]
 
     def action_select_cursor(self) -> None:
@@ -155,11 +161,12 @@ class LibraryScreen(Screen[None]):
     BINDINGS = [
         Binding("a", "add", "Add", id="library.add"),
         Binding("d", "delete", "Delete", id="library.delete"),
-        Binding("s", "cycle_sort", "Sort", id="library.sort"),
+        Binding("s", "cycle_sort", "Sort", show=False, id="library.sort"),
         Binding("o", "reverse_sort", "Reverse order", show=False, id="library.reverse"),
         # Priority: the focus moves before any key typed right after "/" is delivered.
         Binding("slash", "focus_filter", "Filter", priority=True, id="library.filter"),
         Binding("f", "focus_filter", "Filter", show=False, id="library.filter_f"),
+        Binding("comma", "settings", "Settings", show=False, id="library.settings"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear_filter"),
     ]
 
@@ -182,7 +189,7 @@ class LibraryScreen(Screen[None]):
         yield Static("", id="library-empty")
         with Horizontal(id="library-status-bar"):
             yield Static("", id="library-status")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         library = self.app.library
@@ -367,6 +374,11 @@ class LibraryScreen(Screen[None]):
             self.notify(f"Already in the library: {title}", markup=False)
         else:
             self.notify(f"Added: {title}", markup=False)
+
+    def action_settings(self) -> None:
+        from tui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())
 
     def action_delete(self) -> None:
         source = self.selected_source
