@@ -686,3 +686,38 @@ async def test_adding_a_real_file(lib: Library, tmp_path: Path) -> None:
         assert "missing.srt" in notes.messages[-1]
         assert "\n" not in notes.messages[-1]
         assert isinstance(app.screen, AddSourceScreen)
+
+
+# -- card counts ------------------------------------------------------------------------
+
+
+async def test_cards_column_counts_the_sources_cards(lib: Library, three: dict[str, int]) -> None:
+    from decks.models import SourceRef
+    from decks.repository import CardStore
+
+    store = CardStore(lib.conn)
+    ref = SourceRef(three["Alpha lecture"], "Alpha lecture")
+    store.create_note("basic", "What is spacing?", "Reviews spread over time.", source=ref)
+    store.create_note("reversed", "Ebbinghaus", "Forgetting curve", source=ref)
+    app = PonderApp(library=lib)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        row = table(app).get_row(str(three["Alpha lecture"]))
+        assert [cell.plain for cell in row[4:]] == ["3", "0"]  # new cards are not due
+        assert table(app).get_row(str(three["beta talk"]))[4].plain == "0"
+
+
+async def test_due_column_shows_cards_due_now(
+    lib: Library, three: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from decks.repository import CardStore
+
+    counts = {three["Gamma podcast"]: (7, 2)}
+    monkeypatch.setattr(CardStore, "card_counts_by_source", lambda self, now=None: counts)
+    app = PonderApp(library=lib)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        await pilot.press("s", "s", "s")  # highlights, cards, due (most due first)
+        assert titles(app)[0] == "Gamma podcast"
+        row = table(app).get_row(str(three["Gamma podcast"]))
+        assert [cell.plain for cell in row[4:]] == ["7", "2"]
