@@ -625,6 +625,32 @@ async def test_tab_completes_a_path(lib: Library, tmp_path: Path) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
 
 
+async def test_the_file_browser_shows_names_verbatim(lib: Library, tmp_path: Path) -> None:
+    folder = tmp_path / "hostile"
+    folder.mkdir()
+    # File names cannot hold "/", so "[/]" closers are spelt "[] " and "[/bold]"-free.
+    created = ["[@click=app.quit]x[] end.srt", "stray [] end.srt", "[bold]b[] end.srt"]
+    for name in created:
+        (folder / name).write_text("1\n")
+    (folder / "esc\x1b[31mred.srt").write_text("1\n")
+    app = PonderApp(library=lib)
+    async with app.run_test(size=(120, 40), notifications=True) as pilot:
+        screen = await open_add(app, pilot)
+        screen.query_one("#add-input", Input).value = str(folder) + "/"
+        await pilot.press("ctrl+o")
+        tree = screen.query_one("#add-browser", DirectoryTree)
+        await wait_until(
+            pilot, lambda: tree.root.data.path == folder and len(tree.root.children) == 4
+        )
+        text = screen_text(app)
+        for name in created:
+            assert name in text
+        assert "esc␛[31mred.srt" in text
+        await pilot.click("#add-browser", offset=(6, 1))
+        await pilot.pause()
+        assert app.is_running
+
+
 async def test_ctrl_o_browses_for_a_file(lib: Library, tmp_path: Path) -> None:
     tmp_path = tmp_path / "picks"
     tmp_path.mkdir()

@@ -79,6 +79,19 @@ class PathSuggester(Suggester):
         return complete_path(value)
 
 
+class SafeDirectoryTree(DirectoryTree):
+    """A DirectoryTree whose file names cannot drive the terminal.
+
+    DirectoryTree already shows names as plain Text (no markup), but an escape sequence
+    in a file name would reach the terminal: control characters are made visible here.
+    """
+
+    def process_label(self, label: str | Text) -> Text:  # type: ignore[override]
+        if isinstance(label, str):
+            return Text(inert_line(label), no_wrap=True)
+        return label
+
+
 class SourceInput(Input):
     """Tab accepts the path completion; without one it moves on as usual."""
 
@@ -120,7 +133,7 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
                 suggester=PathSuggester(),
                 id="add-input",
             )
-            yield DirectoryTree(self._browser_root(), id="add-browser")
+            yield SafeDirectoryTree(self._browser_root(), id="add-browser")
             with Horizontal(id="add-progress"):
                 yield LoadingIndicator(id="add-spinner")
                 yield Static("", id="add-progress-label")
