@@ -162,6 +162,33 @@ async def test_startup_time_is_logged(ponder_home: Path) -> None:
     assert "started in" in log and log.strip().endswith("ms")
 
 
+async def test_apply_theme_previews_without_saving(ponder_home: Path) -> None:
+    app = PonderApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        assert app.apply_theme("nord", persist=False)
+        await pilot.pause()
+        assert app.theme == "nord"
+        assert not (ponder_home / "config.toml").exists()
+        assert not app.apply_theme("no-such-theme")
+        assert app.theme == "nord"
+        assert app.apply_theme("gruvbox")
+        await pilot.pause()
+    assert config_store.load().theme == "gruvbox"
+
+
+async def test_startup_log_is_capped(ponder_home: Path) -> None:
+    from tui.app import LOG_MAX_BYTES
+
+    log = ponder_home / LOG_NAME
+    log.write_text("".join(f"old line {i}\n" for i in range(LOG_MAX_BYTES // 8)))
+    app = PonderApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.startup_ms is not None)
+    text = log.read_text()
+    assert len(text) < LOG_MAX_BYTES
+    assert text.rstrip().endswith("ms") and "old line 0\n" not in text
+
+
 def test_startup_imports_stay_lean(ponder_home: Path) -> None:
     """Importing the app (what `ponder` does first) loads neither anthropic nor other screens."""
     code = (

@@ -26,6 +26,7 @@ from core.demo import ensure_demo  # noqa: E402
 from core.library import Library  # noqa: E402
 
 LOG_NAME = "ponder.log"
+LOG_MAX_BYTES = 64_000
 # Actions the palette already offers as system commands, or that make no sense from it.
 _PALETTE_SKIP = {"command_palette", "quit", "help_quit", "change_theme"}
 
@@ -48,11 +49,11 @@ class PonderApp(App[None]):
         self.library = library if library is not None else Library()
         self.config = config if config is not None else config_store.load()
         ensure_demo(self.library)
-        self._applying_config_theme = True
-        self.theme = (
-            self.config.theme if self.config.theme in self.available_themes else "textual-dark"
-        )
+        # Applied without saving: an unknown name in the file falls back to the default
+        # and the user's file is left as it is. `_applying_config_theme` suppresses saving.
         self._applying_config_theme = False
+        if not self.apply_theme(self.config.theme, persist=False):
+            self.apply_theme("textual-dark", persist=False)
         self.startup_ms: float | None = None
 
     # -- screens -------------------------------------------------------------------
@@ -73,7 +74,11 @@ class PonderApp(App[None]):
         try:
             from core.paths import home
 
-            with open(home() / LOG_NAME, "a", encoding="utf-8") as handle:
+            path = home() / LOG_NAME
+            if path.exists() and path.stat().st_size > LOG_MAX_BYTES:  # keep the newest half
+                lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+                path.write_text("\n".join(lines[len(lines) // 2 :]) + "\n", encoding="utf-8")
+            with open(path, "a", encoding="utf-8") as handle:
                 handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
         except OSError:
             pass
@@ -83,6 +88,21 @@ class PonderApp(App[None]):
     def save_config(self) -> None:
         """Persist `self.config` (mode 0600)."""
         config_store.save(self.config)
+
+    def apply_theme(self, name: str, *, persist: bool = True) -> bool:
+        """Switch to a registered theme; `persist=False` previews it without saving.
+
+        Returns False (and changes nothing) for an unknown theme name.
+        """
+        if name not in self.available_themes:
+            return False
+        previous = self._applying_config_theme
+        self._applying_config_theme = not persist
+        try:
+            self.theme = name
+        finally:
+            self._applying_config_theme = previous
+        return True
 
     def watch_theme(self, theme: str) -> None:
         """A theme picked in the palette becomes the saved choice."""
