@@ -233,6 +233,16 @@ async def test_vim_keys_move_the_cursor(lib: Library, three: dict[str, int]) -> 
         assert table(app).cursor_row == 3
         await pilot.press("up")
         assert table(app).cursor_row == 2
+        await pilot.press("home")
+        assert table(app).cursor_row == 0
+        await pilot.press("end")
+        assert table(app).cursor_row == 3
+        await pilot.press("pageup")
+        assert table(app).cursor_row == 0
+        await pilot.press("pagedown")
+        assert table(app).cursor_row == 3
+        await pilot.press("ctrl+home")
+        assert table(app).cursor_row == 0
 
 
 # -- untrusted titles ------------------------------------------------------------------
