@@ -97,6 +97,9 @@ class StudyScreen(Screen[None]):
         ),
         # -- quiz (tui/screens/quiz.py) --
         Binding("Q", "quiz", "Quiz", id="study.quiz"),
+        # -- cards (tui/screens/card_editor.py, tui/screens/proposals.py) --
+        Binding("c", "card", "Card", id="study.card"),
+        Binding("C", "propose_cards", "Propose cards", id="study.propose_cards"),
     ]
 
     DEFAULT_CSS = """
@@ -607,6 +610,20 @@ class StudyScreen(Screen[None]):
         from tui.screens.quiz import open_quiz
 
         open_quiz(self)
+
+    # -- cards (owned by the card editor's author; keep this block together) ------
+
+    def action_card(self) -> None:
+        """`c`: write a card from the selection (or the highlight / segment at the cursor)."""
+        from tui.screens.card_editor import open_card_editor
+
+        open_card_editor(self)
+
+    def action_propose_cards(self) -> None:
+        """`C`: Claude proposes up to 3 cards for the passage; accept, edit or skip each."""
+        from tui.screens.proposals import open_proposals
+
+        open_proposals(self)
 
     def action_help(self) -> None:
         show_help(self)
