@@ -1,9 +1,11 @@
 """Drive the real `ponder` command inside tmux, for end-to-end tests.
 
-Each `TmuxPonder` runs its own tmux server (a private socket under the test's temporary
-folder, no config file, no status line), so tests never touch the user's tmux and can run
-side by side. The pane stays open after ponder exits (remain-on-exit) so a test can read
-the exit status and the last screen, then `restart()` in the same pane.
+Each `TmuxPonder` runs its own tmux server (a private socket in /tmp/ponder-e2e-<id>, its
+own small config: no status line, no escape delay), so tests never touch the user's tmux
+and can run side by side. The pane stays open after ponder exits (remain-on-exit) so a
+test can read the last screen and the exit status (recorded by the wrapping shell in a
+file), then `restart()` in the same pane, optionally with other environment variables
+(e.g. PONDER_FAKE_NOW for the next simulated day).
 
     with TmuxPonder(home) as tui:
         tui.cli("add", "talk.srt")          # the CLI, same environment, not in tmux
