@@ -49,6 +49,7 @@ class Config:
     day_rollover_hour: int = 4
     theme: str = "textual-dark"
     prices: dict[str, dict[str, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
+    keymap: dict[str, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -133,6 +134,14 @@ def _prices(value: Any) -> dict[str, dict[str, float]]:
     return {str(m): {str(k): float(v) for k, v in p.items()} for m, p in value.items()}
 
 
+def _keymap(value: Any) -> dict[str, str]:
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in value.items()
+    ):
+        raise ValueError
+    return {k: v.strip() for k, v in value.items()}
+
+
 # name -> (validator, description of what is accepted)
 VALIDATORS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "model": (_model, f"a Claude model name such as {', '.join(KNOWN_MODELS)}"),
@@ -151,6 +160,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "day_rollover_hour": (_int_range(0, 23), "an hour from 0 to 23"),
     "theme": (_model, "the name of a Textual theme"),
     "prices": (_prices, "a table of model -> {input, output, cache_write, cache_read}"),
+    "keymap": (_keymap, 'a table of binding id -> keys, e.g. "study.search" = "ctrl+f"'),
 }
 
 
@@ -192,6 +202,8 @@ _HEADER = """\
 #   day_rollover_hour  local hour at which a new study day begins (Anki: 4)
 #   theme              a Textual theme name
 #   prices             USD per million tokens, for the cost estimate
+#   keymap             rebind keys: binding id -> keys, e.g. [keymap] "study.search" = "ctrl+f"
+#                      (the ids are listed in the ? help screen)
 """
 
 

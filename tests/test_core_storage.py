@@ -140,3 +140,10 @@ def test_fake_clock_and_study_day(monkeypatch: pytest.MonkeyPatch) -> None:
     finally:
         monkeypatch.delenv("TZ")
         time.tzset()
+
+
+def test_keymap_setting_is_validated(ponder_home: Path) -> None:
+    config.update("keymap", {"study.search": "ctrl+f"})
+    assert config.load().keymap == {"study.search": "ctrl+f"}
+    with pytest.raises(config.ConfigError, match="keymap"):
+        config.update("keymap", {"study.search": ""})

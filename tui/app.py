@@ -55,6 +55,8 @@ class PonderApp(App[None]):
         if not self.apply_theme(self.config.theme, persist=False):
             self.apply_theme("textual-dark", persist=False)
         self.startup_ms: float | None = None
+        if self.config.keymap:
+            self.set_keymap(self.config.keymap)
 
     # -- screens -------------------------------------------------------------------
 

@@ -20,8 +20,8 @@ from textual.dom import DOMNode
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
-HelpEntry = tuple[str, str, bool]
-"""keys as displayed, description, enabled."""
+HelpEntry = tuple[str, str, bool, str]
+"""keys as displayed, description, enabled, binding id (for `[keymap]` in the config)."""
 
 
 def group_name(node: DOMNode) -> str:
@@ -52,15 +52,23 @@ def binding_groups(screen: Screen) -> list[tuple[str, list[HelpEntry]]]:
     app = screen.app
     groups: dict[DOMNode, dict[tuple[str, str], list[str]]] = {}
     enabled_by: dict[tuple[DOMNode, str, str], bool] = {}
+    ids: dict[tuple[DOMNode, str, str], str] = {}
     for node, binding, enabled in _active(screen):
         actions = groups.setdefault(node, {})
         key = (binding.action, binding.description)
         actions.setdefault(key, []).append(app.get_key_display(binding))
         enabled_by[(node, *key)] = enabled_by.get((node, *key), False) or enabled
+        if binding.id:
+            ids.setdefault((node, *key), binding.id)
     result: list[tuple[str, list[HelpEntry]]] = []
     for node, actions in groups.items():
         entries = [
-            (" ".join(dict.fromkeys(keys)), description, enabled_by[(node, action, description)])
+            (
+                " ".join(dict.fromkeys(keys)),
+                description,
+                enabled_by[(node, action, description)],
+                ids.get((node, action, description), ""),
+            )
             for (action, description), keys in actions.items()
         ]
         result.append((group_name(node), entries))
@@ -69,16 +77,19 @@ def binding_groups(screen: Screen) -> list[tuple[str, list[HelpEntry]]]:
 
 def help_text(groups: list[tuple[str, list[HelpEntry]]]) -> Text:
     """The help body as plain styled text (descriptions are never parsed as markup)."""
-    width = max((len(keys) for _, entries in groups for keys, _, _ in entries), default=4)
+    width = max((len(entry[0]) for _, entries in groups for entry in entries), default=4)
     text = Text()
     for number, (title, entries) in enumerate(groups):
         if number:
             text.append("\n")
         text.append(f"{title}\n", style="bold underline")
-        for keys, description, enabled in entries:
+        for keys, description, enabled, binding_id in entries:
             style = "" if enabled else "dim"
             text.append(f"  {keys.ljust(width)}  ", style="bold " + style)
-            text.append(f"{description}\n", style=style)
+            text.append(description, style=style)
+            if binding_id:
+                text.append(f"  {binding_id}", style="dim italic")
+            text.append("\n")
     text.rstrip()
     return text
 
@@ -119,7 +130,11 @@ class HelpScreen(ModalScreen[None]):
             with VerticalScroll(id="help-body"):
                 yield Static(help_text(self.groups), id="help-text")
             yield Static(
-                Content("Esc closes · ctrl+p finds any of these by name"), id="help-footer"
+                Content(
+                    "Esc closes · ctrl+p finds any of these by name"
+                    " · the names on the right rebind keys in the config's [keymap]"
+                ),
+                id="help-footer",
             )
 
     async def action_dismiss(self, result: None = None) -> None:

@@ -1,0 +1,21 @@
+"""Keys can be rebound from the config's [keymap] table, by the ids the help screen shows."""
+
+from __future__ import annotations
+
+from core import config as config_store
+from core.library import Library
+from tests.tui_helpers import wait_until
+from tui.app import PonderApp
+from tui.screens.help import HelpScreen
+
+
+async def test_rebinding_a_key_from_the_config_takes_effect() -> None:
+    config_store.update("keymap", {"app.help": "f1"})  # the app's ? help binding id
+    app = PonderApp(library=Library())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert not isinstance(app.screen, HelpScreen)  # ? is no longer bound
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert "app.help" in str(app.screen.query_one("#help-text").render())
