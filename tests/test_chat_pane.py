@@ -235,7 +235,7 @@ async def test_escape_stops_the_stream_and_keeps_the_partial_answer(
         assert 20 <= len(answer.content) < 400 * 5
         (view,) = chat.answers()
         assert "stopped" in str(view.meta.render())
-        assert view.has_class("-stopped")
+        assert view.meta.has_class("-stopped")
         assert "Stopped" in chat.pane.status_text
         # ctrl+r answers again (replacing the stopped answer).
         fake_claude.queue(Reply.text("Whole answer."))
@@ -345,7 +345,7 @@ async def test_an_error_event_mid_stream_keeps_and_marks_the_text(
         assert answer.status == "error" and answer.content == "Part one. Part two. "
         (view,) = chat.answers()
         assert view.markdown.source == "Part one. Part two. "
-        assert "cut off" in str(view.meta.render()) and view.has_class("-error")
+        assert "cut off" in str(view.meta.render()) and view.meta.has_class("-error")
         assert "overloaded" in chat.pane.status_text and "ctrl+r" in chat.pane.status_text
         await chat.pilot.press("ctrl+r")
         await chat.settle()
