@@ -767,3 +767,58 @@ def test_cli_review_opens_the_app_on_the_review_screen(
     with pytest.raises(CliError, match="no deck named 'Nope'"):
         args = _parser().parse_args(["review", "--deck", "Nope"])
         args.func(args)
+
+
+async def test_the_real_card_editor_opens_on_the_cards_note(
+    library: Library, fake_clock: FakeClock
+) -> None:
+    editor_module = pytest.importorskip("tui.screens.card_editor")
+    created = CardStore(library.conn).create_note("basic", "front text", "back text")
+    async with reviewing(library) as review:
+        await review.pilot.press("e")
+        await wait_until(
+            review.pilot, lambda: isinstance(review.app.screen, editor_module.CardEditorScreen)
+        )
+        assert review.app.screen.note_id == created.note.id  # type: ignore[attr-defined]
+        await review.pilot.press("escape")  # nothing typed: closes without asking
+        await wait_until(review.pilot, lambda: review.app.screen is review.screen)
+        assert review.screen.card is not None and review.screen.card.id == created.card_ids[0]
+        await review.answer("3")
+        assert len(review.logs()) == 1
+
+
+async def test_database_errors_are_one_line_messages_and_lose_nothing(
+    library: Library, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlite3
+
+    from decks.review import ReviewSession
+
+    store = CardStore(library.conn)
+    (card_id,) = basic_cards(store, 1)
+    async with reviewing(library) as review:
+        session = review.screen.session
+        assert session is not None
+
+        def locked(*_args: object, **_kwargs: object) -> None:
+            raise sqlite3.OperationalError("database is locked")
+
+        monkeypatch.setattr(session, "answer", locked)
+        await review.answer("3")
+        assert any("Could not save the review: database is locked" in n for n in review.notes())
+        assert review.screen.card is not None and review.screen.card.id == card_id
+        assert review.screen.revealed  # still there to answer again
+        monkeypatch.setattr(session, "answer", ReviewSession.answer.__get__(session))
+        await review.pilot.press("3")
+        await review.pilot.pause()
+        assert [card for card, _, _ in review.logs()] == [card_id]
+
+    monkeypatch.setattr("tui.screens.review.ReviewSession", locked)
+    app = PonderApp(library=library, config=Config())
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        screen = ReviewScreen()
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: "could not start" in screen.done_text)
+        assert any("Could not open the review" in n.message for n in app._notifications)
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.screen is not screen)

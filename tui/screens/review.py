@@ -220,10 +220,10 @@ class ReviewScreen(Screen[None]):
 
     DEFAULT_CSS = """
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $panel; }
-    ReviewScreen #review-counts { width: 38; }
-    ReviewScreen #review-progress { width: 22; margin: 0 1 0 3; }
-    ReviewScreen #review-progress Bar { width: 20; }
-    ReviewScreen #review-progress-label { width: 11; color: $text-muted; }
+    ReviewScreen #review-counts { width: 36; }
+    ReviewScreen #review-progress { width: 14; margin: 0 1 0 1; }
+    ReviewScreen #review-progress Bar { width: 12; }
+    ReviewScreen #review-progress-label { width: 10; color: $text-muted; }
     ReviewScreen #review-last { width: 1fr; text-align: right; color: $text-muted; }
     ReviewScreen #review-card { height: 1fr; padding: 1 2; align-horizontal: center; }
     ReviewScreen #review-front, ReviewScreen #review-back, ReviewScreen #review-done {
@@ -290,19 +290,29 @@ class ReviewScreen(Screen[None]):
 
     def start(self, deck_id: int | None) -> None:
         """(Re)start the session on a deck (None = all decks) and show the first card."""
+        self._cancel_wait()
         self.store = CardStore(self.app.library.conn)
         try:
-            self.session = ReviewSession(self.store, deck_id, config=self.app.config)
-        except ReviewError:
-            self.notify(
-                "That deck no longer exists: reviewing all decks.",
-                severity="warning",
-                markup=False,
-            )
-            deck_id = None
-            self.session = ReviewSession(self.store, None, config=self.app.config)
+            try:
+                session = ReviewSession(self.store, deck_id, config=self.app.config)
+            except ReviewError:
+                self.notify(
+                    "That deck no longer exists: reviewing all decks.",
+                    severity="warning",
+                    markup=False,
+                )
+                deck_id = None
+                session = ReviewSession(self.store, None, config=self.app.config)
+        except sqlite3.Error as error:
+            self._db_error("open the review", error)
+            if self.session is None:  # nothing to fall back on: say so, d retries
+                self._set_mode("done")
+                self.done_text = "The review could not start. d tries again, q goes back."
+                self.query_one("#review-done", Static).update(Content(self.done_text))
+            return
+        self.session = session
         self.deck_id = deck_id
-        self.sub_title = inert_line(self.session.title)
+        self.sub_title = inert_line(session.title)
         self.last_answer = ""
         self.advance()
 
@@ -501,7 +511,7 @@ class ReviewScreen(Screen[None]):
         if action == "check_again":
             return session is not None and not has_card
         if action in ("bury", "suspend", "edit", "source"):
-            return True if has_card else None
+            return has_card
         if action == "open_video":
             return has_card and youtube_id(self.current_source) is not None
         return True
@@ -543,7 +553,7 @@ class ReviewScreen(Screen[None]):
         except sqlite3.Error as error:
             self._db_error("save the review", error)
             return
-        self.last_answer = f"last: {RATING_NAMES[int(result.rating)]} → {result.interval_label}"
+        self.last_answer = f"last {RATING_NAMES[int(result.rating)]} → {result.interval_label}"
         if result.message:
             self.notify(result.message, title="Leech", severity="warning", timeout=10, markup=False)
         self.advance()
@@ -697,12 +707,12 @@ class ReviewScreen(Screen[None]):
 
 
 def _make_editor(editor_class: type, view: CardView) -> Screen[Any]:
-    """The card editor, whichever id it takes (card_id, note_id, or the first argument)."""
+    """The card editor for this card's note (by note_id; card_id or positional as fallbacks)."""
     parameters = inspect.signature(editor_class).parameters
+    if "note_id" in parameters:  # tui.screens.card_editor: CardEditorScreen(note_id=...)
+        return editor_class(note_id=view.note.id)
     if "card_id" in parameters:
         return editor_class(card_id=view.card.id)
-    if "note_id" in parameters:
-        return editor_class(note_id=view.note.id)
     return editor_class(view.card.id)
 
 
