@@ -383,8 +383,11 @@ async def test_source_view_shows_the_passage_in_context_and_opens_the_video(
         study = review.app.screen
         assert isinstance(study, StudyScreen)
         await wait_until(review.pilot, lambda: study.transcript_view.cursor == 10)
-        await review.pilot.press("q")
+        session = review.screen.session
+        open_review(review.app)  # r from the transcript: back to this review, not a new one
         await wait_until(review.pilot, lambda: review.app.screen is review.screen)
+        assert review.screen.session is session and review.screen.card is not None
+        assert len(review.app.screen_stack) == 2
         await review.answer("3")
         assert len(review.logs()) == 1
 
@@ -710,6 +713,16 @@ def test_cli_review_help(capsys: pytest.CaptureFixture[str]) -> None:
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "--deck" in out and "review screen" in out
+
+
+def test_ponder_review_help_through_the_real_command(capsys: pytest.CaptureFixture[str]) -> None:
+    from tui.cli import COMMAND_MODULES, main
+
+    if "tui.cli.review" not in COMMAND_MODULES:
+        pytest.skip("tui.cli.review is not registered in COMMAND_MODULES yet")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["review", "--help"])
+    assert exit_info.value.code == 0 and "--deck" in capsys.readouterr().out
 
 
 def test_cli_module_does_not_import_textual() -> None:

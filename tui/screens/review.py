@@ -727,9 +727,16 @@ def decks_to_study(store: CardStore, now: datetime | None = None) -> list[int]:
 
 def open_review(app: App[Any], deck_id: int | None = None) -> None:
     """What `r` does: the deck picker when several decks have cards to study, otherwise
-    review all decks. Does nothing when the review (or the picker) is already on top."""
-    if isinstance(app.screen, (ReviewScreen, DeckPickerScreen)):
+    review all decks. A review already open (under the transcript its source view opened,
+    say) is brought back rather than a second one started over it."""
+    if isinstance(app.screen, DeckPickerScreen):
         return
+    stack = app.screen_stack
+    for index in range(len(stack) - 1, -1, -1):
+        if isinstance(stack[index], ReviewScreen):
+            for _ in range(len(stack) - 1 - index):
+                app.pop_screen()
+            return
     if deck_id is not None:
         app.push_screen(ReviewScreen(deck_id))
         return
