@@ -1,0 +1,734 @@
+"""Browse cards: search, filter, look closely, and fix what needs fixing.
+
+`BrowseScreen(deck_id=None, search="")`: a search box (words, or the filters of
+`decks.browse.parse_search` such as `deck:` `tag:` `is:due` `sort:-due`), a deck Select,
+a tag box and a state Select over a DataTable of matching cards (front, deck, state,
+due, stability, difficulty, retrievability now), and a detail panel for the highlighted
+card: its text, FSRS memory state, source (title + time, or "source gone") and review
+history.
+
+Speed: only a page of rows (`PAGE_SIZE`) is queried and put in the table; the next page
+is added when the cursor nears the end, so opening a deck of a 100,000-card collection
+costs one count and one LIMITed query.
+
+Keys: `/` search, `e`/Enter edit, `d`/Delete delete (asks), `m` move to a deck, `!`
+suspend/unsuspend, `R` reset to new (asks), Esc leaves a filter box (then the screen),
+`q` back. Card text and deck names are user or model text: shown as `rich.text.Text` /
+`Content`, control characters made visible.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
+from textual.events import Resize
+from textual.screen import Screen
+from textual.suggester import SuggestFromList
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets.data_table import ColumnKey
+
+from core import clock
+from core.models import format_timestamp
+from core.textsafe import inert, inert_line
+from decks.models import CardState, CardView, normalise_deck_name
+from decks.repository import CardFilter, CardStore, CardStoreError
+from tui.screens.card_editor import TagSuggester
+from tui.screens.help import BindingCommands, show_help
+from tui.screens.prompt import PromptScreen
+
+PAGE_SIZE = 200
+LOAD_AHEAD = 25  # rows before the end of what is loaded that trigger the next page
+FILTER_DELAY_S = 0.2
+NARROW_WIDTH = 140  # below: the detail panel goes under the table
+DETAIL_WIDTH = 44
+HISTORY_SHOWN = 30
+STATE_CHOICES: list[tuple[str, str]] = [
+    ("new", "new"),
+    ("learning", "learning"),
+    ("review", "review"),
+    ("due today", "due"),
+    ("suspended", "suspended"),
+    ("leech", "leech"),
+    ("buried", "buried"),
+]
+COLUMNS: list[tuple[str, str, int | None]] = [
+    ("front", "Front", None),
+    ("deck", "Deck", 14),
+    ("state", "State", 9),
+    ("due", "Due", 10),
+    ("stability", "Stab.", 6),
+    ("difficulty", "Diff.", 5),
+    ("retrievability", "Retr.", 5),
+]
+
+
+def state_label(view: CardView, now: datetime) -> str:
+    """new / learning / review / relearning, with suspended, buried and leech marks."""
+    card = view.card
+    label = CardState(card.state).label
+    if card.suspended:
+        label = "suspended"
+    elif card.is_buried(now):
+        label = "buried"
+    if view.note.is_leech:
+        label += " ⚑"
+    return label
+
+
+def due_label(view: CardView, now: datetime) -> str:
+    card = view.card
+    if card.is_new:
+        return "new"
+    local_due = card.due.astimezone()
+    if local_due.date() == now.astimezone().date():
+        return local_due.strftime("%H:%M")
+    return local_due.strftime("%Y-%m-%d")
+
+
+def _number(value: float | None, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:.0f}%"
+
+
+class CardTable(DataTable[Text]):
+    """The cards table: rows are cards (keyed by card id), j/k move as elsewhere."""
+
+    BINDINGS: list[BindingType] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "scroll_top", "Top", show=False),
+        Binding("G", "scroll_bottom", "Bottom", show=False),
+    ]
+
+
+class DeckPrompt(PromptScreen):
+    """The one-line prompt, with completion from the collection's deck names."""
+
+    def __init__(self, title: str, deck_names: list[str], **options: object) -> None:
+        super().__init__(title, **options)  # type: ignore[arg-type]
+        self.deck_names = deck_names
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.input.suggester = SuggestFromList(self.deck_names, case_sensitive=False)
+
+
+def _deck_problem(value: str) -> str | None:
+    try:
+        normalise_deck_name(value)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+class BrowseScreen(Screen[None]):
+    """Find cards and act on the highlighted one."""
+
+    HELP_GROUP = "Cards"
+    COMMANDS = {BindingCommands}
+    AUTO_FOCUS = "#browse-table"
+
+    BINDINGS: list[BindingType] = [
+        Binding("slash", "focus_search", "Search", id="browse.search"),
+        Binding("e", "edit", "Edit", id="browse.edit"),
+        Binding("d,delete", "delete", "Delete", id="browse.delete"),
+        Binding("m", "move", "Move deck", id="browse.move"),
+        Binding("exclamation_mark", "toggle_suspend", "Suspend/unsuspend", id="browse.suspend"),
+        Binding("R", "reset", "Reset", id="browse.reset"),
+        Binding("escape", "leave", "Back", id="browse.leave"),
+        Binding("q", "back", "Back", show=False, id="browse.back"),
+        Binding("question_mark", "help", "Help", id="browse.help"),
+    ]
+
+    DEFAULT_CSS = """
+    BrowseScreen #browse-filters { height: 1; margin: 1 1 0 1; }
+    BrowseScreen #browse-search { width: 1fr; margin-right: 1; }
+    BrowseScreen #browse-deck { width: 24; margin-right: 1; }
+    BrowseScreen #browse-tag { width: 14; margin-right: 1; }
+    BrowseScreen #browse-state { width: 16; }
+    BrowseScreen #browse-body { height: 1fr; margin-top: 1; }
+    BrowseScreen #browse-table { width: 1fr; height: 1fr; }
+    BrowseScreen #browse-detail {
+        width: 44;
+        height: 1fr;
+        padding: 0 1;
+        border-left: vkey $panel-lighten-2;
+        background: $surface;
+    }
+    BrowseScreen.-narrow #browse-body { layout: vertical; }
+    BrowseScreen.-narrow #browse-detail {
+        width: 1fr;
+        height: 9;
+        border-left: none;
+        border-top: hkey $panel-lighten-2;
+    }
+    BrowseScreen #browse-status { height: 1; padding: 0 1; background: $panel; }
+    BrowseScreen #browse-status.-error { color: $error; }
+    """
+
+    def __init__(self, deck_id: int | None = None, search: str = "") -> None:
+        super().__init__()
+        self.deck_id = deck_id
+        self.initial_search = search
+        self.views: list[CardView] = []
+        self.total = 0
+        self.query_filter: CardFilter | None = None
+        self._filter_timer: Timer | None = None
+        self._scheduler_cache: dict[int, object] = {}
+        self._deck_names: list[str] = []
+        self._shown_card: int | None = None
+        self._applied: tuple[object, ...] | None = None
+
+    # -- layout --------------------------------------------------------------------------
+
+    @property
+    def store(self) -> CardStore:
+        return CardStore(self.app.library.conn)
+
+    def compose(self) -> ComposeResult:
+        store = self.store
+        decks = store.decks()
+        self._deck_names = [deck.name for deck in decks]
+        tags = [tag for tag, _count in store.all_tags()]
+        known_ids = {deck.id for deck in decks}
+        deck_value = self.deck_id if self.deck_id in known_ids else Select.NULL
+        yield Header()
+        with Horizontal(id="browse-filters"):
+            yield Input(
+                value=self.initial_search,
+                placeholder="Search front/back · deck: tag: is:due sort:-due",
+                compact=True,
+                id="browse-search",
+            )
+            yield Select(
+                [(Text(inert_line(deck.name)), deck.id) for deck in decks],
+                prompt="All decks",
+                value=deck_value,
+                compact=True,
+                id="browse-deck",
+            )
+            yield Input(
+                placeholder="Tag",
+                compact=True,
+                suggester=TagSuggester(tags),
+                id="browse-tag",
+            )
+            yield Select(STATE_CHOICES, prompt="Any state", compact=True, id="browse-state")
+        with Horizontal(id="browse-body"):
+            table = CardTable(cursor_type="row", zebra_stripes=True, id="browse-table")
+            for key, label, width in COLUMNS:
+                table.add_column(label, key=key, width=width)
+            yield table
+            with VerticalScroll(id="browse-detail"):
+                yield Static(Content(""), id="browse-detail-text")
+        yield Static(Content(""), id="browse-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Cards"
+        self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
+        self._fit_front_column(self.app.size.width)
+        self.reload()
+
+    def on_resize(self, event: Resize) -> None:
+        self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
+        self._fit_front_column(event.size.width)
+
+    def _fit_front_column(self, width: int) -> None:
+        others = sum((w or 0) + 2 for _key, _label, w in COLUMNS[1:])
+        detail = 0 if width < NARROW_WIDTH else DETAIL_WIDTH + 1
+        front = max(12, width - detail - others - 6)
+        table = self.table
+        column = table.columns.get(ColumnKey("front"))
+        if column is not None:
+            column.width = front
+            column.auto_width = False
+            table.refresh()
+
+    # -- widgets --------------------------------------------------------------------------
+
+    @property
+    def table(self) -> CardTable:
+        return self.query_one("#browse-table", CardTable)
+
+    @property
+    def search_input(self) -> Input:
+        return self.query_one("#browse-search", Input)
+
+    @property
+    def tag_input(self) -> Input:
+        return self.query_one("#browse-tag", Input)
+
+    @property
+    def deck_select(self) -> Select[int]:
+        return self.query_one("#browse-deck", Select)
+
+    @property
+    def state_select(self) -> Select[str]:
+        return self.query_one("#browse-state", Select)
+
+    @property
+    def status_text(self) -> str:
+        return str(self.query_one("#browse-status", Static).render())
+
+    @property
+    def detail_text(self) -> str:
+        return str(self.query_one("#browse-detail-text", Static).render())
+
+    @property
+    def current(self) -> CardView | None:
+        """The card under the table cursor."""
+        row = self.table.cursor_row
+        if not self.views or not 0 <= row < len(self.views):
+            return None
+        return self.views[row]
+
+    def _set_status(self, text: str, *, error: bool = False) -> None:
+        status = self.query_one("#browse-status", Static)
+        status.update(Content(inert_line(text)))
+        status.set_class(error, "-error")
+
+    # -- querying -----------------------------------------------------------------------------
+
+    def build_filter(self) -> CardFilter:
+        """The CardFilter the boxes describe (SearchError for a bad search text)."""
+        from decks.browse import parse_search
+
+        query = parse_search(self.search_input.value, self.store)
+        deck = self.deck_select.value
+        if deck is not Select.NULL:
+            query = replace(query, deck_id=int(deck))  # type: ignore[arg-type]
+        tag = self.tag_input.value.strip()
+        if tag:
+            query = replace(query, tag=tag)
+        state = self.state_select.value
+        if state is not Select.NULL:
+            query = replace(query, state=str(state))
+        return query
+
+    @property
+    def rollover_hour(self) -> int:
+        return self.app.config.day_rollover_hour
+
+    def reload(self, keep_card: int | None = None, *, fresh: bool = False) -> None:
+        """Query again and redraw: a first page from the top when the filters changed
+        (`fresh`), else as many rows as were loaded with the cursor kept in place."""
+        from decks.browse import SearchError
+
+        row_hint = 0 if fresh else self.table.cursor_row
+        try:
+            query = self.build_filter()
+        except SearchError as error:
+            self._set_status(str(error), error=True)
+            return
+        wanted = PAGE_SIZE if fresh else max(PAGE_SIZE, len(self.views))
+        now = clock.now()
+        try:
+            total = self.store.count(query, now=now, rollover_hour=self.rollover_hour)
+            views = self.store.search(
+                replace(query, limit=wanted, offset=0), now=now, rollover_hour=self.rollover_hour
+            )
+        except (CardStoreError, SearchError) as error:
+            self._set_status(str(error), error=True)
+            return
+        except sqlite3.Error as error:
+            self._set_status(f"Could not read the cards: {error}", error=True)
+            return
+        self.query_filter = query
+        self._applied = self._filter_values()
+        self.total = total
+        self.views = []
+        table = self.table
+        table.clear()
+        self._append(views, now)
+        if self.views:
+            index = next(
+                (i for i, view in enumerate(self.views) if view.card.id == keep_card),
+                min(row_hint, len(self.views) - 1),
+            )
+            table.move_cursor(row=index, animate=False)
+        self._show_detail()
+        self._update_status()
+
+    def _append(self, views: list[CardView], now: datetime) -> None:
+        rows = [self._row(view, now) for view in views]
+        self.views.extend(views)
+        table = self.table
+        for view, row in zip(views, rows, strict=True):
+            table.add_row(*row, key=str(view.card.id))
+
+    def _row(self, view: CardView, now: datetime) -> list[Text]:
+        from decks.scheduling import retrievability
+
+        card = view.card
+        scheduler = self._scheduler(card.deck_id)
+        recall = retrievability(scheduler, card, now)  # type: ignore[arg-type]
+        return [
+            Text(inert_line(view.front), no_wrap=True, overflow="ellipsis"),
+            Text(inert_line(view.deck_name), no_wrap=True, overflow="ellipsis"),
+            Text(state_label(view, now)),
+            Text(due_label(view, now)),
+            Text(_number(card.stability), justify="right"),
+            Text(_number(card.difficulty), justify="right"),
+            Text(_percent(recall), justify="right"),
+        ]
+
+    def _scheduler(self, deck_id: int) -> object:
+        scheduler = self._scheduler_cache.get(deck_id)
+        if scheduler is None:
+            from decks.scheduling import scheduler_for_deck
+
+            scheduler = scheduler_for_deck(self.store, deck_id, self.app.config)
+            self._scheduler_cache[deck_id] = scheduler
+        return scheduler
+
+    def load_more(self) -> bool:
+        """Add the next page of rows; False when everything is loaded."""
+        if self.query_filter is None or len(self.views) >= self.total:
+            return False
+        now = clock.now()
+        try:
+            views = self.store.search(
+                replace(self.query_filter, limit=PAGE_SIZE, offset=len(self.views)),
+                now=now,
+                rollover_hour=self.rollover_hour,
+            )
+        except (sqlite3.Error, CardStoreError) as error:
+            self._set_status(f"Could not read more cards: {error}", error=True)
+            return False
+        if not views:
+            return False
+        self._append(views, now)
+        self._update_status()
+        return True
+
+    def _update_status(self) -> None:
+        shown = len(self.views)
+        if not self.total:
+            text = "No card matches." if self._filtered() else "No cards yet: press c on a passage."
+        elif shown < self.total:
+            text = f"{self.total:,} cards · {shown:,} loaded (more as you scroll)"
+        else:
+            text = f"{self.total:,} card{'s' if self.total != 1 else ''}"
+        self._set_status(text)
+
+    def _filtered(self) -> bool:
+        return bool(
+            self.search_input.value.strip()
+            or self.tag_input.value.strip()
+            or self.deck_select.value is not Select.NULL
+            or self.state_select.value is not Select.NULL
+        )
+
+    # -- events -------------------------------------------------------------------------------
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._schedule_reload()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._schedule_reload()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._reload_now()
+        self.table.focus()
+
+    def _filter_values(self) -> tuple[object, ...]:
+        return (
+            self.search_input.value,
+            self.deck_select.value,
+            self.tag_input.value.strip(),
+            self.state_select.value,
+        )
+
+    def _schedule_reload(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        if self._filter_values() == self._applied:
+            # Back to what is shown (or a widget's Changed event on mount): no query.
+            if self.query_filter is not None:
+                self._update_status()
+            return
+        self._filter_timer = self.set_timer(FILTER_DELAY_S, self._reload_now)
+
+    def _reload_now(self) -> None:
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+            self._filter_timer = None
+        self.reload(fresh=True)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.cursor_row >= len(self.views) - LOAD_AHEAD:
+            self.load_more()
+        self._show_detail()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_edit()
+
+    # -- the detail panel -------------------------------------------------------------------
+
+    def _show_detail(self) -> None:
+        view = self.current
+        target = self.query_one("#browse-detail-text", Static)
+        if view is None:
+            self._shown_card = None
+            target.update(Content(""))
+            return
+        from decks.browse import card_details
+
+        try:
+            details = card_details(self.store, view.card.id, config=self.app.config)
+        except sqlite3.Error as error:
+            target.update(Content(f"Could not read the card: {error}"))
+            return
+        if details is None:
+            target.update(Content("This card was deleted."))
+            return
+        self._shown_card = view.card.id
+        target.update(detail_text(details, clock.now()))
+
+    # -- actions --------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("edit", "delete", "move", "toggle_suspend", "reset"):
+            return self.current is not None
+        return True
+
+    def action_focus_search(self) -> None:
+        self.search_input.focus()
+
+    def action_leave(self) -> None:
+        """Esc: from a filter box back to the table; from the table, leave the screen."""
+        focused = self.focused
+        if focused is not None and focused is not self.table:
+            self.table.focus()
+            return
+        self.action_back()
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 1:
+            self.app.pop_screen()
+        else:
+            self.app.exit()
+
+    def action_help(self) -> None:
+        show_help(self)
+
+    def action_edit(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        from tui.screens.card_editor import CardEditorScreen
+
+        card_id = view.card.id
+
+        def edited(note_id: int | None) -> None:
+            if note_id is not None:
+                self._scheduler_cache.clear()
+                self.reload(keep_card=card_id)
+
+        self.app.push_screen(CardEditorScreen(note_id=view.note.id), edited)
+
+    def action_delete(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        try:
+            count = len(self.store.cards_of_note(view.note.id))
+        except sqlite3.Error:
+            count = 1
+        front = inert_line(view.front)
+        if len(front) > 60:
+            front = front[:59] + "…"
+        cards = "its card" if count == 1 else f"its {count} cards"
+        note_id = view.note.id
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.store.delete_note(note_id)
+            except sqlite3.Error as error:
+                self.notify(f"Could not delete: {error}", severity="error", markup=False)
+                return
+            self.notify(f"Deleted the note and {cards}.", markup=False)
+            self.reload()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                f"Delete “{front}” and {cards}? Their review history goes too.",
+                confirm_label="Delete",
+                title="Delete card",
+            ),
+            answered,
+        )
+
+    def action_move(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        card_id = view.card.id
+
+        def chosen(name: str | None) -> None:
+            if name is None or not name.strip():
+                return
+            try:
+                deck = self.store.move_to_deck([card_id], name)
+            except (CardStoreError, sqlite3.Error) as error:
+                self.notify(inert_line(str(error)), severity="error", markup=False)
+                return
+            self.notify(f"Moved to {inert_line(deck.name)}.", markup=False)
+            self._deck_names = [d.name for d in self.store.decks()]
+            self.reload(keep_card=card_id)
+
+        self.app.push_screen(
+            DeckPrompt(
+                "Move this card to deck",
+                self._deck_names,
+                value=inert_line(view.deck_name),
+                placeholder="Deck name (A::B nests; created if new)",
+                hint="Enter moves · Tab/→ completes · Esc cancels",
+                validate=_deck_problem,
+            ),
+            chosen,
+        )
+
+    def action_toggle_suspend(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        suspend = not view.card.suspended
+        try:
+            self.store.set_suspended([view.card.id], suspend)
+        except sqlite3.Error as error:
+            self.notify(f"Could not change the card: {error}", severity="error", markup=False)
+            return
+        self.notify("Suspended." if suspend else "Unsuspended.", markup=False)
+        self.reload(keep_card=view.card.id)
+
+    def action_reset(self) -> None:
+        view = self.current
+        if view is None:
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        card_id = view.card.id
+
+        def answered(yes: bool | None) -> None:
+            if not yes:
+                return
+            try:
+                self.store.reset_card([card_id])
+            except sqlite3.Error as error:
+                self.notify(f"Could not reset: {error}", severity="error", markup=False)
+                return
+            self.notify("Reset: the card is new again (its history is kept).", markup=False)
+            self.reload(keep_card=card_id)
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Reset this card to new? It forgets its memory state; the review history is kept.",
+                confirm_label="Reset",
+                title="Reset card",
+            ),
+            answered,
+        )
+
+
+def source_line(details: object) -> str:
+    """`Title · 00:01:30 · segments 3–5`, `source gone (was Title)` or `typed by hand`."""
+    view: CardView = details.view  # type: ignore[attr-defined]
+    source = view.note.source
+    if source is None:
+        return "typed by hand"
+    title = source.source_title or "untitled"
+    if not details.source_exists:  # type: ignore[attr-defined]
+        return f"source gone (was {title})"
+    parts = [title]
+    if source.start_s is not None:
+        parts.append(format_timestamp(source.start_s))
+    if source.first_segment is not None:
+        last = source.last_segment if source.last_segment is not None else source.first_segment
+        if last == source.first_segment:
+            parts.append(f"segment {source.first_segment + 1}")
+        else:
+            parts.append(f"segments {source.first_segment + 1}–{last + 1}")
+    return " · ".join(parts)
+
+
+def detail_text(details: object, now: datetime) -> Text:
+    """The detail panel: the card's sides, memory state, source and review history."""
+    from decks.browse import CardDetails
+
+    assert isinstance(details, CardDetails)
+    view, memory = details.view, details.memory
+    card, note = view.card, view.note
+    text = Text()
+
+    def heading(title: str) -> None:
+        text.append(f"{title}\n", style="bold")
+
+    def field(name: str, value: str) -> None:
+        text.append(f"  {name:<15}", style="dim")
+        text.append(f"{value}\n")
+
+    text.append("Front  ", style="bold")
+    text.append(inert(view.front).strip() + "\n")
+    text.append("Back   ", style="bold")
+    text.append(inert(view.back).strip() + "\n\n")
+    heading("Memory (FSRS)")
+    state = state_label(view, now)
+    field("state", state)
+    field("stability", "–" if memory.stability is None else f"{memory.stability:.2f} days")
+    field("difficulty", "–" if memory.difficulty is None else f"{memory.difficulty:.2f} / 10")
+    field("retrievability", _percent(memory.retrievability) + " now")
+    due = (
+        "new (not studied yet)"
+        if card.is_new
+        else memory.due.astimezone().strftime("%Y-%m-%d %H:%M")
+    )
+    field("due", due)
+    field("reviews", f"{memory.reps} · lapses {memory.lapses}")
+    text.append("\n")
+    heading("Card")
+    field("deck", inert_line(view.deck_name))
+    field(
+        "kind", note.kind.value + (f" (card {card.ord + 1})" if note.kind.value != "basic" else "")
+    )
+    field("tags", inert_line(" ".join(note.tags)) or "–")
+    field("source", inert_line(source_line(details)))
+    field("ids", f"card {card.id} · note {note.id}")
+    text.append("\n")
+    history = details.history
+    heading(f"History ({len(history)} review{'s' if len(history) != 1 else ''})")
+    if not history:
+        text.append("  no reviews yet\n", style="dim")
+    for entry in history[-HISTORY_SHOWN:][::-1]:
+        log = entry.log
+        when = log.reviewed_at.astimezone().strftime("%Y-%m-%d %H:%M")
+        seconds = "" if log.duration_ms is None else f" {log.duration_ms / 1000:.0f}s"
+        text.append(f"  {when}  ")
+        text.append(f"{entry.rating_name:<5}", style="bold")
+        text.append(f"  was {entry.state_before.label}{seconds}\n", style="dim")
+    if len(history) > HISTORY_SHOWN:
+        text.append(f"  … {len(history) - HISTORY_SHOWN} older\n", style="dim")
+    return text
+
+
+__all__ = ["PAGE_SIZE", "BrowseScreen", "CardTable", "detail_text", "source_line"]
