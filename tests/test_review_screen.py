@@ -12,7 +12,7 @@ import types
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from textual.pilot import Pilot
@@ -835,3 +835,35 @@ async def test_database_errors_are_one_line_messages_and_lose_nothing(
         assert any("Could not open the review" in n.message for n in app._notifications)
         await pilot.press("q")
         await wait_until(pilot, lambda: app.screen is not screen)
+
+
+# -- the pure helpers ---------------------------------------------------------------------
+
+
+def test_describe_when_and_format_spent(utc_local: None) -> None:
+    from tui.screens.review import describe_when
+
+    now = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+    assert describe_when(now + timedelta(hours=3), now) == "today at 12:00 (in 3h)"
+    assert describe_when(now + timedelta(hours=20), now) == "tomorrow at 05:00 (in 20h)"
+    assert describe_when(now + timedelta(days=45), now) == "on 2026-04-16 at 09:00 (in 1.5mo)"
+    assert describe_when(now, now) == "today at 09:00 (now)"
+    assert [format_spent(ms) for ms in (0, 45_400, 185_000, 3_725_000)] == [
+        "0s",
+        "45s",
+        "3m 05s",
+        "1h 02m",
+    ]
+
+
+def test_card_range_from_segments_or_start_time() -> None:
+    from core.models import Segment
+    from tui.screens.card_source import card_range
+
+    segments = [Segment(f"s{i}", i * 10.0, i * 10.0 + 10) for i in range(5)]
+    assert card_range(SourceRef(1, first_segment=1, last_segment=2), segments) == (1, 2)
+    assert card_range(SourceRef(1, first_segment=3), segments) == (3, 3)
+    assert card_range(SourceRef(1, start_s=25.0), segments) == (2, 2)
+    assert card_range(SourceRef(1, first_segment=9, last_segment=12), segments) == (4, 4)
+    assert card_range(SourceRef(1, first_segment=2, last_segment=1), segments) == (2, 2)
+    assert card_range(SourceRef(1), []) == (0, -1)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -24,6 +25,9 @@ from textual.widgets import Static
 from core.models import Segment, Source, format_timestamp
 from core.textsafe import inert, inert_line
 from decks.models import SourceRef
+
+if TYPE_CHECKING:
+    from core.library import Library
 
 CONTEXT = 3  # segments shown before and after the card's passage
 MARK = "▌ "
@@ -63,14 +67,14 @@ def card_range(ref: SourceRef, segments: list[Segment]) -> tuple[int, int]:
     return first, last
 
 
-def load_passage(library: object, ref: SourceRef, context: int = CONTEXT) -> Passage | None:
+def load_passage(library: Library, ref: SourceRef, context: int = CONTEXT) -> Passage | None:
     """The passage of `ref` from the library, or None when the transcript is gone."""
     if ref.source_id is None:
         return None
-    source = library.source(ref.source_id)  # type: ignore[attr-defined]
+    source = library.source(ref.source_id)
     if source is None:
         return None
-    segments: list[Segment] = library.segments(ref.source_id)  # type: ignore[attr-defined]
+    segments = library.segments(ref.source_id)
     first, last = card_range(ref, segments)
     low, high = max(0, first - context), min(len(segments) - 1, last + context)
     window = [(index, segments[index]) for index in range(low, high + 1)]

@@ -323,11 +323,8 @@ class ReviewScreen(Screen[None]):
 
     @property
     def revealed(self) -> bool:
-        return (
-            self.session is not None
-            and self.session.current is not None
-            and (self.session.revealed)
-        )
+        session = self.session
+        return session is not None and session.current is not None and session.revealed
 
     def button_labels(self) -> dict[int, str]:
         """Rating -> interval label currently printed on its button (e.g. {3: '2d'})."""
