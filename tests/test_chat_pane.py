@@ -247,6 +247,37 @@ async def test_escape_stops_the_stream_and_keeps_the_partial_answer(
         assert len(chat.answers()) == 1
 
 
+async def test_enter_sends_and_ctrl_j_or_shift_enter_insert_a_new_line(
+    fake_claude: FakeClaude,
+) -> None:
+    async with open_chat() as chat:
+        await chat.pilot.press("a")  # the study screen's Ask key focuses the input
+        assert chat.pane.input.has_focus
+        await chat.pilot.press("o", "n", "e", "ctrl+j", "t", "w", "o", "shift+enter", "x")
+        assert chat.pane.input.text == "one\ntwo\nx"
+        assert not fake_claude.message_requests
+        await chat.pilot.press("enter")
+        await chat.settle()
+        assert chat.messages()[0].content == "one\ntwo\nx"
+        assert chat.pane.input.text == ""
+
+
+async def test_chat_keys_are_in_the_help_and_the_footer(fake_claude: FakeClaude) -> None:
+    from tui.screens.help import HelpScreen
+
+    async with open_chat() as chat:
+        await chat.pilot.press("question_mark")
+        await wait_until(chat.pilot, lambda: isinstance(chat.app.screen, HelpScreen))
+        help_text = chat.app.screen.text
+        for entry in ("Ask about selection", "Guides", "Guide: pre-read", "Chats", "New chat"):
+            assert entry in help_text
+        await chat.pilot.press("escape")
+        chat.pane.focus_input()
+        await chat.pilot.pause()
+        keys = {b.binding.action for b in chat.screen.active_bindings.values() if b.enabled}
+        assert "stop" not in keys and "retry" not in keys  # nothing to stop or retry yet
+
+
 # -- failures -------------------------------------------------------------------------------
 
 
@@ -272,6 +303,8 @@ async def test_without_a_key_the_pane_says_how_and_keeps_the_question(
             monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
             monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
             chat.pane.focus_input()
+            await chat.pilot.pause()
+            assert "waiting to be sent" in chat.pane.status_text  # the hint follows the key
             await chat.pilot.press("ctrl+r")
             await chat.settle()
             assert [m.status for m in chat.messages()] == ["complete", "complete"]

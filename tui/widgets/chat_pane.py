@@ -705,6 +705,7 @@ class ChatPane(Vertical):
         self._editing: int | None = None
         self._focus: Focus | None = None
         self._can_retry = False
+        self._resting_hint = False
         self.last_error: ChatError | None = None
 
     # -- composition ----------------------------------------------------------------
@@ -803,6 +804,7 @@ class ChatPane(Vertical):
         for name in ("busy", "warning", "error"):
             status.set_class(kind == name, f"-{name}")
         status.update(Content(inert_line(text)))
+        self._resting_hint = False
 
     def _key_hint(self) -> None:
         """The resting status line: what to do next (a draft to send, how to set a key)."""
@@ -824,8 +826,16 @@ class ChatPane(Vertical):
                 "without one.",
                 "warning",
             )
+            self._resting_hint = True
             return
         self.set_status(IDLE_HINT)
+
+    def on_descendant_focus(self) -> None:
+        """Coming back to the chat (e.g. after setting a key in Settings): a key hint that
+        no longer applies is replaced; error messages stay until the next action."""
+        if self._resting_hint and not self._busy and self._editing is None:
+            self._resting_hint = False
+            self._key_hint()
 
     def _pending_draft(self) -> ChatMessage | None:
         if self.conversation_id is None:
@@ -1060,6 +1070,7 @@ class ChatPane(Vertical):
             await self._close_feed(live)
             hint = " ctrl+r retries." if self.conversation_id == conversation_id else ""
             self.set_status(f"{error}{hint}", "error")
+            self._resting_hint = isinstance(error, NoApiKey)  # refreshed once a key is set
         except ValueError as error:  # nothing to send, conversation gone
             await self._close_feed(live)
             self.set_status(str(error), "error")
