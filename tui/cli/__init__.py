@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "tui.cli.cards",
     "tui.cli.chat",
     "tui.cli.progress",
+    "tui.cli.review",
 )
 
 
