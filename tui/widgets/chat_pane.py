@@ -486,7 +486,6 @@ class AnswerView(MessageView):
     DEFAULT_CSS = """
     AnswerView Markdown { margin: 0; padding: 0; background: transparent; layout: stream; }
     AnswerView MarkdownParagraph { margin: 0 0 1 0; }
-    AnswerView MarkdownBlock:last-child { margin-bottom: 0; }
     AnswerView .answer-waiting { color: $text-muted; height: auto; }
     """
 
