@@ -254,6 +254,8 @@ class MarkdownFeed:
 class CitationLink(Static, can_focus=True):
     """A `[hh:mm:ss]` link: Enter or a click posts ChatPane.CitationSelected."""
 
+    HELP_GROUP = "Citation link"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter,space", "activate", "Jump to passage", id="chat.citation.jump"),
         Binding("right,l", "sibling(1)", "Next link", show=False),
@@ -330,6 +332,8 @@ class CitationRow(Grid):
 
 class MessageView(Vertical, can_focus=True):
     """A question or an answer; focus it (Tab / shift+Tab, j/k) to copy, delete, edit."""
+
+    HELP_GROUP = "Chat message"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "copy", "Copy", id="chat.message.copy"),
@@ -574,6 +578,8 @@ class AnswerView(MessageView):
 
 class ChatInput(TextArea):
     """The question box: Enter sends, shift+enter or ctrl+j inserts a new line."""
+
+    HELP_GROUP = "Question box"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         # The study screen's pane switch (TextArea would delete a word on ctrl+w).
