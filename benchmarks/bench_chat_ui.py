@@ -224,6 +224,12 @@ async def compare(
         f"   = {ratio:.2f}x the drain (pairs: {pairwise:.2f}x; CPU {cpu / drain_cpu:.2f}x)"
         + (" OK" if ratio <= 1.2 else " MISSED (target <= 1.2x)")
     )
+    best_drain = min(d[0] for d in drains)
+    best_ui = min(u["painted"] for u in uis)
+    print(
+        f"     best of {runs} (least disturbed by other processes): drain {ms(best_drain).strip()},"
+        f" painted {ms(best_ui).strip()} = {best_ui / best_drain:.2f}x"
+    )
     print(
         "     runs painted: "
         + ", ".join(ms(u["painted"]).strip() for u in uis)
