@@ -588,9 +588,9 @@ async def test_new_list_and_reopen_conversations(fake_claude: FakeClaude) -> Non
         contents = [v.message.content for v in chat.pane.message_views()]
         assert contents == ["First conversation question", "About the first."]
 
-        # Delete the other one from the list (with confirmation).
-        await chat.pilot.press("ctrl+w")
-        await chat.pilot.press("L")
+        # Delete the other one from the list (with confirmation); ctrl+l works while typing.
+        chat.pane.focus_input()
+        await chat.pilot.press("ctrl+l")
         await wait_until(chat.pilot, lambda: isinstance(chat.app.screen, ConversationsScreen))
         await chat.pilot.press("k", "d")
         await chat.pilot.pause()

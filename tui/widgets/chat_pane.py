@@ -665,6 +665,7 @@ class ChatPane(Vertical):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop answer", id="chat.stop"),
         Binding("ctrl+r", "retry", "Retry", id="chat.retry"),
+        Binding("ctrl+l", "conversations", "Chats", id="chat.conversations"),
         Binding("tab", "cycle(1)", "Next in chat", show=False, id="chat.next"),
         Binding("shift+tab", "cycle(-1)", "Previous in chat", show=False, id="chat.previous"),
     ]
@@ -1210,6 +1211,9 @@ class ChatPane(Vertical):
 
     def action_retry(self) -> None:
         self.retry()
+
+    def action_conversations(self) -> None:
+        self.show_conversations()
 
     def retry(self) -> None:
         """Send the waiting question again, or answer the last question again."""
