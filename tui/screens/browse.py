@@ -26,13 +26,14 @@ from datetime import datetime
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.content import Content
-from textual.events import Resize
+from textual.css.query import NoMatches
+from textual.events import DescendantFocus, Resize
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.widgets import DataTable, Footer, Header, Input, RichLog, Select, Static
 from textual.widgets.data_table import ColumnKey
 
 from core import clock
@@ -44,7 +45,7 @@ from tui.screens.card_editor import TagSuggester
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.prompt import PromptScreen
 
-PAGE_SIZE = 200
+PAGE_SIZE = 100  # rows per query: more than any terminal shows at once
 LOAD_AHEAD = 25  # rows before the end of what is loaded that trigger the next page
 FILTER_DELAY_S = 0.2
 NARROW_WIDTH = 140  # below: the detail panel goes under the table
@@ -101,6 +102,13 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f}%"
 
 
+def front_width(screen_width: int) -> int:
+    """The Front column takes what the other columns (and the detail panel) leave."""
+    others = sum((width or 0) + 2 for _key, _label, width in COLUMNS[1:])
+    detail = 0 if screen_width < NARROW_WIDTH else DETAIL_WIDTH + 1
+    return max(12, screen_width - detail - others - 6)
+
+
 class CardTable(DataTable[Text]):
     """The cards table: rows are cards (keyed by card id), j/k move as elsewhere."""
 
@@ -110,6 +118,37 @@ class CardTable(DataTable[Text]):
         Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
+
+
+class CoalescingFooter(Footer):
+    """A Footer that rebuilds once per refresh, and only when the keys it shows change.
+
+    Opening the screen changes the bindings several times (focus, cursor, rows); the
+    stock Footer rebuilds all its keys for each, which was a third of the opening time.
+    """
+
+    _ponder_rebuild_pending = False
+    _ponder_shown: tuple[object, ...] | None = None
+
+    def bindings_changed(self, screen: Screen) -> None:
+        if self._ponder_rebuild_pending:
+            return
+        self._ponder_rebuild_pending = True
+        self.call_after_refresh(self._ponder_rebuild, screen)
+
+    def _ponder_rebuild(self, screen: Screen) -> None:
+        self._ponder_rebuild_pending = False
+        if not self.is_attached or screen is not self.screen or not screen.is_mounted:
+            return
+        shown = tuple(
+            (key, active.binding.action, active.binding.description, active.enabled)
+            for key, active in screen.active_bindings.items()
+            if active.binding.show
+        )
+        if shown == self._ponder_shown:
+            return
+        self._ponder_shown = shown
+        super().bindings_changed(screen)
 
 
 class DeckPrompt(PromptScreen):
@@ -182,12 +221,14 @@ class BrowseScreen(Screen[None]):
         self.deck_id = deck_id
         self.initial_search = search
         self.views: list[CardView] = []
-        self.total = 0
+        self.total: int | None = 0  # None: more than loaded, still being counted
         self.query_filter: CardFilter | None = None
         self._filter_timer: Timer | None = None
         self._scheduler_cache: dict[int, object] = {}
         self._deck_names: list[str] = []
         self._shown_card: int | None = None
+        self._detail_pending = False
+        self._detail_plain = ""
         self._applied: tuple[object, ...] | None = None
 
     # -- layout --------------------------------------------------------------------------
@@ -197,10 +238,12 @@ class BrowseScreen(Screen[None]):
         return CardStore(self.app.library.conn)
 
     def compose(self) -> ComposeResult:
+        # Classes and widths decided before the children mount: no second styling pass.
+        width = self.app.size.width
+        self.set_class(width < NARROW_WIDTH, "-narrow")
         store = self.store
         decks = store.decks()
         self._deck_names = [deck.name for deck in decks]
-        tags = [tag for tag, _count in store.all_tags()]
         known_ids = {deck.id for deck in decks}
         deck_value = self.deck_id if self.deck_id in known_ids else Select.NULL
         yield Header()
@@ -218,43 +261,52 @@ class BrowseScreen(Screen[None]):
                 compact=True,
                 id="browse-deck",
             )
-            yield Input(
-                placeholder="Tag",
-                compact=True,
-                suggester=TagSuggester(tags),
-                id="browse-tag",
-            )
+            yield Input(placeholder="Tag", compact=True, id="browse-tag")
             yield Select(STATE_CHOICES, prompt="Any state", compact=True, id="browse-state")
         with Horizontal(id="browse-body"):
             table = CardTable(cursor_type="row", zebra_stripes=True, id="browse-table")
-            for key, label, width in COLUMNS:
-                table.add_column(label, key=key, width=width)
+            for key, label, column_width in COLUMNS:
+                if key == "front":
+                    column_width = front_width(width)
+                table.add_column(label, key=key, width=column_width)
             yield table
-            with VerticalScroll(id="browse-detail"):
-                yield Static(Content(""), id="browse-detail-text")
+            # A Line-API log: new details redraw it without a layout pass of the screen.
+            yield RichLog(
+                wrap=True,
+                markup=False,
+                highlight=False,
+                auto_scroll=False,
+                min_width=20,
+                id="browse-detail",
+            )
         yield Static(Content(""), id="browse-status")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         self.title = "Cards"
-        self.set_class(self.app.size.width < NARROW_WIDTH, "-narrow")
-        self._fit_front_column(self.app.size.width)
         self.reload()
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")
-        self._fit_front_column(event.size.width)
-
-    def _fit_front_column(self, width: int) -> None:
-        others = sum((w or 0) + 2 for _key, _label, w in COLUMNS[1:])
-        detail = 0 if width < NARROW_WIDTH else DETAIL_WIDTH + 1
-        front = max(12, width - detail - others - 6)
-        table = self.table
-        column = table.columns.get(ColumnKey("front"))
-        if column is not None:
-            column.width = front
+        if self._shown_card is not None:  # rewrap the details at the new width
+            self._shown_card = None
+            self.schedule_detail()
+        column = self.table.columns.get(ColumnKey("front"))
+        width = front_width(event.size.width)
+        if column is not None and column.width != width:
+            column.width = width
             column.auto_width = False
-            table.refresh()
+            self.table.refresh()
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """The tag box completes from the collection's tags, read when first needed."""
+        tag_input = self.tag_input
+        if event.widget is tag_input and tag_input.suggester is None:
+            try:
+                tags = [tag for tag, _count in self.store.all_tags()]
+            except sqlite3.Error:
+                tags = []
+            tag_input.suggester = TagSuggester(tags)
 
     # -- widgets --------------------------------------------------------------------------
 
@@ -284,19 +336,24 @@ class BrowseScreen(Screen[None]):
 
     @property
     def detail_text(self) -> str:
-        return str(self.query_one("#browse-detail-text", Static).render())
+        return self._detail_plain
 
     @property
     def current(self) -> CardView | None:
         """The card under the table cursor."""
-        row = self.table.cursor_row
+        if not self.views:
+            return None
+        try:
+            row = self.table.cursor_row
+        except NoMatches:  # closing: the table is gone
+            return None
         if not self.views or not 0 <= row < len(self.views):
             return None
         return self.views[row]
 
     def _set_status(self, text: str, *, error: bool = False) -> None:
         status = self.query_one("#browse-status", Static)
-        status.update(Content(inert_line(text)))
+        status.update(Content(inert_line(text)), layout=False)  # fixed one-line size
         status.set_class(error, "-error")
 
     # -- querying -----------------------------------------------------------------------------
@@ -335,7 +392,6 @@ class BrowseScreen(Screen[None]):
         wanted = PAGE_SIZE if fresh else max(PAGE_SIZE, len(self.views))
         now = clock.now()
         try:
-            total = self.store.count(query, now=now, rollover_hour=self.rollover_hour)
             views = self.store.search(
                 replace(query, limit=wanted, offset=0), now=now, rollover_hour=self.rollover_hour
             )
@@ -347,7 +403,8 @@ class BrowseScreen(Screen[None]):
             return
         self.query_filter = query
         self._applied = self._filter_values()
-        self.total = total
+        # A short result is its own count; otherwise count after the first paint.
+        self.total = len(views) if len(views) < wanted else None
         self.views = []
         table = self.table
         table.clear()
@@ -358,7 +415,19 @@ class BrowseScreen(Screen[None]):
                 min(row_hint, len(self.views) - 1),
             )
             table.move_cursor(row=index, animate=False)
-        self._show_detail()
+        self._shown_card = None
+        self.schedule_detail()
+        self._update_status()
+        if self.total is None:
+            self.call_after_refresh(self._count_total, query)
+
+    def _count_total(self, query: CardFilter) -> None:
+        if query is not self.query_filter:
+            return  # the filters changed meanwhile
+        try:
+            self.total = self.store.count(query, rollover_hour=self.rollover_hour)
+        except (sqlite3.Error, CardStoreError):
+            return
         self._update_status()
 
     def _append(self, views: list[CardView], now: datetime) -> None:
@@ -395,7 +464,7 @@ class BrowseScreen(Screen[None]):
 
     def load_more(self) -> bool:
         """Add the next page of rows; False when everything is loaded."""
-        if self.query_filter is None or len(self.views) >= self.total:
+        if self.query_filter is None or (self.total is not None and len(self.views) >= self.total):
             return False
         now = clock.now()
         try:
@@ -407,6 +476,8 @@ class BrowseScreen(Screen[None]):
         except (sqlite3.Error, CardStoreError) as error:
             self._set_status(f"Could not read more cards: {error}", error=True)
             return False
+        if len(views) < PAGE_SIZE and self.total is None:
+            self.total = len(self.views) + len(views)
         if not views:
             return False
         self._append(views, now)
@@ -415,7 +486,9 @@ class BrowseScreen(Screen[None]):
 
     def _update_status(self) -> None:
         shown = len(self.views)
-        if not self.total:
+        if self.total is None:
+            text = f"{shown:,}+ cards (counting…)"
+        elif not self.total:
             text = "No card matches." if self._filtered() else "No cards yet: press c on a passage."
         elif shown < self.total:
             text = f"{self.total:,} cards · {shown:,} loaded (more as you scroll)"
@@ -473,7 +546,7 @@ class BrowseScreen(Screen[None]):
         event.stop()
         if event.cursor_row >= len(self.views) - LOAD_AHEAD:
             self.load_more()
-        self._show_detail()
+        self.schedule_detail()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -481,25 +554,41 @@ class BrowseScreen(Screen[None]):
 
     # -- the detail panel -------------------------------------------------------------------
 
+    def schedule_detail(self) -> None:
+        """Show the highlighted card's details after the next refresh (once, however
+        many cursor moves or reloads happen before it)."""
+        if not self._detail_pending:
+            self._detail_pending = True
+            self.call_after_refresh(self._show_detail)
+
     def _show_detail(self) -> None:
+        self._detail_pending = False
         view = self.current
-        target = self.query_one("#browse-detail-text", Static)
+        if view is not None and view.card.id == self._shown_card:
+            return
+        target = self.query_one("#browse-detail", RichLog)
         if view is None:
             self._shown_card = None
-            target.update(Content(""))
+            self._write_detail(target, Text(""))
             return
         from decks.browse import card_details
 
         try:
             details = card_details(self.store, view.card.id, config=self.app.config)
         except sqlite3.Error as error:
-            target.update(Content(f"Could not read the card: {error}"))
+            self._write_detail(target, Text(f"Could not read the card: {error}"))
             return
         if details is None:
-            target.update(Content("This card was deleted."))
+            self._write_detail(target, Text("This card was deleted."))
             return
         self._shown_card = view.card.id
-        target.update(detail_text(details, clock.now()))
+        self._write_detail(target, detail_text(details, clock.now()))
+
+    def _write_detail(self, target: RichLog, text: Text) -> None:
+        self._detail_plain = text.plain
+        target.clear()
+        target.write(text, scroll_end=False)
+        target.scroll_home(animate=False)
 
     # -- actions --------------------------------------------------------------------------------
 
