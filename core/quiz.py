@@ -267,7 +267,11 @@ class QuizSession:
             correct=verdicts.count("correct"),
             partial=verdicts.count("partial"),
             missed=verdicts.count("missed"),
-            skipped=sum(1 for q in self.questions if q.grade is None),
+            skipped=sum(
+                1
+                for q in self.questions
+                if q.grade is None and (self.finished or q is not self.current)
+            ),
         )
 
     def missed(self, *, include_partial: bool = False) -> list[MissedQuestion]:
