@@ -11,6 +11,20 @@ screen only draws the session and turns keys into session calls:
     s / o           the source passage / the video at that moment
     e b !           edit, bury until tomorrow, suspend
     d               review another deck (the deck picker)
+    w / W           type answers (free recall): for this session / as the deck's default
+    a               (answer shown) ask Claude about this card: `tui.screens.card_chat`
+
+Free recall: with typing on, the front comes with a box, "Type your answer" (Enter or
+ctrl+s checks it, ctrl+j adds a line, Esc leaves the box so the screen's keys work;
+Tab goes back). Checking reveals the back with the typed answer beside the card's
+answer. With an API key, Claude compares them (`core.recall.grade_recall`, in a worker:
+"Claude is comparing…", Esc stops it, the reveal stays) and says what was right, what was
+missing and which rating it suggests (that button is marked); the learner's 1-4 still
+decides. Without a key, or when grading fails, the two answers stay side by side for
+self-grading and a line says why. The typed answer (possibly empty: "I don't know") is
+stored with the review (`review_log.answer_text`). Each card follows its own deck's
+default (`decks.recall_mode`, W sets it for the deck reviewed and its subdecks, or the
+card's deck in an all-decks review); w overrides it for this session.
 
 Card text, deck names and source titles are untrusted: they are rendered as plain
 `Content` (never markup) after `inert()` made control characters visible.
@@ -24,17 +38,19 @@ from __future__ import annotations
 import importlib
 import inspect
 import sqlite3
+from contextlib import suppress
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from textual import on
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Header, ProgressBar, Rule, Static
+from textual.widgets import Button, Footer, Header, ProgressBar, Rule, Static, TextArea
 
 from core import clock
 from core.durations import format_interval
@@ -43,6 +59,7 @@ from core.textsafe import inert, inert_line
 from decks import cloze
 from decks.models import CardView, NoteKind, SourceRef
 from decks.queue import LEARN_AHEAD, NothingDue, QueueCounts
+from decks.recall_mode import free_recall_decks, set_deck_free_recall
 from decks.repository import CardFilter, CardStore, UndoError
 from decks.review import ReviewError, ReviewSession, SessionSummary
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
@@ -188,6 +205,113 @@ def nothing_due_text(info: NothingDue, now: datetime) -> str:
     return "\n".join(lines)
 
 
+# -- free recall ---------------------------------------------------------------------------
+
+NOTHING_TYPED = "(nothing typed: “I don't know”)"
+NO_KEY_NOTE = (
+    "No grading by Claude: no Anthropic API key (set ANTHROPIC_API_KEY, or api_key in "
+    "Settings). Compare your answer with the card's and rate it yourself."
+)
+
+
+def expected_answer(view: CardView) -> Content:
+    """What the typed answer is compared with: the back, or a cloze's asked part(s) (and
+    its extra)."""
+    note = view.note
+    if note.kind == NoteKind.CLOZE:
+        asked = [
+            inert(part.text)
+            for part in cloze.parts(note.front, view.card.cloze_number, reveal=True)
+            if part.asked
+        ]
+        pieces: list[str | tuple[str, str]] = [(" · ".join(asked), ANSWER_STYLE)]
+        if note.back.strip():
+            pieces.append("\n" + inert(note.back.strip()))
+        return Content.assemble(*pieces)
+    back = view.back.strip()
+    return Content(inert(back)) if back else Content.styled("(the card has no back)", "dim")
+
+
+def typed_content(typed: str) -> Content:
+    """The learner's answer as typed (plain text), or a note that nothing was typed."""
+    if not typed.strip():
+        return Content.styled(NOTHING_TYPED, "italic $text-muted")
+    return Content(inert(typed.strip()))
+
+
+def feedback_content(feedback: Any) -> Content:
+    """Claude's comparison (a `core.recall.RecallFeedback`): right, missing, suggestion."""
+    pieces: list[str | tuple[str, str]] = []
+    if feedback.right:
+        pieces += [("Right: ", "bold $text-success"), inert(feedback.right), "\n"]
+    if feedback.missing:
+        pieces += [("Missing: ", "bold $text-warning"), inert(feedback.missing), "\n"]
+    rating = int(feedback.suggested_rating)
+    pieces += [
+        ("Suggested: ", "bold"),
+        (f"{RATING_NAMES[rating]} ({rating})", "bold $text-accent"),
+        ("  · your key decides: 1 Again 2 Hard 3 Good 4 Easy", "$text-muted"),
+    ]
+    labels = list(dict.fromkeys(citation.marker for citation in feedback.citations))
+    if labels:
+        pieces += ["\n", ("Cited: ", "$text-muted"), inert_line(" ".join(labels))]
+    return Content.assemble(*pieces)
+
+
+class RecallInput(TextArea):
+    """The "Type your answer" box: Enter or ctrl+s checks, ctrl+j / shift+enter add a line,
+    Esc leaves the box (the review keys work again; Tab comes back)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        # Enter is handled in _on_key (a TextArea would insert a line); listed for the footer.
+        Binding("enter,ctrl+s", "submit", "Check answer", id="review.recall.submit"),
+        Binding("ctrl+j", "newline", "New line", id="review.recall.newline"),
+        Binding("escape", "leave", "Leave box", id="review.recall.leave"),
+    ]
+
+    DEFAULT_CSS = """
+    RecallInput {
+        height: auto; min-height: 3; max-height: 8; max-width: 100; margin-top: 1;
+        border: tall $border-blurred;
+    }
+    RecallInput:focus { border: tall $border; }
+    """
+
+    class Submitted(Message):
+        """The learner checks what they typed."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
+        self.placeholder = Content("Type your answer… (Enter checks · ctrl+j new line)")
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.action_submit()
+            return
+        if event.key in ("shift+enter", "ctrl+j"):
+            event.stop()
+            event.prevent_default()
+            self.action_newline()
+            return
+        await super()._on_key(event)
+
+    def action_submit(self) -> None:
+        self.post_message(self.Submitted(self.text))
+
+    def action_newline(self) -> None:
+        start, end = self.selection
+        self._replace_via_keyboard("\n", start, end)
+
+    def action_leave(self) -> None:
+        self.screen.set_focus(None)
+
+
 # -- the screen ---------------------------------------------------------------------------
 
 
@@ -214,9 +338,20 @@ class ReviewScreen(Screen[None]):
         Binding("b", "bury", "Bury", id="review.bury"),
         Binding("exclamation_mark", "suspend", "Suspend", id="review.suspend"),
         Binding("d", "pick_deck", "Deck", id="review.deck"),
+        Binding("w", "toggle_recall", "Typing", id="review.free_recall"),
+        Binding(
+            "W", "toggle_deck_recall", "Typing default (deck)", show=False, id="review.free_recall_deck"
+        ),
+        Binding("a", "ask", "Ask", id="review.ask"),
+        Binding("tab,i", "focus_answer", "Back to the answer box", show=False, id="review.type"),
         Binding("question_mark", "help", "Help", id="review.help"),
+        # While Claude grades a typed answer, Esc stops the grading (and stays here).
+        Binding("escape", "stop_grading", "Stop grading", show=False, id="review.stop_grading"),
         Binding("q,escape", "back", "Back", id="review.back"),
     ]
+
+    client_options: ClassVar[dict[str, Any]] = {}
+    """Extra ChatClient options for grading (timeout, max_retries); tests set them."""
 
     DEFAULT_CSS = """
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $panel; }
@@ -237,6 +372,20 @@ class ReviewScreen(Screen[None]):
     ReviewScreen #review-buttons { height: auto; align-horizontal: center; margin-bottom: 1; }
     ReviewScreen #review-buttons Button { margin: 0 1; min-width: 16; }
     ReviewScreen #review-buttons .rating { display: none; }
+    ReviewScreen #review-buttons Button.-suggested { text-style: bold reverse; }
+    ReviewScreen #review-mode { width: auto; padding: 0 1; color: $text-accent; }
+    ReviewScreen #recall-input, ReviewScreen #recall-compare, ReviewScreen #recall-feedback {
+        display: none;
+    }
+    ReviewScreen #recall-compare { height: auto; max-width: 100; }
+    ReviewScreen #recall-compare > Static {
+        width: 1fr; height: auto; padding: 0 1; border: round $primary-muted;
+        border-title-color: $text-muted;
+    }
+    ReviewScreen #recall-typed { margin-left: 1; }
+    ReviewScreen #recall-feedback { height: auto; max-width: 100; margin-top: 1; padding: 0 1; }
+    ReviewScreen #recall-feedback.-busy { color: $text-accent; }
+    ReviewScreen #recall-feedback.-note { color: $text-muted; }
     """
 
     def __init__(
@@ -250,8 +399,19 @@ class ReviewScreen(Screen[None]):
         self.done_text = ""
         self.last_answer = ""
         self._wait_timer: Timer | None = None
-        self._footer_signature: tuple[bool, bool] | None = None
+        self._footer_signature: tuple[bool, ...] | None = None
         self.mode = "question"  # "question", "answer" or "done"
+        # Free recall: decks whose cards ask for a typed answer, this session's override,
+        # and the state of the card on screen.
+        self.recall_decks: set[int] = set()
+        self.session_recall: bool | None = None
+        self.typing = False  # the card on screen asks for a typed answer
+        self.typed_answer: str | None = None  # what was checked (None: not typed)
+        self.feedback: Any = None  # core.recall.RecallFeedback once Claude graded
+        self.grading = False
+        self._grade_serial = 0
+        self._mode_text = ""
+        self._show_label = ""
 
     # -- layout ----------------------------------------------------------------------
 
@@ -261,11 +421,21 @@ class ReviewScreen(Screen[None]):
             yield Static(Content(""), id="review-counts")
             yield ProgressBar(total=1, show_percentage=False, show_eta=False, id="review-progress")
             yield Static(Content(""), id="review-progress-label")
+            yield Static(Content(""), id="review-mode")
             yield Static(Content(""), id="review-last")
         with VerticalScroll(id="review-card"):
             yield Static(Content(""), id="review-front")
+            yield RecallInput(id="recall-input")
             yield Rule(id="review-rule")
             yield Static(Content(""), id="review-back")
+            with Horizontal(id="recall-compare"):
+                expected = Static(Content(""), id="recall-expected")
+                expected.border_title = "Card's answer"
+                yield expected
+                typed = Static(Content(""), id="recall-typed")
+                typed.border_title = "Your answer"
+                yield typed
+            yield Static(Content(""), id="recall-feedback")
             yield Static(Content(""), id="review-done")
         yield Static(Content(""), id="review-source")
         with Horizontal(id="review-buttons"):
@@ -314,6 +484,11 @@ class ReviewScreen(Screen[None]):
         self.deck_id = deck_id
         self.sub_title = inert_line(session.title)
         self.last_answer = ""
+        self.session_recall = None  # a new session follows the decks' defaults
+        try:
+            self.recall_decks = free_recall_decks(self.store.conn)
+        except sqlite3.Error:
+            self.recall_decks = set()
         self.advance()
 
     @property
@@ -356,6 +531,8 @@ class ReviewScreen(Screen[None]):
 
     def _show_card(self, view: CardView) -> None:
         self.current_source = self._load_source(view.note.source)
+        self._reset_recall()
+        self.typing = self.recall_for(view)
         self._set_mode("question")
         self.query_one("#review-front", Static).update(card_question(view))
         self.query_one("#review-source", Static).update(source_line(view, self.current_source))
@@ -363,6 +540,10 @@ class ReviewScreen(Screen[None]):
         self._update_status()
         self.query_one("#review-card", VerticalScroll).scroll_home(animate=False)
         self._footer_changed()
+        if self.typing:
+            recall_input = self.query_one(RecallInput)
+            recall_input.clear()
+            recall_input.focus()
 
     def _show_answer(self) -> None:
         view = self.card
@@ -371,6 +552,9 @@ class ReviewScreen(Screen[None]):
         top, below = card_answer(view)
         self.query_one("#review-front", Static).update(top)
         self.query_one("#review-back", Static).update(below or Content(""))
+        if self.typed_answer is not None:
+            self.query_one("#recall-expected", Static).update(expected_answer(view))
+            self.query_one("#recall-typed", Static).update(typed_content(self.typed_answer))
         self._set_mode("answer", has_back=below is not None)
 
     def _set_mode(self, mode: str, *, has_back: bool = False) -> None:
@@ -381,10 +565,14 @@ class ReviewScreen(Screen[None]):
         """
         self.mode = mode
         answer, done = mode == "answer", mode == "done"
+        compared = answer and self.typed_answer is not None
         wanted = {
             "#review-front": not done,
-            "#review-rule": answer and has_back,
-            "#review-back": answer and has_back,
+            "#recall-input": mode == "question" and self.typing,
+            "#review-rule": answer and (has_back or compared),
+            "#review-back": answer and has_back and not compared,
+            "#recall-compare": compared,
+            "#recall-feedback": compared,
             "#review-done": done,
             "#review-source": not done,
             "#review-buttons": not done,
@@ -395,10 +583,25 @@ class ReviewScreen(Screen[None]):
             widget = self.query_one(selector)
             if widget.display != visible:
                 widget.display = visible
+        label = "enter Check answer" if mode == "question" and self.typing else "space Show answer"
+        if label != self._show_label:
+            self._show_label = label
+            key, _, name = label.partition(" ")
+            self.query_one("#review-show", Button).label = Content.assemble(
+                (key, "bold"), f" {name}"
+            )
+        if mode != "question" or not self.typing:
+            recall_input = self.query_one(RecallInput)
+            if recall_input.has_focus:
+                self.set_focus(None)
 
     def _footer_changed(self) -> None:
         """Refresh the footer only when what it shows changed (it recomposes each time)."""
-        signature = (self.card is not None, youtube_id(self.current_source) is not None)
+        signature = (
+            self.card is not None,
+            youtube_id(self.current_source) is not None,
+            self.current_source is not None,
+        )
         if signature != self._footer_signature:
             self._footer_signature = signature
             self.refresh_bindings()
@@ -425,11 +628,23 @@ class ReviewScreen(Screen[None]):
             Content(f"{progress.done}/{progress.total}"), layout=False
         )
         self.query_one("#review-last", Static).update(Content(self.last_answer), layout=False)
+        self._update_mode_text()
+
+    def _update_mode_text(self) -> None:
+        """`✎ typing` in the status line while answers are typed (`· session` if w set it)."""
+        text = ""
+        if self.typing or (self.card is None and self.session_recall):
+            text = "✎ typing" + (" · session" if self.session_recall is not None else "")
+        if text != self._mode_text:
+            self._mode_text = text
+            self.query_one("#review-mode", Static).update(Content(text))
 
     def _show_done(self) -> None:
         session = self.session
         assert session is not None
         self.current_source = None
+        self._reset_recall()
+        self.typing = False
         now = clock.now()
         lines: list[str] = []
         if session.summary.answers:
@@ -511,10 +726,21 @@ class ReviewScreen(Screen[None]):
             return has_card
         if action == "open_video":
             return has_card and youtube_id(self.current_source) is not None
+        if action == "ask":
+            return has_card and self.current_source is not None
+        if action == "stop_grading":
+            return self.grading
+        if action == "focus_answer":
+            return self.typing and has_card and not revealed
+        if action == "toggle_deck_recall":
+            return session is not None and (session.deck is not None or has_card)
         return True
 
     def action_reveal(self) -> None:
         if self.session is None or self.session.current is None:
+            return
+        if self.typing:
+            self.check_answer(self.query_one(RecallInput).text)
             return
         self.session.reveal()
         self._show_answer()
@@ -526,6 +752,12 @@ class ReviewScreen(Screen[None]):
 
     def action_rate(self, rating: int) -> None:
         self.rate(rating)
+
+    @on(RecallInput.Submitted)
+    def _answer_submitted(self, event: RecallInput.Submitted) -> None:
+        event.stop()
+        if self.typing and not self.revealed:
+            self.check_answer(event.text)
 
     @on(Button.Pressed, "#review-buttons Button")
     def _button_pressed(self, event: Button.Pressed) -> None:
@@ -541,8 +773,9 @@ class ReviewScreen(Screen[None]):
         session = self.session
         if session is None or session.current is None or not session.revealed:
             return
+        self._stop_grading_worker()
         try:
-            result = session.answer(rating)
+            result = session.answer(rating, answer_text=self.typed_answer)
         except ReviewError as error:
             self.notify(inert_line(str(error)), severity="warning", markup=False)
             self.advance()
@@ -697,10 +930,247 @@ class ReviewScreen(Screen[None]):
 
     def action_back(self) -> None:
         self._cancel_wait()
+        self._stop_grading_worker()
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
         else:
             self.app.exit()
+
+    # -- free recall ---------------------------------------------------------------------
+
+    def recall_for(self, view: CardView) -> bool:
+        """Whether this card asks for a typed answer: this session's w, else its deck's."""
+        if self.session_recall is not None:
+            return self.session_recall
+        return view.card.deck_id in self.recall_decks
+
+    def _reset_recall(self) -> None:
+        self._stop_grading_worker()
+        self.typed_answer = None
+        self.feedback = None
+        self._mark_suggested(None)
+        feedback = self.query_one("#recall-feedback", Static)
+        feedback.remove_class("-busy", "-note")
+        feedback.update(Content(""))
+
+    def _mark_suggested(self, rating: int | None) -> None:
+        for number in RATING_NAMES:
+            self.query_one(f"#rate-{number}", Button).set_class(number == rating, "-suggested")
+
+    def _set_feedback(self, content: Content, kind: str = "") -> None:
+        widget = self.query_one("#recall-feedback", Static)
+        widget.set_class(kind == "busy", "-busy")
+        widget.set_class(kind == "note", "-note")
+        widget.update(content)
+
+    def check_answer(self, typed: str) -> None:
+        """Reveal the back beside the typed answer; Claude grades it when a key is set."""
+        session = self.session
+        view = self.card
+        if session is None or view is None or session.revealed:
+            return
+        session.reveal()
+        self.typed_answer = typed.strip()
+        self._show_answer()
+        config = getattr(self.app, "config", None)
+        has_key = config is not None and bool((config.effective_api_key() or "").strip())
+        if not has_key:
+            self._set_feedback(Content(NO_KEY_NOTE), "note")
+            return
+        self._grade_serial += 1
+        self.grading = True
+        self._set_feedback(
+            Content("Claude is comparing your answer with the card… (Esc stops; rate any time)"),
+            "busy",
+        )
+        self._grade_worker(self._grade_serial, view, self.typed_answer)
+
+    @work(exclusive=True, group="recall", exit_on_error=False)
+    async def _grade_worker(self, serial: int, view: CardView, typed: str) -> None:
+        """Ask Claude to compare; show the result if that card is still on screen."""
+        from core.chat.client import ChatClient
+        from core.chat.errors import ChatError
+        from core.recall import RecallError, grade_recall
+        from tui.screens.card_chat import card_focus, card_texts
+        from tui.widgets.chat_pane import load_sdk_once
+
+        client = None
+        try:
+            front, back = card_texts(view)
+            transcript = None
+            ref = view.note.source
+            if ref is not None and ref.source_id is not None:
+                try:
+                    transcript = self.app.library.transcript(ref.source_id)
+                except sqlite3.Error:
+                    transcript = None
+            focus = None if transcript is None else card_focus(view, transcript)
+            client = ChatClient.from_config(self.app.config, **self.client_options)
+            await load_sdk_once()
+            feedback = await grade_recall(
+                client,
+                transcript,
+                front,
+                back,
+                None if focus is None else focus.text,
+                typed,
+                first_segment=None if focus is None else focus.first_segment,
+            )
+        except (ChatError, RecallError) as error:
+            if serial == self._grade_serial:
+                self._grading_failed(str(error))
+        else:
+            if serial == self._grade_serial:
+                self.grading = False
+                self.feedback = feedback
+                self._set_feedback(feedback_content(feedback))
+                self._mark_suggested(int(feedback.suggested_rating))
+        finally:
+            if client is not None:
+                with suppress(Exception):
+                    await client.aclose()
+
+    def _grading_failed(self, reason: str) -> None:
+        self.grading = False
+        line = inert_line(reason)
+        if "yourself" not in line:
+            line += " Compare the answers and rate it yourself."
+        self._set_feedback(Content(f"No grade from Claude: {line}"), "note")
+        self.notify(f"Grading failed: {inert_line(reason)}", severity="warning", markup=False)
+
+    def _stop_grading_worker(self) -> None:
+        if self.grading:
+            self.grading = False
+            self._grade_serial += 1
+            self.workers.cancel_group(self, "recall")
+
+    def action_stop_grading(self) -> None:
+        """Esc while Claude grades: stop it; the answer stays shown for self-grading."""
+        if not self.grading:
+            return
+        self._stop_grading_worker()
+        self._set_feedback(
+            Content("Grading stopped. Compare the answers and rate it yourself."), "note"
+        )
+
+    def action_focus_answer(self) -> None:
+        """Tab or i (outside the box, before checking): back to typing."""
+        self.query_one(RecallInput).focus()
+
+    def action_toggle_recall(self) -> None:
+        """w: type answers (or not) for the rest of this session."""
+        view = self.card
+        current = self.recall_for(view) if view is not None else bool(self.session_recall)
+        self.session_recall = not current
+        state = "on" if self.session_recall else "off"
+        self.notify(
+            f"Typing answers {state} for this session (W makes it the deck's default).",
+            markup=False,
+        )
+        self._apply_recall_change()
+
+    def action_toggle_deck_recall(self) -> None:
+        """W: make typing answers the default (or not) of the deck reviewed (with its
+        subdecks), or in an all-decks review of the card's deck; remembered."""
+        session, store = self.session, self.store
+        if session is None or store is None:
+            return
+        deck = session.deck
+        view = self.card
+        if deck is not None:
+            deck_id, deck_name = deck.id, deck.name
+        elif view is not None:
+            deck_id, deck_name = view.card.deck_id, view.deck_name
+        else:
+            return
+        enabled = deck_id not in self.recall_decks
+        try:
+            changed = set_deck_free_recall(store.conn, deck_id, enabled)
+            self.recall_decks = free_recall_decks(store.conn)
+        except sqlite3.Error as error:
+            self._db_error("save the deck's typing default", error)
+            return
+        self.session_recall = None  # follow the decks again
+        more = len(changed) - 1
+        subdecks = f" and its {more} subdeck{'s' if more != 1 else ''}" if more > 0 else ""
+        state = "now type their answers" if enabled else "no longer ask for typed answers"
+        self.notify(f"Cards of “{inert_line(deck_name)}”{subdecks} {state}.", markup=False)
+        self._apply_recall_change()
+
+    def _apply_recall_change(self) -> None:
+        """A question on screen switches to (or from) typing at once; a shown answer keeps
+        its state and the next card follows the new setting."""
+        view = self.card
+        if view is not None and not self.revealed:
+            typing = self.recall_for(view)
+            if typing != self.typing:
+                self.typing = typing
+                self._set_mode("question")
+                if typing:
+                    recall_input = self.query_one(RecallInput)
+                    recall_input.clear()
+                    recall_input.focus()
+        self._update_mode_text()
+
+    # -- ask about this card ------------------------------------------------------------
+
+    def action_ask(self) -> None:
+        """a: a chat with Claude about the card, over its source transcript."""
+        view = self.card
+        session = self.session
+        if view is None or session is None:
+            return
+        if not session.revealed:
+            self.notify("Show the answer first; then a asks Claude about the card.", markup=False)
+            return
+        ref = view.note.source
+        if ref is None:
+            self.notify(
+                "This card was typed by hand: it has no source transcript to discuss.",
+                markup=False,
+            )
+            return
+        transcript = None
+        if not ref.gone and ref.source_id is not None:
+            try:
+                transcript = self.app.library.transcript(ref.source_id)
+            except sqlite3.Error as error:
+                self._db_error("load the card's transcript", error)
+                return
+        if transcript is None or transcript.source.id is None:
+            title = f" “{inert_line(ref.source_title)}”" if ref.source_title else ""
+            self.notify(
+                f"The source transcript{title} was deleted: there is nothing to discuss.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        from tui.screens.card_chat import CardChatScreen
+
+        paused = _AnswerClock(session)
+        self.app.push_screen(CardChatScreen(view, transcript), lambda _result: paused.resume())
+
+
+class _AnswerClock:
+    """Keeps the time spent in the card chat out of the card's answer time.
+
+    ReviewSession counts the answer time from `_shown_at` with its `_timer`; moving
+    `_shown_at` forward by the chat's length takes the chat out (the session has no public
+    pause yet)."""
+
+    def __init__(self, session: ReviewSession) -> None:
+        self.session = session
+        self.card = session.current
+        timer = getattr(session, "_timer", None)
+        self.started = timer() if callable(timer) else None
+
+    def resume(self) -> None:
+        session, timer = self.session, getattr(self.session, "_timer", None)
+        if self.started is None or not callable(timer) or session.current is not self.card:
+            return
+        shown_at = getattr(session, "_shown_at", None)
+        if isinstance(shown_at, int | float):
+            session._shown_at = shown_at + (timer() - self.started)
 
 
 def _make_editor(editor_class: type, view: CardView) -> Screen[Any]:

@@ -1,0 +1,251 @@
+"""Ask about this card: a short chat with Claude about a card, over the review.
+
+`CardChatScreen(view)` is a modal the review screen opens with `a` once the answer is
+shown. It reuses the study screen's chat pane (`tui.widgets.chat_pane.ChatPane`: the
+same cached transcript document, streamed Markdown answers, citation links, drafts,
+retry, Esc stops) through a small subclass, `CardChatPane`, which
+
+- opens the note's own conversation instead of the source's latest: questions about a
+  note go to one conversation of its source transcript, titled `Card: <front>`, created
+  with the first question and remembered in `note_chats` (`decks.recall_mode`), so
+  asking about the same card another day continues it, and the study screen lists it
+  with the source's other conversations;
+- sends the card with the first question: its front and back in the question text, and
+  its source passage as the question's focus (`Focus`, shown as "About the passage
+  [..]"), so Claude reads the passage in the context of the whole talk;
+- puts a long transcript's excerpt around the card's passage (not the study cursor).
+
+Esc closes the modal (while an answer streams, the first Esc stops it, as in the study
+chat); the review underneath is untouched. A citation link shows the cited lines at the
+top of the modal. Cards typed by hand or whose transcript was deleted have nothing to
+ground a chat in: the review screen says so instead of opening this.
+
+Card text, passages and model output are untrusted: plain `Content`, Markdown fed inert
+text (the pane does that), never markup.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import ClassVar
+
+from textual import events, on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Static
+
+from core.chat.models import Focus
+from core.models import Transcript
+from core.textsafe import inert, inert_line
+from decks.models import CardView, NoteKind
+from decks.recall_mode import link_note_conversation, note_conversation
+from tui.screens.card_source import card_range
+from tui.widgets.chat_pane import ChatPane
+
+TITLE_PREFIX = "Card: "
+PREVIEW_CHARS = 160
+
+
+def card_texts(view: CardView) -> tuple[str, str]:
+    """(question, answer) of a card as plain text: a cloze's asked part as `[...]` on the
+    front and filled in on the back."""
+    note = view.note
+    if note.kind == NoteKind.CLOZE:
+        from decks import cloze
+
+        number = view.card.cloze_number
+        front = "".join(p.text for p in cloze.parts(note.front, number, reveal=False))
+        back = "".join(p.text for p in cloze.parts(note.front, number, reveal=True))
+        if note.back.strip():
+            back += "\n" + note.back.strip()
+        return front, back
+    return view.front, view.back
+
+
+def card_focus(view: CardView, transcript: Transcript) -> Focus | None:
+    """The card's source passage as a chat focus (its segment range and their text)."""
+    ref = view.note.source
+    if ref is None or not transcript.segments:
+        return None
+    first, last = card_range(ref, transcript.segments)
+    if last < first:
+        return None
+    text = " ".join(s.text.strip() for s in transcript.segments[first : last + 1])
+    return Focus(first, last, text)
+
+
+def first_question(front: str, back: str, question: str) -> str:
+    """The first question of a card conversation carries the card itself."""
+    return f"About my flashcard.\nQuestion: {front.strip()}\nAnswer: {back.strip()}\n\n{question}"
+
+
+def shorten(text: str, limit: int = PREVIEW_CHARS) -> str:
+    line = inert_line(text)
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+class CardChatPane(ChatPane):
+    """The study chat pane, bound to one note's conversation and passage."""
+
+    def __init__(
+        self,
+        source_id: int,
+        *,
+        transcript: Transcript,
+        note_id: int,
+        front: str,
+        back: str,
+        focus: Focus | None,
+        conversation_id: int | None = None,
+    ) -> None:
+        super().__init__(source_id, transcript=transcript, id="chat")
+        self.note_id = note_id
+        self.front = front
+        self.back = back
+        self.card_focus = focus
+        self._card_conversation = conversation_id
+
+    def on_mount(self, event: events.Mount) -> None:
+        # Replaces ChatPane.on_mount, which opens the source's latest conversation.
+        event.prevent_default()
+        self.conversation_id = self._card_conversation
+        self.sync()
+        self._key_hint()
+        if self._views:
+            self.log_view.anchor()
+        self.focus_input()
+
+    def _cursor_segment(self) -> int | None:
+        """A transcript over the token budget is cut around the card's passage."""
+        return None if self.card_focus is None else self.card_focus.first_segment
+
+    @property
+    def has_questions(self) -> bool:
+        if self.conversation_id is None:
+            return False
+        return any(m.role == "user" for m in self.store.messages(self.conversation_id))
+
+    def send(self, question: str, focus: Focus | None = None) -> None:
+        """The first question creates the note's conversation and carries the card."""
+        if self.is_streaming:
+            return
+        if self.conversation_id is None:
+            try:
+                conversation = self.store.create(self.source_id, TITLE_PREFIX + self.front)
+                link_note_conversation(self.app.library.conn, self.note_id, conversation.id)
+            except sqlite3.Error as error:
+                self.set_status(f"Could not start the conversation: {error}", "error")
+                return
+            self.conversation_id = conversation.id
+        if not self.has_questions:
+            question = first_question(self.front, self.back, question)
+            focus = focus or self.card_focus
+        super().send(question, focus)
+
+
+class CardChatScreen(ModalScreen[None]):
+    """A chat about one card, grounded in its source transcript; Esc goes back."""
+
+    HELP_GROUP = "Ask about this card"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "close", "Back to review", id="card_chat.close"),
+    ]
+
+    DEFAULT_CSS = """
+    CardChatScreen #card-chat-dialog { width: 110; max-width: 98%; height: 90%; padding: 0 1; }
+    CardChatScreen #card-chat-card { height: auto; max-height: 4; color: $text; }
+    CardChatScreen #card-chat-passage { height: auto; max-height: 3; color: $text-muted; }
+    CardChatScreen #card-chat-cited {
+        height: auto; max-height: 4; color: $text-accent; display: none;
+    }
+    CardChatScreen #card-chat-cited.-shown { display: block; }
+    CardChatScreen CardChatPane { height: 1fr; }
+    """
+
+    def __init__(self, view: CardView, transcript: Transcript) -> None:
+        super().__init__()
+        self.view = view
+        self.transcript = transcript
+        self.front, self.back = card_texts(view)
+        self.focus_passage = card_focus(view, transcript)
+
+    def compose(self) -> ComposeResult:
+        source_id = self.transcript.source.id
+        assert source_id is not None
+        try:
+            conversation_id = note_conversation(self.app.library.conn, self.view.note.id)
+        except sqlite3.Error:
+            conversation_id = None
+        with Vertical(id="card-chat-dialog", classes="dialog") as dialog:
+            dialog.border_title = "Ask about this card"
+            dialog.border_subtitle = "Esc back to the review"
+            yield Static(
+                Content.assemble(
+                    ("Q ", "bold $text-accent"),
+                    shorten(self.front),
+                    ("   A ", "bold $text-accent"),
+                    shorten(self.back),
+                ),
+                id="card-chat-card",
+            )
+            yield Static(self._passage_line(), id="card-chat-passage")
+            yield Static(Content(""), id="card-chat-cited")
+            yield CardChatPane(
+                source_id,
+                transcript=self.transcript,
+                note_id=self.view.note.id,
+                front=self.front,
+                back=self.back,
+                focus=self.focus_passage,
+                conversation_id=conversation_id,
+            )
+        yield Footer(compact=True)
+
+    def _passage_line(self) -> Content:
+        title = shorten(self.transcript.source.title, 60)
+        focus = self.focus_passage
+        if focus is None:
+            return Content(f"From “{title}”")
+        return Content(f"From “{title}” {self.span_label(focus.first_segment, focus.last_segment)}")
+
+    def span_label(self, first: int, last: int) -> str:
+        segments = self.transcript.segments
+        if not 0 <= first <= last < len(segments):
+            return ""
+        if not self.transcript.timed:
+            return f"¶{first + 1}" if first == last else f"¶{first + 1}–¶{last + 1}"
+        from core.models import format_timestamp
+
+        start = format_timestamp(segments[first].start, always_hours=False)
+        end = format_timestamp(segments[last].end or segments[last].start, always_hours=False)
+        return f"[{start}–{end}]"
+
+    @property
+    def pane(self) -> CardChatPane:
+        return self.query_one(CardChatPane)
+
+    @on(ChatPane.CitationSelected)
+    def _show_cited(self, event: ChatPane.CitationSelected) -> None:
+        """A citation link: the cited lines at the top (the review stays where it is)."""
+        event.stop()
+        segments = self.transcript.segments
+        first = max(0, event.first_segment)
+        last = min(len(segments) - 1, event.last_segment)
+        if last < first:
+            return
+        text = " ".join(inert(s.text.strip()) for s in segments[first : last + 1])
+        line = self.query_one("#card-chat-cited", Static)
+        line.update(
+            Content.assemble((self.span_label(first, last) + " ", "bold"), shorten(text, 400))
+        )
+        line.add_class("-shown")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+__all__ = ["CardChatPane", "CardChatScreen", "card_focus", "card_texts", "first_question"]
