@@ -27,6 +27,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -222,6 +223,48 @@ class TmuxPonder:
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
+
+    # -- the process -------------------------------------------------------------------
+
+    def app_pid(self) -> int | None:
+        """The pid of the running ponder (the pane's first process that is not a shell).
+
+        The pane runs `sh -c "env -i ... ponder ...; echo $? > status"`: `env` execs
+        ponder, so ponder is the first descendant of the pane's shell that is not `sh` or
+        `env`. Linux only (reads /proc). None once ponder has exited.
+        """
+        if not self.running:
+            return None
+        pane = int(self.tmux("display-message", "-p", "-t", self.target, "#{pane_pid}").strip())
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])  # field 4, after "(comm)"
+            children.setdefault(parent, []).append(int(entry.name))
+        queue = [pane]
+        while queue:
+            pid = queue.pop(0)
+            try:
+                name = (Path("/proc") / str(pid) / "comm").read_text().strip()
+            except OSError:
+                continue
+            if pid != pane and name not in ("sh", "dash", "bash", "env"):
+                return pid
+            queue.extend(sorted(children.get(pid, [])))
+        return None
+
+    def kill(self, sig: int = signal.SIGKILL, *, timeout: float = 10.0) -> int:
+        """Send `sig` (default SIGKILL, as `kill -9`) to ponder; its exit status (128+sig)."""
+        pid = self.app_pid()
+        if pid is None:
+            raise TmuxError(f"no running ponder to kill:\n{self.capture()}")
+        os.kill(pid, sig)
+        return self.wait_exit(timeout=timeout)
 
     # -- input ---------------------------------------------------------------------------
 
