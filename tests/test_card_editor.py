@@ -485,3 +485,16 @@ async def test_tag_suggester() -> None:
     assert await suggester.get_suggestion("a, pho") == "a, phonetics"
     assert await suggester.get_suggestion("physics ") is None
     assert await suggester.get_suggestion("physics") is None
+
+
+async def test_the_passage_is_read_only_and_keys_there_do_not_close_the_editor() -> None:
+    async with open_study() as session:
+        editor = await open_editor(session)
+        await type_text(session, "kept")
+        await session.pilot.press("shift+tab")
+        assert editor.passage_area.has_focus
+        before = editor.passage_area.text
+        await session.pilot.press("q", "x", "question_mark")
+        assert session.app.is_running and session.app.screen is editor
+        assert editor.passage_area.text == before
+        assert editor.front_area.text == "kept"

@@ -126,6 +126,10 @@ class ProposalsScreen(ModalScreen[None]):
             self.asking = False
             self.fall_back(str(error))
             return
+        except Exception as error:  # a bug or an unforeseen failure: never hang here
+            self.asking = False
+            self.fall_back(f"Could not get proposed cards ({type(error).__name__}: {error}).")
+            return
         finally:
             await client.aclose()
         self.asking = False
