@@ -402,3 +402,22 @@ async def test_only_a_page_is_loaded_and_more_come_while_scrolling() -> None:
             )
         ]
         assert session.screen.status_text.startswith(f"{total:,} cards")
+
+
+async def test_open_browse_with_a_search_and_not_twice() -> None:
+    from tui.screens.browse import open_browse
+
+    data = build_collection()
+    app = PonderApp(library=data.library)
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        open_browse(app, search=f"source:{data.source_id} tag:exam")
+        await wait_until(pilot, lambda: isinstance(app.screen, BrowseScreen) and app.screen.views)
+        screen = app.screen
+        assert isinstance(screen, BrowseScreen)
+        assert {view.card.id for view in screen.views} == {data.ids["new"], data.ids["review"]}
+        depth = len(app.screen_stack)
+        open_browse(app)
+        await pilot.pause()
+        assert app.screen is screen and len(app.screen_stack) == depth
+        await pilot.press("escape")  # the table has the focus: Esc leaves the screen
+        await wait_until(pilot, lambda: not isinstance(app.screen, BrowseScreen))

@@ -24,7 +24,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from rich.text import Text
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.content import Content
@@ -740,6 +740,13 @@ class BrowseScreen(Screen[None]):
         )
 
 
+def open_browse(app: App[object], deck_id: int | None = None, search: str = "") -> None:
+    """What the app's `B` does: the card browser, unless it is already on top."""
+    if isinstance(app.screen, BrowseScreen):
+        return
+    app.push_screen(BrowseScreen(deck_id, search))
+
+
 def source_line(details: object) -> str:
     """`Title · 00:01:30 · segments 3–5`, `source gone (was Title)` or `typed by hand`."""
     view: CardView = details.view  # type: ignore[attr-defined]
@@ -820,4 +827,11 @@ def detail_text(details: object, now: datetime) -> Text:
     return text
 
 
-__all__ = ["PAGE_SIZE", "BrowseScreen", "CardTable", "detail_text", "source_line"]
+__all__ = [
+    "PAGE_SIZE",
+    "BrowseScreen",
+    "CardTable",
+    "detail_text",
+    "open_browse",
+    "source_line",
+]
