@@ -569,9 +569,9 @@ class CardEditorScreen(ModalScreen["int | None"]):
             else:
                 content += Content(label)
             content += Content(" ")
-        content += Content.styled("  ctrl+t switches", "dim")
+        content += Content.styled("  ctrl+t", "dim")
         if self.kind == NoteKind.CLOZE:
-            content += Content.styled(" · select words, ctrl+l hides them", "dim")
+            content += Content.styled(" · ctrl+l: hide selection", "dim")
         self.query_one("#editor-kind", Static).update(content)
         cloze_kind = self.kind == NoteKind.CLOZE
         self.query_one("#editor-front-label", Static).update(
