@@ -46,6 +46,11 @@ from tui.screens.card_source import card_range
 from tui.widgets.chat_pane import ChatPane
 
 TITLE_PREFIX = "Card: "
+CARD_INTRO = (
+    "Ask Claude about this card: it reads the card, its passage (above) and the whole "
+    "talk, and cites the transcript. Enter sends, ctrl+j adds a line, Esc goes back to the "
+    "review where you left it."
+)
 PREVIEW_CHARS = 160
 
 
@@ -111,12 +116,32 @@ class CardChatPane(ChatPane):
     def on_mount(self, event: events.Mount) -> None:
         # Replaces ChatPane.on_mount, which opens the source's latest conversation.
         event.prevent_default()
+        self.query_one("#chat-intro", Static).update(Content(CARD_INTRO))
+        self.input.placeholder = Content("Ask about this card…")
         self.conversation_id = self._card_conversation
         self.sync()
         self._key_hint()
         if self._views:
             self.log_view.anchor()
         self.focus_input()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "conversations":  # this pane stays on the card's conversation
+            return False
+        return super().check_action(action, parameters)
+
+    def _refresh_title(self) -> None:
+        self.query_one("#chat-title", Static).update(
+            Content(f"Chat with Claude · {TITLE_PREFIX}{shorten(self.front, 60)}")
+        )
+
+    def refresh_usage(self) -> None:
+        if self.conversation_id is None:
+            self.query_one("#chat-usage", Static).update(
+                Content("No question yet: the first one starts this card's conversation")
+            )
+            return
+        super().refresh_usage()
 
     def _cursor_segment(self) -> int | None:
         """A transcript over the token budget is cut around the card's passage."""
@@ -156,7 +181,11 @@ class CardChatScreen(ModalScreen[None]):
     ]
 
     DEFAULT_CSS = """
-    CardChatScreen #card-chat-dialog { width: 110; max-width: 98%; height: 90%; padding: 0 1; }
+    CardChatScreen #card-chat-dialog {
+        width: 110; max-width: 98%; height: 92%; padding: 0 1;
+        border: round $primary; border-title-color: $text; border-title-style: bold;
+        border-subtitle-color: $text-muted; background: $surface;
+    }
     CardChatScreen #card-chat-card { height: auto; max-height: 4; color: $text; }
     CardChatScreen #card-chat-passage { height: auto; max-height: 3; color: $text-muted; }
     CardChatScreen #card-chat-cited {
@@ -180,7 +209,7 @@ class CardChatScreen(ModalScreen[None]):
             conversation_id = note_conversation(self.app.library.conn, self.view.note.id)
         except sqlite3.Error:
             conversation_id = None
-        with Vertical(id="card-chat-dialog", classes="dialog") as dialog:
+        with Vertical(id="card-chat-dialog") as dialog:
             dialog.border_title = "Ask about this card"
             dialog.border_subtitle = "Esc back to the review"
             yield Static(
@@ -220,8 +249,8 @@ class CardChatScreen(ModalScreen[None]):
             return f"¶{first + 1}" if first == last else f"¶{first + 1}–¶{last + 1}"
         from core.models import format_timestamp
 
-        start = format_timestamp(segments[first].start, always_hours=False)
-        end = format_timestamp(segments[last].end or segments[last].start, always_hours=False)
+        start = format_timestamp(segments[first].start)
+        end = format_timestamp(segments[last].end or segments[last].start)
         return f"[{start}–{end}]"
 
     @property

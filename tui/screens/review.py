@@ -340,7 +340,11 @@ class ReviewScreen(Screen[None]):
         Binding("d", "pick_deck", "Deck", id="review.deck"),
         Binding("w", "toggle_recall", "Typing", id="review.free_recall"),
         Binding(
-            "W", "toggle_deck_recall", "Typing default (deck)", show=False, id="review.free_recall_deck"
+            "W",
+            "toggle_deck_recall",
+            "Typing default (deck)",
+            show=False,
+            id="review.free_recall_deck",
         ),
         Binding("a", "ask", "Ask", id="review.ask"),
         Binding("tab,i", "focus_answer", "Back to the answer box", show=False, id="review.type"),
@@ -726,8 +730,6 @@ class ReviewScreen(Screen[None]):
             return has_card
         if action == "open_video":
             return has_card and youtube_id(self.current_source) is not None
-        if action == "ask":
-            return has_card and self.current_source is not None
         if action == "stop_grading":
             return self.grading
         if action == "focus_answer":
