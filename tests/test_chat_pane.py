@@ -391,7 +391,7 @@ async def test_an_error_event_mid_stream_keeps_and_marks_the_text(
 async def test_a_timeout_is_reported_and_retry_works(
     fake_claude: FakeClaude, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ChatPane, "client_options", {"max_retries": 0, "timeout": 0.5})
+    monkeypatch.setattr(ChatPane, "client_options", {"max_retries": 0, "timeout": 1.0})
     fake_claude.queue(Reply(hang=True))
     async with open_chat() as chat:
         await chat.ask("Slow?")
