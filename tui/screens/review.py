@@ -262,6 +262,8 @@ class RecallInput(TextArea):
     """The "Type your answer" box: Enter or ctrl+s checks, ctrl+j / shift+enter add a line,
     Esc leaves the box (the review keys work again; Tab comes back)."""
 
+    HELP_GROUP = "Answer box"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         # Enter is handled in _on_key (a TextArea would insert a line); listed for the footer.
         Binding("enter,ctrl+s", "submit", "Check answer", id="review.recall.submit"),
@@ -403,7 +405,7 @@ class ReviewScreen(Screen[None]):
         self.done_text = ""
         self.last_answer = ""
         self._wait_timer: Timer | None = None
-        self._footer_signature: tuple[bool, ...] | None = None
+        self._footer_signature: tuple[bool, bool] | None = None
         self.mode = "question"  # "question", "answer" or "done"
         # Free recall: decks whose cards ask for a typed answer, this session's override,
         # and the state of the card on screen.
@@ -416,6 +418,7 @@ class ReviewScreen(Screen[None]):
         self._grade_serial = 0
         self._mode_text = ""
         self._show_label = ""
+        self._suggested: int | None = None
 
     # -- layout ----------------------------------------------------------------------
 
@@ -601,11 +604,7 @@ class ReviewScreen(Screen[None]):
 
     def _footer_changed(self) -> None:
         """Refresh the footer only when what it shows changed (it recomposes each time)."""
-        signature = (
-            self.card is not None,
-            youtube_id(self.current_source) is not None,
-            self.current_source is not None,
-        )
+        signature = (self.card is not None, youtube_id(self.current_source) is not None)
         if signature != self._footer_signature:
             self._footer_signature = signature
             self.refresh_bindings()
@@ -947,17 +946,24 @@ class ReviewScreen(Screen[None]):
         return view.card.deck_id in self.recall_decks
 
     def _reset_recall(self) -> None:
+        """Forget the previous card's typed answer and grade (only what was used: a
+        widget update per card would cost a layout pass on every key)."""
         self._stop_grading_worker()
+        if self.typed_answer is None and self.feedback is None and self._suggested is None:
+            return
         self.typed_answer = None
         self.feedback = None
         self._mark_suggested(None)
-        feedback = self.query_one("#recall-feedback", Static)
-        feedback.remove_class("-busy", "-note")
-        feedback.update(Content(""))
+        self._set_feedback(Content(""))
 
     def _mark_suggested(self, rating: int | None) -> None:
-        for number in RATING_NAMES:
-            self.query_one(f"#rate-{number}", Button).set_class(number == rating, "-suggested")
+        if rating == self._suggested:
+            return
+        for number in (self._suggested, rating):
+            if number is not None:
+                button = self.query_one(f"#rate-{number}", Button)
+                button.set_class(number == rating, "-suggested")
+        self._suggested = rating
 
     def _set_feedback(self, content: Content, kind: str = "") -> None:
         widget = self.query_one("#recall-feedback", Static)
