@@ -135,6 +135,14 @@ def library_row(screen: str, title: str) -> list[str]:
     raise AssertionError(f"no library row for {title!r}:\n{screen}")
 
 
+def ask_box(tui: TmuxPonder) -> None:
+    """`a` on the study screen: wait until the question box has the focus (the footer no
+    longer shows the transcript's keys), so the question typed next lands in it."""
+    tui.press("a")
+    tui.wait_gone("v Select")
+    tui.wait_stable(quiet=0.1)
+
+
 def closed_port() -> int:
     """A local port nothing listens on (bound, then released)."""
     with socket.socket() as probe:
@@ -312,8 +320,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
 
         with step(day, "ask the first question"):
             fake.queue(Reply.text(ANSWER_1, Cite(1, 2), ", then hands it on."))
-            tui.press("a")
-            tui.wait_stable()
+            ask_box(tui)
             tui.type(QUESTION_1)
             tui.press("enter")
             tui.wait_until(
@@ -562,8 +569,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             tui.wait_for("1 of 2 transcripts")
             tui.press("enter", "enter")
             tui.wait_ready(STUDY_READY)
-            tui.press("a")
-            tui.wait_stable()
+            ask_box(tui)
             tui.type(OFFLINE_QUESTION)
             tui.press("enter")
             tui.wait_until(

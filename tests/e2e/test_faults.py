@@ -87,6 +87,14 @@ def library_row(screen: str, title: str) -> list[str]:
     raise AssertionError(f"no library row for {title!r}:\n{screen}")
 
 
+def ask_box(tui: TmuxPonder) -> None:
+    """`a` on the study screen: wait until the question box has the focus (the footer no
+    longer shows the transcript's keys), so the question typed next lands in it."""
+    tui.press("a")
+    tui.wait_gone("v Select")
+    tui.wait_stable(quiet=0.1)
+
+
 def snapshot(home: Path) -> dict[str, list[tuple[Any, ...]]]:
     """Everything a review commits: the cards' scheduling and the review log."""
     return {
@@ -200,8 +208,7 @@ def test_kill_9_while_an_answer_streams_keeps_the_question_and_partial_answer(
         fake.queue(Reply.text(*words, tokens_per_second=40))  # ~10 s, paced
         tui.start()
         open_transcript(tui)
-        tui.press("a")
-        tui.wait_stable()
+        ask_box(tui)
         tui.type(question)
         tui.press("enter")
 
@@ -239,8 +246,7 @@ def test_kill_9_while_an_answer_streams_keeps_the_question_and_partial_answer(
         assert (row["status"], row["content"]) == ("stopped", kept)
 
         # The conversation goes on: a follow-up is answered; the partial answer stays.
-        tui.press("a")
-        tui.wait_stable()
+        ask_box(tui)
         tui.type("And cramming?")
         tui.press("enter")
         tui.wait_until(
