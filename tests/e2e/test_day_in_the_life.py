@@ -33,7 +33,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.tmux import TmuxPonder, tmux_available
+from tests.e2e.tmux import TmuxError, TmuxPonder, tmux_available
 from tests.fake_claude import Cite, FakeClaude, Reply
 
 FIXTURE = Path(__file__).parent / "fixtures" / "long_memory_episode_42.srt"
@@ -151,12 +151,23 @@ def closed_port() -> int:
 
 
 @contextmanager
-def step(day: str, name: str) -> Iterator[None]:
-    """Name the step in any failure: `day 2, step 'undo one answer' failed: ...`."""
+def step(tui: TmuxPonder, day: str, name: str) -> Iterator[None]:
+    """Name the step in any failure: `day 2, step 'undo one answer' failed: ...`.
+
+    A failed wait already shows the screen; any other failure gets the screen too.
+    """
     try:
         yield
-    except Exception as error:
+    except TmuxError as error:
         raise AssertionError(f"{day}, step {name!r} failed: {error}") from error
+    except Exception as error:
+        try:
+            screen = tui.capture() if tui.running else f"(ponder not running)\n{tui.capture()}"
+        except Exception:
+            screen = "(no screen)"
+        raise AssertionError(
+            f"{day}, step {name!r} failed: {error}\nThe screen:\n{screen}"
+        ) from error
 
 
 # -- the shared life ---------------------------------------------------------------------------
@@ -250,12 +261,12 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
     tui = life.session(DAY_1, fake.base_url)
     home = life.home
     try:
-        with step(day, "start on an empty library"):
+        with step(tui, day, "start on an empty library"):
             tui.start()
             screen = tui.wait_ready(LIBRARY_READY)
             assert "Ponder demo" in screen and TITLE not in screen
 
-        with step(day, "import the transcript file with the add dialog"):
+        with step(tui, day, "import the transcript file with the add dialog"):
             tui.press("a")
             tui.wait_ready("Add a transcript")
             tui.type("./long_mem")
@@ -270,7 +281,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             life.source_id = int(ours[0]["id"])
             assert library_row(tui.wait_ready(LIBRARY_READY), TITLE)[0] == "0:04:07"
 
-        with step(day, "open and read"):
+        with step(tui, day, "open and read"):
             tui.press("enter")
             screen = tui.wait_ready(STUDY_READY)
             assert TITLE in screen.splitlines()[0]
@@ -280,7 +291,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
 
         hippocampus = matching("hippocampus")
         retrieval = matching("retrieval practice")[0]
-        with step(day, "search shows the match counter"):
+        with step(tui, day, "search shows the match counter"):
             tui.press("slash")
             tui.wait_for("search (Enter keeps")
             tui.type("hippocampus")
@@ -288,7 +299,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             screen = tui.wait_for(f"{hippocampus[0] + 1}/40 · {CUES[hippocampus[0]][0]}")
             assert f"/hippocampus 1/{len(hippocampus)}" in status_line(screen)
 
-        with step(day, "highlight three passages"):
+        with step(tui, day, "highlight three passages"):
             first = hippocampus[0]
             tui.press("v", "j")
             tui.wait_for("VISUAL 2 segment")
@@ -318,7 +329,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
                 (retrieval, retrieval),
             ]
 
-        with step(day, "ask the first question"):
+        with step(tui, day, "ask the first question"):
             fake.queue(Reply.text(ANSWER_1, Cite(1, 2), ", then hands it on."))
             ask_box(tui)
             tui.type(QUESTION_1)
@@ -331,7 +342,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             assert len(fake.message_requests) == 1
             assert fake.message_requests[0].api_key == API_KEY
 
-        with step(day, "ask the second question: a prompt-cache read"):
+        with step(tui, day, "ask the second question: a prompt-cache read"):
             fake.queue(Reply.text(ANSWER_2, Cite(2, 3), "."))
             tui.type(QUESTION_2)
             tui.press("enter")
@@ -365,7 +376,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             read = f"cache write 0 · cache read {answers[1]['r']:,}"
             tui.wait_until(lambda s: read in chat_text(s), what=repr(read))
 
-        with step(day, "a citation link jumps to its passage"):
+        with step(tui, day, "a citation link jumps to its passage"):
             cited = json.loads(answers[1]["citations"])[0]
             segment = cited["first_segment"]
             tui.press("shift+tab")  # from the question box to the answer's link
@@ -374,7 +385,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             tui.wait_for(re.compile(rf"^ {segment + 1}/40 · ", re.M))
             assert cited["first_segment"] > 0
 
-        with step(day, "write a card by hand from the first highlight"):
+        with step(tui, day, "write a card by hand from the first highlight"):
             tui.press("H")
             tui.wait_ready("Highlights · 3")
             tui.press("enter")
@@ -382,7 +393,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             tui.wait_stable()
             add_card_by_hand(tui, home, *HAND_CARDS[0], passage=CUES[first][1], notes=1)
 
-        with step(day, "write a card by hand from the second highlight"):
+        with step(tui, day, "write a card by hand from the second highlight"):
             tui.press("H")
             tui.wait_ready("Highlights · 3")
             tui.press("down", "enter")
@@ -390,7 +401,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             tui.wait_stable()
             add_card_by_hand(tui, home, *HAND_CARDS[1], passage=CUES[third][1], notes=2)
 
-        with step(day, "accept one card Claude proposes, skip the other"):
+        with step(tui, day, "accept one card Claude proposes, skip the other"):
             tui.press("H")
             tui.wait_ready("Highlights · 3")
             tui.press("down", "down", "enter")
@@ -407,7 +418,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             assert scalar(home, "SELECT count(*) FROM notes") == 3
             assert len(fake.message_requests) == 3
 
-        with step(day, "quit"):
+        with step(tui, day, "quit"):
             tui.press("q")
             screen = tui.wait_ready(LIBRARY_READY)
             tui.wait_until(
@@ -417,7 +428,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             tui.press("q")
             assert tui.wait_exit() == 0
 
-        with step(day, "the command line sees the cards with their sources"):
+        with step(tui, day, "the command line sees the cards with their sources"):
             cards = json.loads(tui.cli("cards", "--json").stdout)
             assert sorted(c["front"] for c in cards) == sorted(
                 [front for front, _back in HAND_CARDS] + [PROPOSALS[0]["front"]]
@@ -478,7 +489,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
     offline = f"http://127.0.0.1:{closed_port()}"
     tui = life.session(DAY_2, offline)
     try:
-        with step(day, "start offline: three new cards wait"):
+        with step(tui, day, "start offline: three new cards wait"):
             tui.start()
             tui.wait_ready(LIBRARY_READY)
             # Cards are counted just after the first paint. New cards are not "due"
@@ -487,7 +498,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             due = json.loads(tui.cli("due", "--json").stdout)["total"]
             assert (due["new"], due["due"]) == (3, 0), due
 
-        with step(day, "review the first card, then undo it"):
+        with step(tui, day, "review the first card, then undo it"):
             tui.press("r")
             screen = tui.wait_ready("Show answer")
             assert re.search(r"New 3\s+Learning 0\s+Review 0", screen)
@@ -511,7 +522,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             assert re.search(r"New 3\s+Learning 0\s+Review 0", screen)
             assert scalar(home, "SELECT count(*) FROM cards WHERE state = 0") == 3
 
-        with step(day, "review every due card with space and 3"):
+        with step(tui, day, "review every due card with space and 3"):
             answered = review_until_done(tui, home)
             # New -> learning (10m, shown again within the learn-ahead) -> review.
             assert answered == 6
@@ -523,7 +534,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             assert all(c["due"] <= DAY_5 for c in cards.values()), "due again by day 5"
             life.day2_cards = cards
 
-        with step(day, "the stats screen"):
+        with step(tui, day, "the stats screen"):
             tui.press("q")
             tui.wait_ready(LIBRARY_READY)
             tui.press("S")
@@ -535,7 +546,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             tui.press("escape")
             tui.wait_ready(LIBRARY_READY)
 
-        with step(day, "export to an Anki package"):
+        with step(tui, day, "export to an Anki package"):
             apkg = life.workdir / "long-memory.apkg"
             tui.cli("export", "anki", str(apkg))
             assert zipfile.is_zipfile(apkg)
@@ -552,7 +563,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             for front, _back in HAND_CARDS:
                 assert any(front in f for f in fields), (front, fields)
 
-        with step(day, "export the transcript's notes to Markdown"):
+        with step(tui, day, "export the transcript's notes to Markdown"):
             notes = life.workdir / "long-memory.md"
             tui.cli("export", "markdown", str(life.source_id), str(notes))
             text = notes.read_text(encoding="utf-8")
@@ -563,7 +574,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             for line in (QUESTION_1, ANSWER_1, QUESTION_2, ANSWER_2, HAND_CARDS[0][0]):
                 assert line in text, line
 
-        with step(day, "a question asked offline is kept as a draft"):
+        with step(tui, day, "a question asked offline is kept as a draft"):
             tui.press("slash")
             tui.type("long mem")
             tui.wait_for("1 of 2 transcripts")
@@ -583,7 +594,7 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             assert [d["content"] for d in drafts] == [OFFLINE_QUESTION]
             assert scalar(home, "SELECT count(*) FROM chat_messages") == 5
 
-        with step(day, "quit"):
+        with step(tui, day, "quit"):
             tui.press("ctrl+w")
             tui.wait_stable()
             tui.press("q")
@@ -606,11 +617,11 @@ def test_day_5_intervals_grow_and_the_optimiser_refuses_politely(life: Life) -> 
     offline = f"http://127.0.0.1:{closed_port()}"
     tui = life.session(DAY_5, offline)
     try:
-        with step(day, "the cards are due again"):
+        with step(tui, day, "the cards are due again"):
             due = json.loads(tui.cli("due", "--json").stdout)
             assert due["total"]["review"] == 3 and due["total"]["new"] == 0, due
 
-        with step(day, "review with Good"):
+        with step(tui, day, "review with Good"):
             tui.start()
             tui.wait_ready(LIBRARY_READY)
             tui.press("r")
@@ -619,7 +630,7 @@ def test_day_5_intervals_grow_and_the_optimiser_refuses_politely(life: Life) -> 
             assert review_until_done(tui, home) == 3
             tui.wait_for("Reviewed 3 cards")
 
-        with step(day, "Good answers give longer intervals"):
+        with step(tui, day, "Good answers give longer intervals"):
             before, after = life.day2_cards, card_intervals(home)
             assert set(after) == set(before)
             for card_id, card in after.items():
@@ -631,7 +642,7 @@ def test_day_5_intervals_grow_and_the_optimiser_refuses_politely(life: Life) -> 
                 assert card["due"] > previous["due"]
             assert scalar(home, "SELECT count(*) FROM review_log") == 9
 
-        with step(day, "the optimiser refuses politely in the app"):
+        with step(tui, day, "the optimiser refuses politely in the app"):
             tui.press("q")
             tui.wait_ready(LIBRARY_READY)
             tui.press("S")
@@ -645,7 +656,7 @@ def test_day_5_intervals_grow_and_the_optimiser_refuses_politely(life: Life) -> 
             assert have == 3, "the day-5 reviews are the only ones a day after the last"
             assert have + more == needed == 400
 
-        with step(day, "the optimiser refuses politely on the command line"):
+        with step(tui, day, "the optimiser refuses politely on the command line"):
             result = tui.cli("optimize", check=False)
             assert result.returncode == 1
             assert "Traceback" not in result.stderr
@@ -653,7 +664,7 @@ def test_day_5_intervals_grow_and_the_optimiser_refuses_politely(life: Life) -> 
             assert len(message.splitlines()) == 1, message
             assert f"Review {more} more and try again" in message
 
-        with step(day, "quit"):
+        with step(tui, day, "quit"):
             tui.press("escape")
             tui.wait_gone("Optimise (o)")
             tui.press("escape")
