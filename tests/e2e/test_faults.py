@@ -272,7 +272,8 @@ def test_kill_9_while_an_answer_streams_keeps_the_question_and_partial_answer(
         tui.press("q")
         assert tui.wait_exit() == 0
         fake.release_hangs()
-    chats = json.loads(session(setup).cli("chats", str(setup["source_id"]), "--json").stdout)
+    with session(setup) as cli:
+        chats = json.loads(cli.cli("chats", str(setup["source_id"]), "--json").stdout)
     assert len(chats) == 1 and chats[0]["message_count"] == 4
     assert_healthy(home)
 
