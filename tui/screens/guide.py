@@ -42,7 +42,6 @@ from tui.widgets.chat_pane import (
     answer_markdown,
     load_sdk_once,
     parse_citation_href,
-    quiet_collector,
     usage_text,
 )
 
@@ -246,24 +245,23 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
             self.query_one("#guide-meta", Static).update(Content(""))
             feed = MarkdownFeed(self.markdown)
             await load_sdk_once()
-            with quiet_collector():
-                events = generate_guide(
-                    self.store,
-                    client,
-                    self.transcript,
-                    self.kind.name,
-                    cursor_segment=self.cursor_segment,
-                )
-                async with aclosing(events) as stream:
-                    async for event in stream:
-                        if isinstance(event, TextDelta):
-                            await feed.text(event.text)
-                        elif isinstance(event, CitationEvent):
-                            await feed.citation(event.citation)
-                            self.citation_row.set_citations(feed.citations)
-                        elif isinstance(event, Notice):
-                            self.notify(inert_line(event.text), markup=False, timeout=8)
-                await feed.close()
+            events = generate_guide(
+                self.store,
+                client,
+                self.transcript,
+                self.kind.name,
+                cursor_segment=self.cursor_segment,
+            )
+            async with aclosing(events) as stream:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        await feed.text(event.text)
+                    elif isinstance(event, CitationEvent):
+                        await feed.citation(event.citation)
+                        self.citation_row.set_citations(feed.citations)
+                    elif isinstance(event, Notice):
+                        self.notify(inert_line(event.text), markup=False, timeout=8)
+            await feed.close()
             self.note = self.store.guide(self.source_id, self.kind.name)
             if self.note is not None:
                 self.set_meta(self.note)

@@ -24,8 +24,7 @@ import gc
 import importlib
 import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import aclosing, contextmanager, suppress
+from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -68,39 +67,25 @@ LINK_WIDTH = 12  # "[00:12:34]" plus a space
 
 
 _sdk_ready = False
-_streams_running = 0
 
 
 async def load_sdk_once() -> None:
-    """Import the anthropic SDK (first question only) in a thread, so the pane keeps painting
-    during the second or so the import takes."""
-    global _sdk_ready
-    if not _sdk_ready:
-        await asyncio.to_thread(importlib.import_module, "anthropic")
-        _sdk_ready = True
+    """Import the anthropic SDK (first question only) in a thread, then freeze the heap.
 
-
-@contextmanager
-def quiet_collector() -> Iterator[None]:
-    """While answers stream, the garbage collector leaves the existing heap alone.
-
-    The app, the SDK and the library are a big long-lived heap, and Textual makes many
-    short-lived cycles per frame, so full collections ran every quarter second or so at
-    20-170 ms each (measured here), stalling the stream. `gc.freeze()` at the start hides
-    the existing heap from the collector (collections then see only what the stream
-    creates) and `gc.unfreeze()` at the end hands it back, so nothing is kept for good.
-    Nested streams (a guide and a chat answer) share one freeze.
+    The import takes about a second, so it runs off the event loop while the pane keeps
+    painting. The SDK, the app and the library are then a big long-lived heap that every
+    full collection would rescan: measured here, full collections every quarter second
+    or so cost 20-170 ms each in the middle of a streamed answer. `gc.collect()` then
+    `gc.freeze()` once makes that heap permanent, so collections only look at what the
+    session creates afterwards.
     """
-    global _streams_running
-    if _streams_running == 0:
-        gc.freeze()
-    _streams_running += 1
-    try:
-        yield
-    finally:
-        _streams_running -= 1
-        if _streams_running == 0:
-            gc.unfreeze()
+    global _sdk_ready
+    if _sdk_ready:
+        return
+    await asyncio.to_thread(importlib.import_module, "anthropic")
+    _sdk_ready = True
+    gc.collect()
+    gc.freeze()
 
 
 # -- citations as Markdown links -----------------------------------------------------------
@@ -1061,33 +1046,32 @@ class ChatPane(Vertical):
                     self.store.set_error(pending.id, "no API key")
                 raise error
             await load_sdk_once()
-            with quiet_collector():
-                events = ask(
-                    self.store,
-                    client,
-                    transcript,
-                    conversation_id,
-                    None,
-                    cursor_segment=self._cursor_segment(),
-                )
-                async with aclosing(events) as stream:
-                    async for event in stream:
-                        if isinstance(event, TextDelta):
-                            if live.feed is not None:
-                                await live.feed.text(event.text)
-                        elif isinstance(event, CitationEvent):
-                            if live.feed is not None and live.view is not None:
-                                await live.feed.citation(event.citation)
-                                live.view.add_citation(event.citation)
-                        elif isinstance(event, Started):
-                            await self._begin_answer(live, event)
-                        elif isinstance(event, Notice):
-                            live.notices.append(event.text)
-                            self.notify(inert_line(event.text), markup=False, timeout=8)
-                        elif isinstance(event, Done):
-                            status = "complete"
-                if live.feed is not None:
-                    await live.feed.close()
+            events = ask(
+                self.store,
+                client,
+                transcript,
+                conversation_id,
+                None,
+                cursor_segment=self._cursor_segment(),
+            )
+            async with aclosing(events) as stream:
+                async for event in stream:
+                    if isinstance(event, TextDelta):
+                        if live.feed is not None:
+                            await live.feed.text(event.text)
+                    elif isinstance(event, CitationEvent):
+                        if live.feed is not None and live.view is not None:
+                            await live.feed.citation(event.citation)
+                            live.view.add_citation(event.citation)
+                    elif isinstance(event, Started):
+                        await self._begin_answer(live, event)
+                    elif isinstance(event, Notice):
+                        live.notices.append(event.text)
+                        self.notify(inert_line(event.text), markup=False, timeout=8)
+                    elif isinstance(event, Done):
+                        status = "complete"
+            if live.feed is not None:
+                await live.feed.close()
         except ChatError as error:
             self.last_error = error
             await self._close_feed(live)
