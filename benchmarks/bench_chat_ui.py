@@ -1,6 +1,6 @@
 """Chat pane speed: a streamed answer painted by the real app vs the same stream without a UI.
 
-    /work/venv/bin/python benchmarks/bench_chat_ui.py [--tokens 4000] [--runs 3]
+    /work/venv/bin/python benchmarks/bench_chat_ui.py [--tokens 4000] [--runs 5]
         [--paced-tokens 1000] [--rate 200]
 
 Uses the fake Messages API and the 60-minute transcript of benchmarks/bench_chat.py, and
@@ -11,7 +11,11 @@ same run:
 2. UI: the same answer sent from the chat pane, from `send()` to the final text being in
    the Markdown widget and to the first screen paint after it. A paint here is the
    compositor's update rendered to terminal bytes (what `App._display` would write; the
-   headless driver skips only the write itself). Target: painted <= 1.2x the drain;
+   headless driver skips only the write itself). Target: painted <= 1.2x the drain.
+   Two answer shapes: one long paragraph (the stream bench_chat drains) and paragraphs
+   of 60 words (each a Markdown block widget). Runs alternate after a warm-up of each;
+   medians, the median of per-pair ratios, process CPU time, and the best run (the one
+   least disturbed by other processes: on a shared machine the wall times swing 2x);
 3. paced at `--rate` tokens/s: for every text chunk, the time from its arrival in the
    pane's worker to the first paint that shows it. Targets: never more than 100 ms
    behind, and the last token painted within 100 ms;
