@@ -42,6 +42,7 @@ class PonderApp(App[None]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("r", "review", "Review", id="app.review"),
         Binding("S", "stats", "Stats", id="app.stats"),
+        Binding("B", "browse", "Cards", id="app.browse"),
     ]
 
     def __init__(self, library: Library | None = None, config: Config | None = None) -> None:
@@ -141,6 +142,12 @@ class PonderApp(App[None]):
 
         if not isinstance(self.screen, StatsScreen):
             self.push_screen(StatsScreen())
+
+    def action_browse(self) -> None:
+        """Search, inspect and fix cards."""
+        from tui.screens.browse import open_browse
+
+        open_browse(self)
 
     # -- command palette -------------------------------------------------------------
 
