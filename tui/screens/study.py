@@ -22,6 +22,7 @@ from textual.events import Key, Paste, Resize
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
+from textual.worker import Worker
 
 from core.models import Highlight, Transcript, format_timestamp
 from core.textsafe import inert_line
@@ -100,6 +101,7 @@ class StudyScreen(Screen[None]):
         # -- cards (tui/screens/card_editor.py, tui/screens/proposals.py) --
         Binding("c", "card", "Card", id="study.card"),
         Binding("C", "propose_cards", "Propose cards", id="study.propose_cards"),
+        Binding("E", "export_notes", "Export notes", show=False, id="study.export_notes"),
     ]
 
     DEFAULT_CSS = """
@@ -624,6 +626,17 @@ class StudyScreen(Screen[None]):
         from tui.screens.proposals import open_proposals
 
         open_proposals(self)
+
+    def action_export_notes(self) -> None:
+        """`E`: write this transcript's study notes as Markdown (as `ponder export markdown`)."""
+        from tui.screens.export_notes import open_markdown_export
+
+        open_markdown_export(self)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        from tui.screens.export_notes import report_export
+
+        report_export(self, event.worker)
 
     def action_help(self) -> None:
         show_help(self)
