@@ -19,7 +19,10 @@ def demo_transcript() -> Transcript:
         end = raw[i + 1]["start"] if i + 1 < len(raw) else item["start"] + 8
         segments.append(Segment(item["text"], float(item["start"]), float(end), item["speaker"]))
     source = Source(
-        title=data["title"], origin=data["origin"], kind="demo", language=data["language"],
+        title=data["title"],
+        origin=data["origin"],
+        kind="demo",
+        language=data["language"],
         format="demo",
     )
     return Transcript(source, segments).with_counts()

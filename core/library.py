@@ -132,9 +132,7 @@ class Library:
         return _source_from_row(row) if row else None
 
     def find_by_video_id(self, video_id: str) -> int | None:
-        row = self.conn.execute(
-            "SELECT id FROM sources WHERE video_id = ?", (video_id,)
-        ).fetchone()
+        row = self.conn.execute("SELECT id FROM sources WHERE video_id = ?", (video_id,)).fetchone()
         return row["id"] if row else None
 
     def segments(self, source_id: int) -> list[Segment]:
@@ -187,9 +185,7 @@ class Library:
         return [_highlight_from_row(row) for row in rows]
 
     def highlight(self, highlight_id: int) -> Highlight | None:
-        row = self.conn.execute(
-            "SELECT * FROM highlights WHERE id = ?", (highlight_id,)
-        ).fetchone()
+        row = self.conn.execute("SELECT * FROM highlights WHERE id = ?", (highlight_id,)).fetchone()
         return _highlight_from_row(row) if row else None
 
     def set_highlight_note(self, highlight_id: int, note: str) -> None:

@@ -106,9 +106,7 @@ class Transcript:
 
     def with_counts(self) -> Transcript:
         """Fill the source's derived fields (segment count, duration) from the segments."""
-        source = replace(
-            self.source, segment_count=len(self.segments), duration_s=self.duration_s
-        )
+        source = replace(self.source, segment_count=len(self.segments), duration_s=self.duration_s)
         return Transcript(source, self.segments)
 
     def to_dict(self) -> dict[str, Any]:

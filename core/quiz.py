@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.chat.models import Citation, Usage
+from core.chat.models import Citation, Usage, unique_citations
 from core.chat.store import ConversationStore
 from core.models import Transcript, format_timestamp
 
@@ -373,7 +373,7 @@ class QuizSession:
             verdict=verdict,
             feedback=feedback,
             expected_answer=expected or item.expected_answer,
-            citations=_unique(citations) or self._citations_from(where),
+            citations=unique_citations(citations) or self._citations_from(where),
         )
         item.answer = typed
         item.grade = grade
@@ -386,7 +386,9 @@ class QuizSession:
     def _in_scope(self, citations: list[Citation]) -> list[Citation]:
         first, last = self.span
         return [
-            c for c in _unique(citations) if c.last_segment >= first and c.first_segment <= last
+            c
+            for c in unique_citations(citations)
+            if c.last_segment >= first and c.first_segment <= last
         ]
 
     def _citations_from(self, where: list[str]) -> list[Citation]:
@@ -405,7 +407,7 @@ class QuizSession:
                     label=_segment_label(self.transcript, index),
                 )
             )
-        return _unique(found)
+        return unique_citations(found)
 
     def _place(self, citations: list[Citation], where: list[str]) -> tuple[int, int]:
         """The segment range a question is about: its citations, its `where`, or the scope."""
@@ -690,17 +692,6 @@ def segment_for_label(transcript: Transcript, label: str) -> int | None:
     if duration is not None and seconds > duration + 1:
         return None
     return best
-
-
-def _unique(citations: list[Citation]) -> list[Citation]:
-    seen: set[tuple[int, int]] = set()
-    result = []
-    for citation in citations:
-        key = (citation.first_segment, citation.last_segment)
-        if key not in seen:
-            seen.add(key)
-            result.append(citation)
-    return result
 
 
 __all__ = [

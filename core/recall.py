@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from core.chat.models import Citation, Usage
+from core.chat.models import Citation, Usage, unique_citations
 
 if TYPE_CHECKING:
     from core.chat.client import ChatClient
@@ -182,17 +182,6 @@ def parse_recall(text: str) -> tuple[str, str, int]:
     return right, missing, rating
 
 
-def _unique(citations: list[Citation]) -> list[Citation]:
-    seen: set[tuple[int, int]] = set()
-    result = []
-    for citation in citations:
-        key = (citation.first_segment, citation.last_segment)
-        if key not in seen:
-            seen.add(key)
-            result.append(citation)
-    return result
-
-
 async def _plain_request(client: ChatClient, instruction: str) -> tuple[str, Usage]:
     """One request without a document (a card with no source transcript)."""
     from contextlib import aclosing
@@ -250,7 +239,7 @@ async def grade_recall(
     else:
         text, usage = await _plain_request(client, instruction)
     right, missing, rating = parse_recall(text)
-    return RecallFeedback(right, missing, rating, _unique(citations), usage)
+    return RecallFeedback(right, missing, rating, unique_citations(citations), usage)
 
 
 __all__ = [

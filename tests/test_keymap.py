@@ -19,3 +19,18 @@ async def test_rebinding_a_key_from_the_config_takes_effect() -> None:
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         assert "app.help" in str(app.screen.query_one("#help-text").render())
+
+
+async def test_settings_open_from_the_study_screen_too() -> None:
+    from tui.screens.settings import SettingsScreen
+    from tui.screens.study import StudyScreen
+
+    library = Library()
+    app = PonderApp(library=library)
+    async with app.run_test(size=(100, 30)) as pilot:
+        source_id = library.sources()[0].id
+        assert source_id is not None
+        app.push_screen(StudyScreen(source_id))
+        await wait_until(pilot, lambda: isinstance(app.screen, StudyScreen))
+        await pilot.press("comma")
+        await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen))

@@ -43,6 +43,7 @@ class PonderApp(App[None]):
         Binding("r", "review", "Review", id="app.review"),
         Binding("S", "stats", "Stats", id="app.stats"),
         Binding("B", "browse", "Cards", id="app.browse"),
+        Binding("comma", "settings", "Settings", show=False, id="app.settings"),
     ]
 
     def __init__(self, library: Library | None = None, config: Config | None = None) -> None:
@@ -142,6 +143,13 @@ class PonderApp(App[None]):
 
         if not isinstance(self.screen, StatsScreen):
             self.push_screen(StatsScreen())
+
+    def action_settings(self) -> None:
+        """The settings screen, from anywhere (the chat's no-key hint points here)."""
+        from tui.screens.settings import SettingsScreen
+
+        if not isinstance(self.screen, SettingsScreen):
+            self.push_screen(SettingsScreen())
 
     def action_browse(self) -> None:
         """Search, inspect and fix cards."""

@@ -253,6 +253,18 @@ class GuideNote:
         )
 
 
+def unique_citations(citations: list[Citation]) -> list[Citation]:
+    """One citation per cited range, in order of first appearance."""
+    seen: set[tuple[int, int]] = set()
+    result = []
+    for citation in citations:
+        key = (citation.first_segment, citation.last_segment)
+        if key not in seen:
+            seen.add(key)
+            result.append(citation)
+    return result
+
+
 def render_with_citations(text: str, citations: list[Citation]) -> str:
     """The answer as plain text with ` [hh:mm:ss]` after each cited span (for copy/CLI).
 

@@ -31,8 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ponder",
         description="A keyboard-driven terminal study companion. "
         "Run without a command to open the app.",
-        epilog=f"Config file: {config_path()}  (data folder: $PONDER_HOME or the platform "
-        "default)",
+        epilog=f"Config file: {config_path()}  (data folder: $PONDER_HOME or the platform default)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     ui = subparsers.add_parser("ui", help="open the app (the default)")

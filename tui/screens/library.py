@@ -166,7 +166,6 @@ class LibraryScreen(Screen[None]):
         # Priority: the focus moves before any key typed right after "/" is delivered.
         Binding("slash", "focus_filter", "Filter", priority=True, id="library.filter"),
         Binding("f", "focus_filter", "Filter", show=False, id="library.filter_f"),
-        Binding("comma", "settings", "Settings", show=False, id="library.settings"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear_filter"),
     ]
 
@@ -374,11 +373,6 @@ class LibraryScreen(Screen[None]):
             self.notify(f"Already in the library: {title}", markup=False)
         else:
             self.notify(f"Added: {title}", markup=False)
-
-    def action_settings(self) -> None:
-        from tui.screens.settings import SettingsScreen
-
-        self.app.push_screen(SettingsScreen())
 
     def action_delete(self) -> None:
         source = self.selected_source

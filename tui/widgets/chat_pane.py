@@ -51,6 +51,7 @@ from core.chat.models import (
     TextDelta,
     Usage,
     render_with_citations,
+    unique_citations,
 )
 from core.chat.store import ConversationStore
 from core.models import Transcript, format_timestamp
@@ -127,18 +128,6 @@ def answer_markdown(text: str, citations: list[Citation]) -> str:
         previous = position
     pieces.append(inert(text[previous:]))
     return "".join(pieces)
-
-
-def unique_citations(citations: list[Citation]) -> list[Citation]:
-    """One citation per cited range, in order of first appearance."""
-    seen: set[tuple[int, int]] = set()
-    result = []
-    for citation in citations:
-        key = (citation.first_segment, citation.last_segment)
-        if key not in seen:
-            seen.add(key)
-            result.append(citation)
-    return result
 
 
 def usage_text(usage: Usage) -> str:
