@@ -34,3 +34,16 @@ async def test_settings_open_from_the_study_screen_too() -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, StudyScreen))
         await pilot.press("comma")
         await wait_until(pilot, lambda: isinstance(app.screen, SettingsScreen))
+
+
+async def test_app_keys_for_the_screen_already_open_leave_the_footer() -> None:
+    from tui.screens.stats import StatsScreen
+
+    app = PonderApp(library=Library())
+    async with app.run_test(size=(100, 30)) as pilot:
+        footer_actions = {b.binding.action for b in app.screen.active_bindings.values()}
+        assert "stats" in footer_actions and app.check_action("stats", ()) is True
+        await pilot.press("S")
+        await wait_until(pilot, lambda: isinstance(app.screen, StatsScreen))
+        assert app.check_action("stats", ()) is False
+        assert app.check_action("browse", ()) is True

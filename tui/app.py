@@ -144,6 +144,17 @@ class PonderApp(App[None]):
         if not isinstance(self.screen, StatsScreen):
             self.push_screen(StatsScreen())
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide app keys that would only reopen the screen already showing (saves footer room)."""
+        screen_for_action = {
+            "review": "ReviewScreen",
+            "stats": "StatsScreen",
+            "browse": "BrowseScreen",
+        }
+        if type(self.screen).__name__ == screen_for_action.get(action):
+            return False
+        return True
+
     def action_settings(self) -> None:
         """The settings screen, from anywhere (the chat's no-key hint points here)."""
         from tui.screens.settings import SettingsScreen
