@@ -151,9 +151,7 @@ class PonderApp(App[None]):
             "stats": "StatsScreen",
             "browse": "BrowseScreen",
         }
-        if type(self.screen).__name__ == screen_for_action.get(action):
-            return False
-        return True
+        return type(self.screen).__name__ != screen_for_action.get(action)
 
     def action_settings(self) -> None:
         """The settings screen, from anywhere (the chat's no-key hint points here)."""
