@@ -1,7 +1,7 @@
 """The chat pane of the study screen: a conversation with Claude about the transcript.
 
 Layout (top to bottom): the conversation title, the message list (questions as plain
-text, answers as Markdown streamed through `Markdown.get_stream`, each answer followed by
+text, answers as Markdown streamed through `Markdown.append`, each answer followed by
 its citation links and a usage line), a status line, the usage/cost line, an optional
 "about this passage" line, and the input (Enter sends, shift+enter / ctrl+j newline).
 
@@ -89,6 +89,34 @@ async def load_sdk_once() -> None:
     gc.freeze()
 
 
+class _DeferFullCollections:
+    """No full garbage collections while an answer streams (restored once it is painted).
+
+    After `load_sdk_once` the heap the session builds keeps growing (widgets, messages,
+    SQLite rows), and a full collection of it took 50-150 ms, about every half second of
+    a paced stream (measured: 17-22 per 5-second answer): each one froze the screen past
+    the 100 ms target. Young collections still run; the full one is merely postponed to
+    after the answer (an answer's garbage is a few MB at most).
+    """
+
+    def __init__(self) -> None:
+        self.saved: tuple[int, int, int] | None = None
+
+    def start(self) -> None:
+        if self.saved is None:
+            self.saved = gc.get_threshold()
+            young, middle, _ = self.saved
+            gc.set_threshold(young, middle, 1_000_000_000)
+
+    def end(self) -> None:
+        if self.saved is not None:
+            gc.set_threshold(*self.saved)
+            self.saved = None
+
+
+defer_full_collections = _DeferFullCollections()
+
+
 # -- citations as Markdown links -----------------------------------------------------------
 
 
@@ -140,102 +168,105 @@ def usage_text(usage: Usage) -> str:
 class MarkdownFeed:
     """Appends streamed text and citation links to a Markdown widget (never re-renders).
 
-    Fragments go through `Markdown.get_stream` (an incremental parse of the last block per
-    write), batched by time: every screen update of a growing answer costs a layout and a
-    repaint of the pane, so the feed writes at most every `SLOW_INTERVAL` (40 updates a
-    second: text read as it arrives stays well under 100 ms behind) and, when text
-    arrives faster than anyone reads (over `FAST_RATE` fragments a second in the last
-    `RATE_WINDOW`), every `FAST_INTERVAL`, so a burst costs a few repaints instead of
-    hundreds; a timer writes what is left when the stream pauses. `close()` writes the
-    rest.
+    A writer task appends what has arrived with `Markdown.append` (an incremental parse
+    of the last block), then waits for the screen to paint it before the next append:
+    writes follow the paint cadence, so a slow frame (a new block mounted, a long
+    paragraph re-wrapped) never has appends queued behind it, and text that arrives
+    meanwhile goes out in the next write. Writes are at least `SLOW_INTERVAL` apart;
+    when text arrives faster than anyone reads (over `FAST_RATE` fragments a second in
+    the last `RATE_WINDOW`) they are `FAST_INTERVAL` apart, so a burst costs a few
+    repaints instead of hundreds. `close()` writes the rest at once.
     """
 
     SLOW_INTERVAL = 0.025
     FAST_INTERVAL = 0.5
     FAST_RATE = 1000.0
     RATE_WINDOW = 0.25
+    PAINT_TIMEOUT = 0.25  # never wait longer for a paint (an app closing, a hidden pane)
 
     def __init__(self, markdown: Markdown) -> None:
         self.markdown = markdown
-        self._stream = Markdown.get_stream(markdown)
         self.parts: list[str] = []
         self.citations: list[Citation] = []
         self._buffer: list[str] = []
         self._started = self._last_write = time.monotonic()
         self._arrivals: deque[float] = deque()
-        self._timer: asyncio.TimerHandle | None = None
-        self._flushing: asyncio.Task[None] | None = None
+        self._wake = asyncio.Event()
+        self._closing = False
         self._closed = False
+        self._writer: asyncio.Task[None] | None = None
 
     async def text(self, fragment: str) -> None:
         self.parts.append(fragment)
-        await self._add(inert(fragment))
+        self._add(inert(fragment))
 
     async def citation(self, citation: Citation) -> None:
         self.citations.append(citation)
-        await self._add(citation_link_markdown(citation))
+        self._add(citation_link_markdown(citation))
 
     @property
     def text_so_far(self) -> str:
         return "".join(self.parts)
 
-    def _interval(self, now: float) -> float:
-        """Fragments per second over the last RATE_WINDOW decide the write interval."""
-        arrivals = self._arrivals
-        arrivals.append(now)
-        while arrivals[0] < now - self.RATE_WINDOW:
-            arrivals.popleft()
-        window = max(min(self.RATE_WINDOW, now - self._started), self.SLOW_INTERVAL)
-        fast = len(arrivals) / window > self.FAST_RATE
-        return self.FAST_INTERVAL if fast else self.SLOW_INTERVAL
-
-    async def _add(self, markdown: str) -> None:
-        if self._closed:
-            return
-        self._buffer.append(markdown)
-        now = time.monotonic()
-        interval = self._interval(now)
-        elapsed = now - self._last_write
-        if elapsed >= interval:
-            await self._write()
-        elif self._timer is None:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(interval - elapsed, self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        if not self._buffer or self._closed:
-            return
-        now = time.monotonic()
+    def _fast(self, now: float) -> bool:
+        """Over FAST_RATE fragments a second in the last RATE_WINDOW: a burst."""
         arrivals = self._arrivals
         while arrivals and arrivals[0] < now - self.RATE_WINDOW:
             arrivals.popleft()
         window = max(min(self.RATE_WINDOW, now - self._started), self.SLOW_INTERVAL)
-        fast = len(arrivals) / window > self.FAST_RATE
-        wait = (self.FAST_INTERVAL if fast else self.SLOW_INTERVAL) - (now - self._last_write)
-        if wait > 0:
-            self._timer = asyncio.get_running_loop().call_later(wait, self._on_timer)
-        else:
-            self._flushing = asyncio.ensure_future(self._write())
+        return len(arrivals) / window > self.FAST_RATE
 
-    async def _write(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if not self._buffer:
+    def _add(self, markdown: str) -> None:
+        if self._closing:
             return
-        pending = "".join(self._buffer)
-        self._buffer.clear()
-        self._last_write = time.monotonic()
-        await self._stream.write(pending)
+        self._buffer.append(markdown)
+        self._arrivals.append(time.monotonic())
+        if self._writer is None:
+            self._writer = asyncio.ensure_future(self._write_loop())
+        self._wake.set()
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            if not self._closing:
+                now = time.monotonic()
+                interval = self.FAST_INTERVAL if self._fast(now) else self.SLOW_INTERVAL
+                wait = interval - (now - self._last_write)
+                if wait > 0:
+                    with suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._closed_event(), wait)
+            self._wake.clear()
+            if self._buffer:
+                pending = "".join(self._buffer)
+                self._buffer.clear()
+                self._last_write = time.monotonic()
+                await self.markdown.append(pending)
+            if self._closing and not self._buffer:
+                return
+            if not self._closing and self.markdown.is_attached:
+                with suppress(asyncio.TimeoutError, AssertionError):
+                    await asyncio.wait_for(self.markdown.wait_for_refresh(), self.PAINT_TIMEOUT)
+
+    async def _closed_event(self) -> None:
+        """Returns when close() is called (cuts an interval wait short)."""
+        while not self._closing:
+            self._wake.clear()
+            await self._wake.wait()
 
     async def close(self) -> None:
-        """Write what is pending and stop the stream (safe to call twice)."""
+        """Write what is pending and stop the writer (safe to call twice)."""
         if self._closed:
             return
-        await self._write()
         self._closed = True
-        await self._stream.stop()
+        self._closing = True
+        if self._writer is None:
+            if self._buffer:
+                pending = "".join(self._buffer)
+                self._buffer.clear()
+                await self.markdown.append(pending)
+            return
+        self._wake.set()
+        await self._writer
 
 
 # -- the message widgets -----------------------------------------------------------------
@@ -1035,6 +1066,7 @@ class ChatPane(Vertical):
                     self.store.set_error(pending.id, "no API key")
                 raise error
             await load_sdk_once()
+            defer_full_collections.start()
             events = ask(
                 self.store,
                 client,
@@ -1092,10 +1124,12 @@ class ChatPane(Vertical):
                 self.call_after_refresh(self._after_stream, live, status)
             else:
                 self._busy = False
+                defer_full_collections.end()
 
     def _after_stream(self, live: _Live, status: str) -> None:
         """Settle the pane after a stream: statuses, usage, keys; then it is idle again."""
         self._busy = False
+        defer_full_collections.end()
         if status == "complete":
             self.set_status(live.notices[-1] if live.notices else IDLE_HINT)
         self.sync()
