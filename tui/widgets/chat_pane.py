@@ -1,7 +1,7 @@
 """The chat pane of the study screen: a conversation with Claude about the transcript.
 
 Layout (top to bottom): the conversation title, the message list (questions as plain
-text, answers as Markdown streamed through `Markdown.append`, each answer followed by
+text, answers as Markdown streamed through `Markdown.get_stream`, each answer followed by
 its citation links and a usage line), a status line, the usage/cost line, an optional
 "about this passage" line, and the input (Enter sends, shift+enter / ctrl+j newline).
 
@@ -95,8 +95,9 @@ class _DeferFullCollections:
     After `load_sdk_once` the heap the session builds keeps growing (widgets, messages,
     SQLite rows), and a full collection of it took 50-150 ms, about every half second of
     a paced stream (measured: 17-22 per 5-second answer): each one froze the screen past
-    the 100 ms target. Young collections still run; the full one is merely postponed to
-    after the answer (an answer's garbage is a few MB at most).
+    the 100 ms target. Young collections still run; the full one is merely postponed
+    until the final answer has been painted (then one collection, 0.1-0.3 s, while the
+    learner reads; an answer's garbage is a few MB at most).
     """
 
     def __init__(self) -> None:
@@ -168,105 +169,102 @@ def usage_text(usage: Usage) -> str:
 class MarkdownFeed:
     """Appends streamed text and citation links to a Markdown widget (never re-renders).
 
-    A writer task appends what has arrived with `Markdown.append` (an incremental parse
-    of the last block), then waits for the screen to paint it before the next append:
-    writes follow the paint cadence, so a slow frame (a new block mounted, a long
-    paragraph re-wrapped) never has appends queued behind it, and text that arrives
-    meanwhile goes out in the next write. Writes are at least `SLOW_INTERVAL` apart;
-    when text arrives faster than anyone reads (over `FAST_RATE` fragments a second in
-    the last `RATE_WINDOW`) they are `FAST_INTERVAL` apart, so a burst costs a few
-    repaints instead of hundreds. `close()` writes the rest at once.
+    Fragments go through `Markdown.get_stream` (an incremental parse of the last block per
+    write), batched by time: every screen update of a growing answer costs a layout and a
+    repaint of the pane, so the feed writes at most every `SLOW_INTERVAL` (40 updates a
+    second: text read as it arrives stays well under 100 ms behind) and, when text
+    arrives faster than anyone reads (over `FAST_RATE` fragments a second in the last
+    `RATE_WINDOW`), every `FAST_INTERVAL`, so a burst costs a few repaints instead of
+    hundreds; a timer writes what is left when the stream pauses. `close()` writes the
+    rest.
     """
 
     SLOW_INTERVAL = 0.025
     FAST_INTERVAL = 0.5
     FAST_RATE = 1000.0
     RATE_WINDOW = 0.25
-    PAINT_TIMEOUT = 0.25  # never wait longer for a paint (an app closing, a hidden pane)
 
     def __init__(self, markdown: Markdown) -> None:
         self.markdown = markdown
+        self._stream = Markdown.get_stream(markdown)
         self.parts: list[str] = []
         self.citations: list[Citation] = []
         self._buffer: list[str] = []
         self._started = self._last_write = time.monotonic()
         self._arrivals: deque[float] = deque()
-        self._wake = asyncio.Event()
-        self._closing = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._flushing: asyncio.Task[None] | None = None
         self._closed = False
-        self._writer: asyncio.Task[None] | None = None
 
     async def text(self, fragment: str) -> None:
         self.parts.append(fragment)
-        self._add(inert(fragment))
+        await self._add(inert(fragment))
 
     async def citation(self, citation: Citation) -> None:
         self.citations.append(citation)
-        self._add(citation_link_markdown(citation))
+        await self._add(citation_link_markdown(citation))
 
     @property
     def text_so_far(self) -> str:
         return "".join(self.parts)
 
-    def _fast(self, now: float) -> bool:
-        """Over FAST_RATE fragments a second in the last RATE_WINDOW: a burst."""
+    def _interval(self, now: float) -> float:
+        """Fragments per second over the last RATE_WINDOW decide the write interval."""
+        arrivals = self._arrivals
+        arrivals.append(now)
+        while arrivals[0] < now - self.RATE_WINDOW:
+            arrivals.popleft()
+        window = max(min(self.RATE_WINDOW, now - self._started), self.SLOW_INTERVAL)
+        fast = len(arrivals) / window > self.FAST_RATE
+        return self.FAST_INTERVAL if fast else self.SLOW_INTERVAL
+
+    async def _add(self, markdown: str) -> None:
+        if self._closed:
+            return
+        self._buffer.append(markdown)
+        now = time.monotonic()
+        interval = self._interval(now)
+        elapsed = now - self._last_write
+        if elapsed >= interval:
+            await self._write()
+        elif self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(interval - elapsed, self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        if not self._buffer or self._closed:
+            return
+        now = time.monotonic()
         arrivals = self._arrivals
         while arrivals and arrivals[0] < now - self.RATE_WINDOW:
             arrivals.popleft()
         window = max(min(self.RATE_WINDOW, now - self._started), self.SLOW_INTERVAL)
-        return len(arrivals) / window > self.FAST_RATE
+        fast = len(arrivals) / window > self.FAST_RATE
+        wait = (self.FAST_INTERVAL if fast else self.SLOW_INTERVAL) - (now - self._last_write)
+        if wait > 0:
+            self._timer = asyncio.get_running_loop().call_later(wait, self._on_timer)
+        else:
+            self._flushing = asyncio.ensure_future(self._write())
 
-    def _add(self, markdown: str) -> None:
-        if self._closing:
+    async def _write(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._buffer:
             return
-        self._buffer.append(markdown)
-        self._arrivals.append(time.monotonic())
-        if self._writer is None:
-            self._writer = asyncio.ensure_future(self._write_loop())
-        self._wake.set()
-
-    async def _write_loop(self) -> None:
-        while True:
-            await self._wake.wait()
-            if not self._closing:
-                now = time.monotonic()
-                interval = self.FAST_INTERVAL if self._fast(now) else self.SLOW_INTERVAL
-                wait = interval - (now - self._last_write)
-                if wait > 0:
-                    with suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._closed_event(), wait)
-            self._wake.clear()
-            if self._buffer:
-                pending = "".join(self._buffer)
-                self._buffer.clear()
-                self._last_write = time.monotonic()
-                await self.markdown.append(pending)
-            if self._closing and not self._buffer:
-                return
-            if not self._closing and self.markdown.is_attached:
-                with suppress(asyncio.TimeoutError, AssertionError):
-                    await asyncio.wait_for(self.markdown.wait_for_refresh(), self.PAINT_TIMEOUT)
-
-    async def _closed_event(self) -> None:
-        """Returns when close() is called (cuts an interval wait short)."""
-        while not self._closing:
-            self._wake.clear()
-            await self._wake.wait()
+        pending = "".join(self._buffer)
+        self._buffer.clear()
+        self._last_write = time.monotonic()
+        await self._stream.write(pending)
 
     async def close(self) -> None:
-        """Write what is pending and stop the writer (safe to call twice)."""
+        """Write what is pending and stop the stream (safe to call twice)."""
         if self._closed:
             return
+        await self._write()
         self._closed = True
-        self._closing = True
-        if self._writer is None:
-            if self._buffer:
-                pending = "".join(self._buffer)
-                self._buffer.clear()
-                await self.markdown.append(pending)
-            return
-        self._wake.set()
-        await self._writer
+        await self._stream.stop()
 
 
 # -- the message widgets -----------------------------------------------------------------
