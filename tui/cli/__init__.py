@@ -48,15 +48,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_app() -> int:
+    from core.db import DatabaseError
     from tui.app import run
 
-    return run()
+    try:
+        return run()
+    except DatabaseError as error:  # e.g. a database newer than this Ponder
+        raise CliError(str(error)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    func = getattr(args, "func", None)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    # Bare `ponder` opens the app at once: no need to import every command module first.
+    func = None
+    if arguments:
+        args = build_parser().parse_args(arguments)
+        func = getattr(args, "func", None)
     try:
         if func is None:
             return _run_app()

@@ -1,0 +1,21 @@
+"""The `ponder` entry point: a database it cannot use is a one-line message, not a traceback."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+
+def test_newer_database_is_refused_with_one_line(ponder_home: Path) -> None:
+    conn = sqlite3.connect(ponder_home / "ponder.db")
+    conn.execute("PRAGMA user_version = 999")
+    conn.close()
+    for argv in ([], ["list"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "tui.cli", *argv], capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 1, result
+        assert "newer than this Ponder" in result.stderr
+        assert "Traceback" not in result.stderr
