@@ -402,7 +402,7 @@ def import_anki_text(
     report = ImportReport(path=str(path), skipped=list(parsed.skipped))
     store = CardStore(conn)
     seen: dict[str, int] = {}
-    drafts: list[tuple[TextNote, NoteDraft]] = []
+    drafts: list[NoteDraft] = []
     decks: set[str] = set()
     for note in parsed.notes:
         if note.guid:
@@ -447,27 +447,21 @@ def import_anki_text(
             continue
         decks.add(target)
         drafts.append(
-            (
-                note,
-                NoteDraft(
-                    kind=kind, front=note.front, back=note.back, deck=target, tags=tuple(note.tags)
-                ),
+            NoteDraft(
+                kind=kind,
+                front=note.front,
+                back=note.back,
+                deck=target,
+                tags=tuple(note.tags),
+                guid=note.guid,
             )
         )
     if drafts:
         try:
-            note_ids = store.create_notes_bulk([draft for _note, draft in drafts])
+            note_ids = store.create_notes_bulk(drafts)
         except CardStoreError as error:
             raise AnkiTextError(f"Nothing was imported: {error}") from None
         report.added = len(note_ids)
-        _keep_guids(
-            conn,
-            [
-                (note_id, note.guid)
-                for note_id, (note, _d) in zip(note_ids, drafts, strict=True)
-                if note.guid
-            ],
-        )
     report.skipped.sort(key=lambda skip: skip.line)
     report.decks = sorted(decks, key=str.lower)
     return report
@@ -476,17 +470,3 @@ def import_anki_text(
 def _note_id_for_guid(conn: sqlite3.Connection, guid: str) -> int | None:
     row = conn.execute("SELECT id FROM notes WHERE guid = ?", (guid,)).fetchone()
     return int(row[0]) if row else None
-
-
-def _keep_guids(conn: sqlite3.Connection, pairs: list[tuple[int, str]]) -> None:
-    """Give imported notes the file's guids, so importing the file again updates them."""
-    if not pairs:
-        return
-    from core.db import transaction
-
-    with transaction(conn):
-        conn.executemany(
-            "UPDATE notes SET guid = ? WHERE id = ? AND NOT EXISTS"
-            " (SELECT 1 FROM notes WHERE guid = ?)",
-            [(guid, note_id, guid) for note_id, guid in pairs],
-        )

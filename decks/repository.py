@@ -100,6 +100,7 @@ class NoteDraft:
     tags: tuple[str, ...] = ()
     source: SourceRef | None = None
     created_at: datetime | None = None
+    guid: str | None = None  # kept when free (imports), so importing again updates the note
 
 
 @dataclass(frozen=True, slots=True)
@@ -693,15 +694,18 @@ class CardStore:
         tags: Sequence[str],
         source: SourceRef | None,
         now: datetime,
+        guid: str | None = None,
     ) -> int:
         stamp = to_db_time(now)
         src = source or SourceRef(None)
+        if guid is None or self._guid_taken(guid):
+            guid = new_guid()
         cursor = self.conn.execute(
             "INSERT INTO notes (guid, kind, front, back, source_id, source_title, first_segment,"
             " last_segment, start_s, highlight_id, created_at, modified_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                new_guid(),
+                guid,
                 kind.value,
                 front,
                 back,
@@ -721,6 +725,11 @@ class CardStore:
             [(note_id, tag) for tag in tags],
         )
         return note_id
+
+    def _guid_taken(self, guid: str) -> bool:
+        return (
+            self.conn.execute("SELECT 1 FROM notes WHERE guid = ?", (guid,)).fetchone() is not None
+        )
 
     def _insert_cards(
         self, note_id: int, ords: Iterable[int], deck_id: int, now: datetime
@@ -764,7 +773,13 @@ class CardStore:
                     deck_id = deck_cache[name] = self._ensure_deck(name, now).id
                 created = draft.created_at or now
                 note_id = self._insert_note(
-                    kind, draft.front, draft.back, normalise_tags(draft.tags), source, created
+                    kind,
+                    draft.front,
+                    draft.back,
+                    normalise_tags(draft.tags),
+                    source,
+                    created,
+                    draft.guid,
                 )
                 stamp = to_db_time(created)
                 self.conn.executemany(
