@@ -18,7 +18,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -522,8 +522,7 @@ def reschedule_preset(
     from fsrs import ReviewLog as FsrsReviewLog
 
     from core import clock
-    from core.db import transaction
-    from decks.models import CardState, to_db_time
+    from decks.models import CardState
     from decks.scheduling import settings_for, to_fsrs_card
 
     started = time.perf_counter()
@@ -538,9 +537,8 @@ def reschedule_preset(
             logs_by_card[record.card_id] = []  # a reset (or the first review) starts afresh
         logs_by_card[record.card_id].append(record)
     card_ids = sorted(logs_by_card)
-    updates: list[tuple[Any, ...]] = []
+    updates: list[tuple[Any, Any]] = []
     skipped = 0
-    stamp = to_db_time(now or clock.now())
     for done, card_id in enumerate(card_ids, start=1):
         card = store.get_card(card_id)
         logs = logs_by_card[card_id]
@@ -552,32 +550,20 @@ def reschedule_preset(
             for log in logs
         ]
         replayed = scheduler.reschedule_card(to_fsrs_card(card), fsrs_logs)
-        updates.append(
-            (
-                int(replayed.state),
-                replayed.step,
-                replayed.stability,
-                replayed.difficulty,
-                to_db_time(replayed.due),
-                None if replayed.last_review is None else to_db_time(replayed.last_review),
-                stamp,
-                card.id,
-                card.reps,
-                None if card.last_review is None else to_db_time(card.last_review),
-            )
+        last_review = replayed.last_review
+        after = replace(
+            card,
+            state=CardState(int(replayed.state)),
+            step=replayed.step,
+            stability=replayed.stability,
+            difficulty=replayed.difficulty,
+            due=clock.to_utc(replayed.due),
+            last_review=None if last_review is None else clock.to_utc(last_review),
         )
+        updates.append((card, after))
         if progress is not None and (done % 500 == 0 or done == len(card_ids)):
             progress("Rescheduling cards", done, len(card_ids))
-    rescheduled = 0
-    with transaction(store.conn):
-        for row in updates:
-            cursor = store.conn.execute(
-                "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
-                " last_review = ?, modified_at = ? WHERE id = ? AND reps = ?"
-                " AND last_review IS ?",
-                row,
-            )
-            rescheduled += cursor.rowcount
+    rescheduled = store.set_scheduling(updates, now)
     skipped += len(updates) - rescheduled
     return RescheduleReport(rescheduled, skipped, time.perf_counter() - started)
 

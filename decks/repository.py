@@ -1103,6 +1103,43 @@ class CardStore:
                 leech_added = tagged.rowcount > 0
         return log_id, leech_added
 
+    def set_scheduling(
+        self, changes: Iterable[tuple[Card, Card]], now: datetime | None = None
+    ) -> int:
+        """Write new memory states and due dates (rescheduling), in one transaction.
+
+        Each pair is (card as read, card with its new scheduling state). A card reviewed
+        since it was read (reps or last review differ) is left alone, not overwritten.
+        Reps, lapses, suspension and burying are kept. Returns how many cards were written.
+        """
+        stamp = to_db_time(now or clock.now())
+        rows = [
+            (
+                int(after.state),
+                after.step,
+                after.stability,
+                after.difficulty,
+                to_db_time(after.due),
+                None if after.last_review is None else to_db_time(after.last_review),
+                stamp,
+                before.id,
+                before.reps,
+                None if before.last_review is None else to_db_time(before.last_review),
+            )
+            for before, after in changes
+        ]
+        written = 0
+        with transaction(self.conn):
+            for row in rows:
+                cursor = self.conn.execute(
+                    "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?,"
+                    " due = ?, last_review = ?, modified_at = ? WHERE id = ? AND reps = ?"
+                    " AND last_review IS ?",
+                    row,
+                )
+                written += cursor.rowcount
+        return written
+
     def undo_review(self, log_id: int, *, remove_leech_tag: bool = False) -> Card:
         """Restore the card from the log row's `state_before` and delete the row, in one
         transaction. Only the card's latest review can be undone."""

@@ -236,6 +236,44 @@ def test_bulk_create_validates_first(store: CardStore) -> None:
     assert store.conn.execute("SELECT COUNT(*) FROM notes").fetchone()[0] == 51
 
 
+def test_bulk_create_keeps_a_free_guid_only(store: CardStore) -> None:
+    taken = store.create_note("basic", "q", "a").note.guid
+    ids = store.create_notes_bulk(
+        [
+            NoteDraft(NoteKind.BASIC, "x", guid="file-guid"),
+            NoteDraft(NoteKind.BASIC, "y", guid=taken),
+        ]
+    )
+    first, second = (store.note(note_id) for note_id in ids)
+    assert first is not None and first.guid == "file-guid"
+    assert second is not None and second.guid not in {taken, ""}
+
+
+def test_set_scheduling_skips_cards_reviewed_meanwhile(
+    store: CardStore, fake_clock: FakeClock
+) -> None:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from decks.scheduling import review
+
+    now = fake_clock()
+    ids = store.create_note("reversed", "q", "a").card_ids
+    for card_id in ids:
+        make_review(store, card_id, now)
+    fresh, stale = (store.get_card(card_id) for card_id in ids)
+    assert fresh is not None and stale is not None
+    outcome = review(scheduler_for_deck(store, stale.deck_id), stale, 3, now)
+    store.record_review(stale, outcome.after, 3, now, 900)  # another instance reviewed it
+    later = now + timedelta(days=30)
+    changes = [(card, replace(card, stability=99.0, due=later)) for card in (fresh, stale)]
+    assert store.set_scheduling(changes, now) == 1
+    written, kept = (store.get_card(card_id) for card_id in ids)
+    assert written is not None and written.stability == 99.0 and written.due == later
+    assert written.reps == fresh.reps and written.lapses == fresh.lapses
+    assert kept is not None and kept.stability == outcome.after.stability
+
+
 def test_deck_summaries_and_due_counts(store: CardStore, fake_clock: FakeClock) -> None:
     now = fake_clock()
     a = store.create_note("reversed", "q", "a", deck="A").card_ids
