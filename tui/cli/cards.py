@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from tui.cli.common import CliError, open_library, out, print_json
+from tui.cli.common import CliError, open_library, out, parse_id, print_json
 
 
 def register(subparsers: Any) -> None:
@@ -102,14 +102,8 @@ def _store():  # -> (Library, CardStore)
     return library, CardStore(library.conn)
 
 
-def _id(text: str, what: str = "card") -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise CliError(f"not a {what} id: {text!r} (ids are numbers)") from None
-    if value <= 0:
-        raise CliError(f"no {what} with id {value}")
-    return value
+def _id(text: str) -> int:
+    return parse_id(text, "card")
 
 
 def _segments(text: str | None, count: int) -> tuple[int | None, int | None]:
@@ -155,7 +149,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     try:
         source = None
         if args.source.strip() != "-":
-            source_id = _id(args.source, "source")
+            source_id = parse_id(args.source, "source", "see ponder list")
             found = library.source(source_id)
             if found is None:
                 raise CliError(f"no source with id {source_id} (see ponder list; - for none)")

@@ -13,6 +13,21 @@ class CliError(Exception):
     """A user-facing failure: printed as one line on stderr, exit status 1."""
 
 
+def parse_id(text: str, what: str, hint: str = "") -> int:
+    """A positive id typed on the command line; anything else is a one-line CliError.
+
+    `what` names the thing ("card", "source"); `hint` says where to find ids.
+    """
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        extra = f"; {hint}" if hint else ""
+        raise CliError(f"not a {what} id: {text!r} (ids are numbers{extra})") from None
+    if value <= 0:
+        raise CliError(f"no {what} with id {value}" + (f" ({hint})" if hint else ""))
+    return value
+
+
 def open_library():  # -> core.library.Library
     """The library, with the demo transcript seeded on first use."""
     from core.db import DatabaseError

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from tui.cli.common import CliError, open_library, out, print_json
+from tui.cli.common import CliError, open_library, out, parse_id, print_json
 
 SHADES = " ░▒▓█"
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -534,12 +534,7 @@ def cmd_export_markdown(args: Any) -> int:
     from core.backup import BackupError
     from core.markdown_export import MarkdownExportError, write_markdown_export
 
-    try:
-        source_id = int(str(args.source_id).strip())
-    except ValueError:
-        raise CliError(
-            f"not a source id: {args.source_id!r} (ids are numbers; see ponder list)"
-        ) from None
+    source_id = parse_id(args.source_id, "source", "see ponder list")
     library = open_library()
     try:
         path = write_markdown_export(source_id, args.out, force=args.force, conn=library.conn)
