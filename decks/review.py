@@ -369,25 +369,19 @@ class ReviewSession:
         view = self._require_current()
         until = next_study_day_start(self._now(), self.config.day_rollover_hour)
         self.store.bury([view.card.id], until)
-        self._undo.append(
-            _UndoEntry(
-                "bury",
-                view.card.id,
-                self.current_kind or LEARNING,
-                suspended=view.card.suspended,
-                buried_until=view.card.buried_until,
-            )
-        )
-        self.queue.discard(view.card.id)
-        self._drop_current()
+        self._set_aside(view, "bury")
 
     def suspend(self) -> None:
         """Suspend the current card (it leaves reviews until unsuspended in Browse)."""
         view = self._require_current()
         self.store.set_suspended([view.card.id], True)
+        self._set_aside(view, "suspend")
+
+    def _set_aside(self, view: CardView, action: str) -> None:
+        """After burying or suspending: remember how to undo it, then show the next card."""
         self._undo.append(
             _UndoEntry(
-                "suspend",
+                action,
                 view.card.id,
                 self.current_kind or LEARNING,
                 suspended=view.card.suspended,
