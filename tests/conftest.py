@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+# The `fake_claude` fixture, for every test file without importing it (which ruff flags as F811).
+pytest_plugins = ["tests.fake_claude"]
+
 
 @pytest.fixture(autouse=True)
 def ponder_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:

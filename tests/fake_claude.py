@@ -18,8 +18,9 @@ What a `Reply` can do:
 
 `POST /v1/messages/count_tokens` answers with the same token estimate.
 
-Use the `fake_claude` fixture (`from tests.fake_claude import fake_claude`): it starts a
-server and points ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY (FAKE_API_KEY) at it.
+Use the `fake_claude` fixture (every test gets it: tests/conftest.py loads this module as a
+pytest plugin): it starts a server and points ANTHROPIC_BASE_URL and ANTHROPIC_API_KEY
+(FAKE_API_KEY) at it.
 """
 
 from __future__ import annotations

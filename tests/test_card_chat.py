@@ -18,15 +18,13 @@ from core.library import Library
 from decks.models import NoteKind, SourceRef
 from decks.recall_mode import note_conversation, set_deck_free_recall
 from decks.repository import CardStore
-from tests.fake_claude import Cite, FakeClaude, Reply, fake_claude
+from tests.fake_claude import Cite, FakeClaude, Reply
 from tests.test_decks_helpers import FakeTimer
 from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.card_chat import CardChatPane, CardChatScreen, card_texts
 from tui.screens.review import ReviewScreen
 from tui.widgets.chat_pane import AnswerView, ChatPane, CitationLink
-
-__all__ = ["fake_claude"]  # the fixture, used by name
 
 
 @dataclass

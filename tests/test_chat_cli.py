@@ -15,10 +15,8 @@ import pytest
 
 from core.chat.store import ConversationStore
 from core.db import connect
-from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply, fake_claude
+from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply
 from tui.cli import main
-
-__all__ = ["fake_claude"]
 
 TOKENS_LINE = re.compile(r"^tokens: in=(\d+) out=(\d+) cache_write=(\d+) cache_read=(\d+)$")
 REPO = Path(__file__).resolve().parent.parent

@@ -28,9 +28,7 @@ from core.chat.service import ask, complete_text, extract_json, generate_guide, 
 from core.chat.store import ConversationStore
 from core.config import Config
 from core.models import Segment, Source, Transcript
-from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply, fake_claude
-
-__all__ = ["fake_claude"]
+from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply
 
 
 def talk(count: int = 60) -> Transcript:

@@ -17,7 +17,7 @@ from core.chat.store import ConversationStore
 from core.library import Library
 from core.models import Segment
 from core.paths import config_path
-from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply, fake_claude
+from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply
 from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.conversations import ConversationsScreen
@@ -31,8 +31,6 @@ from tui.widgets.chat_pane import (
     answer_markdown,
     parse_citation_href,
 )
-
-__all__ = ["fake_claude"]  # the fixture, used by name
 
 
 @dataclass

@@ -24,12 +24,10 @@ from decks.recall_mode import (
     set_deck_free_recall,
 )
 from decks.repository import CardStore, NoteDraft
-from tests.fake_claude import Cite, FakeClaude, Reply, fake_claude
+from tests.fake_claude import Cite, FakeClaude, Reply
 from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.review import NO_KEY_NOTE, NOTHING_TYPED, RecallInput, ReviewScreen
-
-__all__ = ["fake_claude"]  # the fixture, used by name
 
 
 @dataclass

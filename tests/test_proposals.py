@@ -5,7 +5,7 @@ and the parsing of model answers."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -26,7 +26,7 @@ from decks.proposals import (
     propose_cards,
 )
 from decks.repository import CardFilter, CardStore
-from tests.fake_claude import FAKE_API_KEY, FakeClaude, Reply
+from tests.fake_claude import FakeClaude, Reply
 from tests.tui_helpers import add_transcript, make_segments, send_burst, wait_until
 from tui.app import PonderApp
 from tui.screens.card_editor import CardEditorScreen
@@ -38,18 +38,6 @@ THREE = [
     {"kind": "reversed", "front": "gamma", "back": "the third letter"},
     {"kind": "cloze", "text": "seg 11 comes after {{c1::seg 10}}.", "back": ""},
 ]
-
-
-@pytest.fixture
-def claude(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClaude]:
-    """The fake Messages API, with ANTHROPIC_BASE_URL and a key pointing at it."""
-    server = FakeClaude().start()
-    monkeypatch.setenv("ANTHROPIC_BASE_URL", server.base_url)
-    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY)
-    try:
-        yield server
-    finally:
-        server.stop()
 
 
 @dataclass
@@ -109,13 +97,13 @@ async def next_editor(session: Session, previous: object = None) -> CardEditorSc
 # -- the whole flow -----------------------------------------------------------------------------
 
 
-async def test_three_proposals_accept_edit_skip_saves_exactly_two(claude: FakeClaude) -> None:
-    claude.queue(Reply.text(json.dumps(THREE)))
+async def test_three_proposals_accept_edit_skip_saves_exactly_two(fake_claude: FakeClaude) -> None:
+    fake_claude.queue(Reply.text(json.dumps(THREE)))
     async with open_study() as session:
         await propose_for(session, 10, 12)
         first = await next_editor(session)
         # The request: the transcript document, then the passage and a request for JSON.
-        body = claude.last_body
+        body = fake_claude.last_body
         instruction = body["messages"][0]["content"][-1]["text"]
         passage = session.study.transcript_view.range_text((10, 12, None, None))
         assert passage in instruction
@@ -156,11 +144,11 @@ async def test_three_proposals_accept_edit_skip_saves_exactly_two(claude: FakeCl
         assert (edited.source.first_segment, edited.source.last_segment) == (10, 12)
         assert len(views) == 3  # basic (1) + reversed (2)
         assert "2 cards added, 1 skipped." in session.notes()
-        assert len(claude.message_requests) == 1
+        assert len(fake_claude.message_requests) == 1
 
 
-async def test_escape_in_a_proposal_skips_it(claude: FakeClaude) -> None:
-    claude.queue(Reply.text(json.dumps(THREE[:2])))
+async def test_escape_in_a_proposal_skips_it(fake_claude: FakeClaude) -> None:
+    fake_claude.queue(Reply.text(json.dumps(THREE[:2])))
     async with open_study() as session:
         await propose_for(session, 3, 3)
         first = await next_editor(session)
@@ -172,8 +160,8 @@ async def test_escape_in_a_proposal_skips_it(claude: FakeClaude) -> None:
         assert len({view.note.id for view in session.saved()}) == 1
 
 
-async def test_bad_json_says_why_and_opens_the_manual_editor(claude: FakeClaude) -> None:
-    claude.queue(Reply.text("Sure! Here are some cards: front: what? back: that."))
+async def test_bad_json_says_why_and_opens_the_manual_editor(fake_claude: FakeClaude) -> None:
+    fake_claude.queue(Reply.text("Sure! Here are some cards: front: what? back: that."))
     async with open_study() as session:
         await propose_for(session, 5, 6)
         editor = await next_editor(session)
@@ -219,20 +207,20 @@ async def test_offline_says_so_and_opens_the_manual_editor(
         assert any("Cannot reach Claude" in note for note in session.notes()), session.notes()
 
 
-async def test_escape_while_asking_cancels_the_request(claude: FakeClaude) -> None:
-    claude.queue(Reply(parts=[], hang=True))
+async def test_escape_while_asking_cancels_the_request(fake_claude: FakeClaude) -> None:
+    fake_claude.queue(Reply(parts=[], hang=True))
     async with open_study() as session:
         await propose_for(session, 1, 1)
         await wait_until(session.pilot, lambda: isinstance(session.app.screen, ProposalsScreen))
         screen = session.app.screen
         assert isinstance(screen, ProposalsScreen)
         assert "Asking Claude for cards" in screen.status_text
-        await wait_until(session.pilot, lambda: len(claude.message_requests) == 1)
+        await wait_until(session.pilot, lambda: len(fake_claude.message_requests) == 1)
         await session.pilot.press("escape")
         await wait_until(session.pilot, lambda: session.app.screen is session.study)
         assert any("no cards were proposed" in note for note in session.notes())
         assert session.saved() == []
-        claude.release_hangs()
+        fake_claude.release_hangs()
 
 
 # -- parsing and the instruction ----------------------------------------------------------------
@@ -317,15 +305,15 @@ def test_language_hint_prefers_the_decks_existing_cards() -> None:
         library.close()
 
 
-async def test_propose_cards_against_the_fake_server(claude: FakeClaude) -> None:
+async def test_propose_cards_against_the_fake_server(fake_claude: FakeClaude) -> None:
     from core.chat.client import ChatClient
 
-    claude.queue(Reply.text(json.dumps(THREE[:1])))
+    fake_claude.queue(Reply.text(json.dumps(THREE[:1])))
     transcript = Transcript(Source(title="T", origin="x"), make_segments(5))
     async with ChatClient.from_config() as client:
         proposals = await propose_cards(client, transcript, 1, 2, "English")
     assert proposals == [Proposal(NoteKind.BASIC, THREE[0]["front"], "alpha and beta")]
-    instruction = claude.last_body["messages"][0]["content"][-1]["text"]
+    instruction = fake_claude.last_body["messages"][0]["content"][-1]["text"]
     assert "Write every card in English." in instruction
     with pytest.raises(ProposalError, match="not in this transcript"):
         async with ChatClient.from_config() as client:

@@ -24,11 +24,9 @@ from core.quiz import (
     parse_verdict,
     segment_for_label,
 )
-from tests.fake_claude import Cite, FakeClaude, Reply, fake_claude
+from tests.fake_claude import Cite, FakeClaude, Reply
 from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
 from tui.screens.quiz import QuizScreen
-
-__all__ = ["fake_claude"]
 
 
 def question_reply(question: str, answer: str, where: str = "00:00:30") -> Reply:

@@ -18,10 +18,8 @@ from core.recall import (
     parse_rating,
     parse_recall,
 )
-from tests.fake_claude import Cite, FakeClaude, Reply, fake_claude
+from tests.fake_claude import Cite, FakeClaude, Reply
 from tests.tui_helpers import make_segments
-
-__all__ = ["fake_claude"]
 
 
 def transcript() -> Transcript:
