@@ -19,3 +19,12 @@ def test_newer_database_is_refused_with_one_line(ponder_home: Path) -> None:
         assert result.returncode == 1, result
         assert "newer than this Ponder" in result.stderr
         assert "Traceback" not in result.stderr
+
+
+def test_error_messages_never_pass_escape_codes(ponder_home: Path, capsys) -> None:
+    from tui.cli import main
+
+    assert main(["add", "/nowhere/\x1b]0;pwned\x07talk.srt"]) == 1
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err
+    assert err.startswith("ponder: ") and "talk.srt" in err

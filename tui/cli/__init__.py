@@ -69,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_app()
         return int(func(args) or 0)
     except CliError as error:
-        print(f"ponder: {error}", file=sys.stderr)
+        from core.textsafe import inert_line
+
+        print(f"ponder: {inert_line(str(error))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("ponder: interrupted", file=sys.stderr)

@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from tui.cli.common import CliError, open_library, out, print_json
+from tui.cli.common import CliError, open_library, out, parse_id, print_json
 
 EXIT_INTERRUPTED = 130
 
@@ -79,11 +79,7 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _source_id(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise CliError(f"not a source id: {text!r} (ids are numbers; see ponder list)") from None
-    return value
+    return parse_id(text, "source", "see ponder list")
 
 
 def _write(text: str) -> None:

@@ -12,7 +12,7 @@ import argparse
 import sys
 from typing import Any
 
-from tui.cli.common import CliError, open_library, out, print_json
+from tui.cli.common import CliError, open_library, out, parse_id, print_json
 
 SHOW_FORMATS = ("text", "srt", "vtt", "json", "md")
 
@@ -74,13 +74,7 @@ def clock(seconds: float | None) -> str:
 
 
 def _source_id(text: str) -> int:
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise CliError(f"not a source id: {text!r} (ids are numbers; see ponder list)") from None
-    if value <= 0:
-        raise CliError(f"no source with id {value} (see ponder list)")
-    return value
+    return parse_id(text, "source", "see ponder list")
 
 
 def _one_line(text: str) -> str:
