@@ -25,6 +25,7 @@ from textual.widgets import Static
 from core.models import Segment, Source, format_timestamp
 from core.textsafe import inert, inert_line
 from decks.models import SourceRef
+from tui.screens.video import open_video, youtube_id
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -155,13 +156,7 @@ class CardSourceScreen(ModalScreen[tuple[int, int] | None]):
 
     @property
     def video_id(self) -> str | None:
-        passage = self.passage
-        if passage is None:
-            return None
-        source = passage.source
-        if source.kind == "youtube" and source.video_id:
-            return source.video_id
-        return None
+        return None if self.passage is None else youtube_id(self.passage.source)
 
     @property
     def text(self) -> str:
@@ -179,14 +174,10 @@ class CardSourceScreen(ModalScreen[tuple[int, int] | None]):
         video_id = self.video_id
         if video_id is None:
             return
-        from core.youtube import watch_url  # lazy: requests is not needed to read
-
         start = self.ref.start_s
         if start is None and self.passage is not None:
             start = self.passage.start_s
-        url = watch_url(video_id, start)
-        self.app.open_url(url)
-        self.notify(f"Opening {url}", markup=False)
+        open_video(self, video_id, start)
 
     def action_open_transcript(self) -> None:
         if self.passage is not None and self.ref.source_id is not None:

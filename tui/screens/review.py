@@ -64,6 +64,7 @@ from decks.repository import CardFilter, CardStore, UndoError
 from decks.review import ReviewError, ReviewSession, SessionSummary
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.help import BindingCommands, show_help
+from tui.screens.video import open_video, youtube_id
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 RATING_VARIANTS = {1: "error", 2: "warning", 3: "success", 4: "primary"}
@@ -127,13 +128,6 @@ def source_line(view: CardView, source: Source | None) -> Content:
             pieces.append((", o video", "dim"))
         pieces.append((")", "dim"))
     return Content.assemble(*pieces)
-
-
-def youtube_id(source: Source | None) -> str | None:
-    """The video to open for a source, if it is a YouTube transcript."""
-    if source is not None and source.kind == "youtube" and source.video_id:
-        return source.video_id
-    return None
 
 
 def counts_content(counts: QueueCounts, current_kind: str | None) -> Content:
@@ -868,13 +862,8 @@ class ReviewScreen(Screen[None]):
         if view is None or video_id is None:
             self.notify("Only cards from YouTube transcripts open a video.", markup=False)
             return
-        from core.youtube import watch_url
-
         ref = view.note.source
-        start = None if ref is None else ref.start_s
-        url = watch_url(video_id, start)
-        self.app.open_url(url)
-        self.notify(f"Opening {url}", markup=False)
+        open_video(self, video_id, None if ref is None else ref.start_s)
 
     def action_edit(self) -> None:
         view = self.card

@@ -29,6 +29,7 @@ from core.textsafe import inert_line
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
+from tui.screens.video import open_video, youtube_id
 from tui.widgets.chat_pane import ChatPane, focus_from_selection
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.transcript_view import SelectedRange, TranscriptView, parse_clock
@@ -295,12 +296,7 @@ class StudyScreen(Screen[None]):
 
     def _video_id(self) -> str | None:
         transcript = self.current_transcript
-        if transcript is None:
-            return None
-        source = transcript.source
-        if source.kind == "youtube" and source.video_id:
-            return source.video_id
-        return None
+        return None if transcript is None else youtube_id(transcript.source)
 
     @property
     def searching(self) -> bool:
@@ -435,12 +431,7 @@ class StudyScreen(Screen[None]):
                 "Only YouTube transcripts can open a video.", severity="warning", markup=False
             )
             return
-        from core.youtube import watch_url  # lazy: requests is not needed to read
-
-        segment = transcript.segments[self.transcript_view.cursor]
-        url = watch_url(video_id, segment.start)
-        self.app.open_url(url)
-        self.notify(f"Opening {url}", markup=False)
+        open_video(self, video_id, transcript.segments[self.transcript_view.cursor].start)
 
     def action_copy(self) -> None:
         from core.textsafe import inert
