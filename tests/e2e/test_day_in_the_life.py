@@ -24,7 +24,7 @@ import re
 import socket
 import sqlite3
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -33,13 +33,21 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.helpers import (
+    FIXTURE,
+    LIBRARY_READY,
+    STUDY_READY,
+    TITLE,
+    ask_box,
+    chat_text,
+    library_row,
+    query,
+    scalar,
+    wait_db,
+)
 from tests.e2e.tmux import TmuxError, TmuxPonder, tmux_available
 from tests.fake_claude import Cite, FakeClaude, Reply
 
-FIXTURE = Path(__file__).parent / "fixtures" / "long_memory_episode_42.srt"
-TITLE = "Long memory episode 42"
-LIBRARY_READY = " · sorted by "  # the library status line: "2 transcripts · sorted by ..."
-STUDY_READY = "40 segments"
 API_KEY = "sk-ant-test-key-day-in-the-life"
 
 DAY_1 = datetime.fromisoformat("2026-03-02T09:00:00+00:00")  # a Monday
@@ -91,56 +99,13 @@ def index_of(words: str) -> int:
 # -- helpers: database, screen, steps --------------------------------------------------------
 
 
-def query(home: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    """Read the app's database (read-only, while the app may be running)."""
-    conn = sqlite3.connect(f"file:{home / 'ponder.db'}?mode=ro", uri=True, timeout=10)
-    try:
-        conn.row_factory = sqlite3.Row
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def scalar(home: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:
-    return query(home, sql, params)[0][0]
-
-
 def integrity(home: Path) -> str:
     return scalar(home, "PRAGMA integrity_check")
-
-
-def wait_db(
-    tui: TmuxPonder, check: Callable[[], bool], *, what: str, timeout: float = 10.0
-) -> None:
-    """Poll the database until `check()` holds (the screen is shown if it never does)."""
-    tui.wait_until(lambda _screen: check(), timeout=timeout, interval=0.1, what=what)
-
-
-def chat_text(screen: str) -> str:
-    """The right-hand (chat) pane's text as one line: wrapped lines joined by spaces."""
-    parts = [line.rsplit("▏", 1)[1] for line in screen.splitlines() if "▏" in line]
-    return " ".join(" ".join(parts).split())
 
 
 def status_line(screen: str) -> str:
     """The study screen's status line (above the footer)."""
     return screen.splitlines()[-2]
-
-
-def library_row(screen: str, title: str) -> list[str]:
-    """Cells after the title of the library row for `title` (duration, added, hl, cards, due)."""
-    for line in screen.splitlines():
-        if line.strip().startswith(title):
-            return line.strip()[len(title) :].split()
-    raise AssertionError(f"no library row for {title!r}:\n{screen}")
-
-
-def ask_box(tui: TmuxPonder) -> None:
-    """`a` on the study screen: wait until the question box has the focus (the footer no
-    longer shows the transcript's keys), so the question typed next lands in it."""
-    tui.press("a")
-    tui.wait_gone("v Select")
-    tui.wait_stable(quiet=0.1)
 
 
 def closed_port() -> int:

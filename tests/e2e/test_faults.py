@@ -18,20 +18,27 @@ from __future__ import annotations
 import json
 import re
 import signal
-import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.e2e.helpers import (
+    FIXTURE,
+    LIBRARY_READY,
+    STUDY_READY,
+    TITLE,
+    ask_box,
+    chat_text,
+    library_row,
+    query,
+    scalar,
+    wait_db,
+)
 from tests.e2e.tmux import TmuxPonder, tmux_available
 from tests.fake_claude import FakeClaude, Reply
 
-FIXTURE = Path(__file__).parent / "fixtures" / "long_memory_episode_42.srt"
-TITLE = "Long memory episode 42"
-LIBRARY_READY = " · sorted by "
-STUDY_READY = "40 segments"
 NOW = "2026-03-02T09:00:00+00:00"
 API_KEY = "sk-ant-test-key-faults"
 KILLED = 128 + signal.SIGKILL  # the shell's exit status for a process killed by -9
@@ -47,52 +54,10 @@ CARDS = [
 # -- helpers -----------------------------------------------------------------------------------
 
 
-def query(home: Path, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-    """Read the app's database (read-only, while the app may be running)."""
-    conn = sqlite3.connect(f"file:{home / 'ponder.db'}?mode=ro", uri=True, timeout=10)
-    try:
-        conn.row_factory = sqlite3.Row
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
-def scalar(home: Path, sql: str, params: tuple[Any, ...] = ()) -> Any:
-    return query(home, sql, params)[0][0]
-
-
 def assert_healthy(home: Path) -> None:
     """integrity_check says ok and no foreign key points nowhere."""
     assert scalar(home, "PRAGMA integrity_check") == "ok"
     assert query(home, "PRAGMA foreign_key_check") == []
-
-
-def wait_db(
-    tui: TmuxPonder, check: Callable[[], bool], *, what: str, timeout: float = 10.0
-) -> None:
-    tui.wait_until(lambda _screen: check(), timeout=timeout, interval=0.1, what=what)
-
-
-def chat_text(screen: str) -> str:
-    """The right-hand (chat) pane's text as one line: wrapped lines joined by spaces."""
-    parts = [line.rsplit("▏", 1)[1] for line in screen.splitlines() if "▏" in line]
-    return " ".join(" ".join(parts).split())
-
-
-def library_row(screen: str, title: str) -> list[str]:
-    """Cells after the title of the library row for `title` (duration, added, hl, cards, due)."""
-    for line in screen.splitlines():
-        if line.strip().startswith(title):
-            return line.strip()[len(title) :].split()
-    raise AssertionError(f"no library row for {title!r}:\n{screen}")
-
-
-def ask_box(tui: TmuxPonder) -> None:
-    """`a` on the study screen: wait until the question box has the focus (the footer no
-    longer shows the transcript's keys), so the question typed next lands in it."""
-    tui.press("a")
-    tui.wait_gone("v Select")
-    tui.wait_stable(quiet=0.1)
 
 
 def snapshot(home: Path) -> dict[str, list[tuple[Any, ...]]]:
