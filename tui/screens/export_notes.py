@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from textual.worker import Worker, WorkerState
 
+from core.textsafe import inert_line
+
 if TYPE_CHECKING:
     from tui.screens.study import StudyScreen
 
@@ -76,7 +78,9 @@ def report_export(study: StudyScreen, worker: Worker) -> bool:
     if worker.name != "export-notes":
         return False
     if worker.state == WorkerState.SUCCESS:
-        study.notify(f"Study notes written to {worker.result}", markup=False)
+        study.notify(f"Study notes written to {inert_line(str(worker.result))}", markup=False)
     elif worker.state == WorkerState.ERROR:
-        study.notify(str(worker.error), severity="error", markup=False, title="Export failed")
+        study.notify(
+            inert_line(str(worker.error)), severity="error", markup=False, title="Export failed"
+        )
     return True
