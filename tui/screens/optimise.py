@@ -18,6 +18,8 @@ shared with a thread.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -54,13 +56,19 @@ def database_file(conn: sqlite3.Connection) -> str:
     return ""
 
 
-def worker_store(conn: sqlite3.Connection) -> CardStore:
-    """A CardStore on a new connection to the same database, for use in one thread."""
+@contextmanager
+def worker_store(conn: sqlite3.Connection) -> Iterator[CardStore]:
+    """A CardStore on a new connection to the same database, for one thread; closed after."""
     from core.db import connect
     from decks.repository import CardStore
 
     path = database_file(conn)
-    return CardStore(connect(path) if path else conn)
+    store = CardStore(connect(path) if path else conn)
+    try:
+        yield store
+    finally:
+        if store.conn is not conn:
+            store.close()
 
 
 def fit_table(optimization: PresetOptimization) -> Table:
@@ -303,16 +311,13 @@ class PresetScreen(ModalScreen[bool]):
         from decks.optimize import workload_for_preset
 
         worker = get_current_worker()
-        store = worker_store(self.conn)
         try:
-            workload = workload_for_preset(store, preset_id, value, config=self.config)
+            with worker_store(self.conn) as store:
+                workload = workload_for_preset(store, preset_id, value, config=self.config)
         except Exception as error:  # shown as one line
             if not worker.is_cancelled:
                 self._post(self._show_workload_error, str(error))
             return
-        finally:
-            if store.conn is not self.conn:
-                store.close()
         if not worker.is_cancelled:
             self._post(self._show_workload, workload)
 
@@ -367,9 +372,11 @@ class PresetScreen(ModalScreen[bool]):
         from decks.optimize import NotEnoughReviews, OptimizeError, optimize_preset
 
         worker = get_current_worker()
-        store = worker_store(self.conn)
         try:
-            outcome = optimize_preset(store, preset_id, progress=self._progress_callback(worker))
+            with worker_store(self.conn) as store:
+                outcome = optimize_preset(
+                    store, preset_id, progress=self._progress_callback(worker)
+                )
         except Cancelled:
             self._post(self._finish_cancelled)
             return
@@ -379,9 +386,6 @@ class PresetScreen(ModalScreen[bool]):
         except (OptimizeError, sqlite3.Error, ValueError, RuntimeError) as error:
             self._post(self._show_failure, f"Optimising failed: {error}")
             return
-        finally:
-            if store.conn is not self.conn:
-                store.close()
         if worker.is_cancelled:  # pragma: no cover - the callback raises first
             return
         self._post(self._show_optimization, outcome)
@@ -537,20 +541,17 @@ class PresetScreen(ModalScreen[bool]):
         from decks.optimize import reschedule_preset
 
         worker = get_current_worker()
-        store = worker_store(self.conn)
         try:
-            report = reschedule_preset(
-                store, preset_id, progress=self._progress_callback(worker), config=self.config
-            )
+            with worker_store(self.conn) as store:
+                report = reschedule_preset(
+                    store, preset_id, progress=self._progress_callback(worker), config=self.config
+                )
         except Cancelled:
             self._post(self._finish_cancelled)
             return
         except (sqlite3.Error, ValueError, RuntimeError) as error:
             self._post(self._show_failure, f"Rescheduling failed: {error}")
             return
-        finally:
-            if store.conn is not self.conn:
-                store.close()
         self._post(self._show_rescheduled, report)
 
     def _show_rescheduled(self, report: RescheduleReport) -> None:

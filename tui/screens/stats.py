@@ -269,12 +269,8 @@ class StatsScreen(Screen[None]):
             from decks.stats import compute_stats
             from tui.screens.optimise import worker_store
 
-            store = worker_store(self.app.library.conn)  # type: ignore[attr-defined]
-            try:
+            with worker_store(self.app.library.conn) as store:  # type: ignore[attr-defined]
                 stats = compute_stats(store.conn, deck, rollover_hour=rollover_hour)
-            finally:
-                if store.conn is not self.app.library.conn:  # type: ignore[attr-defined]
-                    store.close()
         except Exception as error:  # any failure becomes a one-line message
             if not worker.is_cancelled:
                 self._post(self._show_failure, str(error) or type(error).__name__)
