@@ -18,6 +18,7 @@ from typing import Any
 
 from core.models import Segment, Source, format_timestamp
 from core.textsafe import inert, inert_line
+from core.youtube import watch_url
 
 _INLINE_SPECIAL = re.compile(r"([\\`*_\[\]<>])")
 
@@ -39,15 +40,6 @@ def _block(text: str) -> str:
 
 def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line else ">" for line in inert(text).strip().splitlines())
-
-
-def _watch_url(video_id: str, start_s: float | None) -> str:
-    try:
-        from core.youtube import watch_url
-    except ImportError:  # pragma: no cover - part of Ponder
-        url = f"https://youtu.be/{video_id}"
-        return url + (f"?t={int(start_s)}" if start_s and int(start_s) > 0 else "")
-    return watch_url(video_id, start_s)
 
 
 class _Timestamps:
@@ -74,7 +66,7 @@ class _Timestamps:
         if not text:
             return ""
         if self.source.video_id and seconds is not None:
-            return f"[{text}]({_watch_url(self.source.video_id, seconds)})"
+            return f"[{text}]({watch_url(self.source.video_id, seconds)})"
         return f"[{text}]" if seconds is not None else text
 
     def segment_link(self, index: int, fallback: str = "") -> str:
@@ -255,7 +247,7 @@ def markdown_export(source_id: int, *, conn: sqlite3.Connection | None = None) -
             raise MarkdownExportError(f"No transcript with id {source_id}.")
         segments = library.segments(source_id)
         stamps = _Timestamps(source, segments)
-        link = _watch_url(source.video_id, None) if source.video_id else None
+        link = watch_url(source.video_id, None) if source.video_id else None
         lines = [f"# {_escape_inline(source.title) or 'Untitled'}", ""]
         details = []
         if link:
