@@ -369,7 +369,7 @@ class PresetScreen(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="preset-run", exit_on_error=False)
     def _optimise(self, preset_id: int) -> None:
-        from decks.optimize import NotEnoughReviews, OptimizeError, optimize_preset
+        from decks.optimize import NotEnoughReviews, optimize_preset
 
         worker = get_current_worker()
         try:
@@ -383,7 +383,7 @@ class PresetScreen(ModalScreen[bool]):
         except NotEnoughReviews as refusal:
             self._post(self._show_refusal, str(refusal))
             return
-        except (OptimizeError, sqlite3.Error, ValueError, RuntimeError) as error:
+        except Exception as error:  # any other failure is one line, never a stuck progress bar
             self._post(self._show_failure, f"Optimising failed: {error}")
             return
         if worker.is_cancelled:  # pragma: no cover - the callback raises first
@@ -444,7 +444,7 @@ class PresetScreen(ModalScreen[bool]):
     def _show_failure(self, message: str) -> None:
         self._end()
         self._set_result(Text(inert_line(message), style="red"), "")
-        self.notify(message, severity="error", markup=False)
+        self.notify(inert_line(message), severity="error", markup=False)
 
     def _finish_cancelled(self) -> None:
         self._end()
@@ -549,7 +549,7 @@ class PresetScreen(ModalScreen[bool]):
         except Cancelled:
             self._post(self._finish_cancelled)
             return
-        except (sqlite3.Error, ValueError, RuntimeError) as error:
+        except Exception as error:  # any other failure is one line, never a stuck progress bar
             self._post(self._show_failure, f"Rescheduling failed: {error}")
             return
         self._post(self._show_rescheduled, report)
