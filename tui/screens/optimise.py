@@ -212,7 +212,7 @@ class PresetScreen(ModalScreen[bool]):
         preset = self.preset
         decks = [deck.name for deck in preset_decks(self.store, preset.id)]
         with Vertical(id="preset-dialog") as dialog:
-            dialog.border_title = f"Preset: {inert_line(preset.name)}"
+            dialog.border_title = Content(f"Preset: {inert_line(preset.name)}")
             with VerticalScroll(id="preset-body"):
                 used = ", ".join(inert_line(name) for name in decks) if decks else "no deck yet"
                 yield Static(Text(f"Used by: {used}"), id="preset-decks")
