@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
+from core.chat.models import Citation, render_with_citations
 from core.models import Segment, Source, format_timestamp
 from core.textsafe import inert, inert_line
 from core.youtube import watch_url
@@ -74,23 +75,11 @@ class _Timestamps:
         return self.link(seconds, fallback or f"¶{index + 1}")
 
 
-def _with_citations(text: str, citations: Sequence[Any], stamps: _Timestamps) -> str:
+def _with_citations(text: str, citations: Sequence[Citation], stamps: _Timestamps) -> str:
     """Answer text with a timestamp link after each cited span."""
-    inserts: dict[int, list[str]] = {}
-    for citation in citations:
-        position = min(max(int(citation.end), 0), len(text))
-        marker = stamps.segment_link(int(citation.first_segment), str(citation.label))
-        markers = inserts.setdefault(position, [])
-        if marker and marker not in markers:
-            markers.append(marker)
-    pieces: list[str] = []
-    previous = 0
-    for position in sorted(inserts):
-        pieces.append(text[previous:position])
-        pieces.append(" " + " ".join(inserts[position]))
-        previous = position
-    pieces.append(text[previous:])
-    return "".join(pieces)
+    return render_with_citations(
+        text, citations, lambda c: stamps.segment_link(c.first_segment, c.label)
+    )
 
 
 def _highlight_text(highlight: Any, segments: Sequence[Segment]) -> str:

@@ -5,6 +5,7 @@ No anthropic here: these cross into the UI, the CLI and the database.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -265,18 +266,24 @@ def unique_citations(citations: list[Citation]) -> list[Citation]:
     return result
 
 
-def render_with_citations(text: str, citations: list[Citation]) -> str:
+def render_with_citations(
+    text: str,
+    citations: Sequence[Citation],
+    marker_for: Callable[[Citation], str] | None = None,
+) -> str:
     """The answer as plain text with ` [hh:mm:ss]` after each cited span (for copy/CLI).
 
     Several citations ending at the same place are written once each, in order; a
-    citation whose span lies outside the text goes at the end.
+    citation whose span lies outside the text goes at the end. `marker_for` replaces
+    the plain ` [label]` marker (Markdown export writes a link); empty markers are skipped.
     """
     inserts: dict[int, list[str]] = {}
     for citation in citations:
         position = min(max(citation.end, 0), len(text))
+        marker = marker_for(citation) if marker_for else citation.marker
         markers = inserts.setdefault(position, [])
-        if citation.marker not in markers:
-            markers.append(citation.marker)
+        if marker and marker not in markers:
+            markers.append(marker)
     pieces: list[str] = []
     previous = 0
     for position in sorted(inserts):
