@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.chat.models import Citation, render_with_citations
+from core.chat.prompts import GUIDE_KINDS
+from core.chat.store import ConversationStore
 from core.models import Segment, Source, format_timestamp
 from core.textsafe import inert, inert_line
 from core.youtube import watch_url
@@ -97,10 +99,8 @@ def _highlight_text(highlight: Any, segments: Sequence[Segment]) -> str:
 
 def _cloze_as_markdown(text: str) -> str:
     """Cloze text with every deletion shown in bold (escaped for Markdown)."""
-    try:
-        from decks import cloze
-    except ImportError:  # pragma: no cover
-        return _escape_inline(text)
+    from decks import cloze
+
     pieces, position = [], 0
     for deletion in cloze.deletions(text):
         pieces.append(_escape_inline(text[position : deletion.start], strip=False))
@@ -111,14 +111,6 @@ def _cloze_as_markdown(text: str) -> str:
 
 
 def _guides_section(conn: sqlite3.Connection, source_id: int, stamps: _Timestamps) -> list[str]:
-    try:
-        from core.chat.store import ConversationStore
-    except ImportError:
-        return []
-    try:
-        from core.chat.prompts import GUIDE_KINDS
-    except ImportError:
-        GUIDE_KINDS = {}
     guides = ConversationStore(conn, recover=False).guides(source_id)
     if not guides:
         return []
@@ -153,10 +145,6 @@ def _highlights_section(
 def _conversations_section(
     conn: sqlite3.Connection, source_id: int, stamps: _Timestamps
 ) -> list[str]:
-    try:
-        from core.chat.store import ConversationStore
-    except ImportError:
-        return []
     store = ConversationStore(conn, recover=False)
     conversations = store.conversations(source_id)
     if not conversations:
@@ -187,10 +175,8 @@ def _conversations_section(
 
 
 def _cards_section(conn: sqlite3.Connection, source_id: int, stamps: _Timestamps) -> list[str]:
-    try:
-        from decks.repository import CardStore
-    except ImportError:
-        return []
+    from decks.repository import CardStore
+
     try:
         views = CardStore(conn).cards_for_source(source_id)
     except sqlite3.OperationalError:  # the decks tables are missing (older schema)
