@@ -125,9 +125,9 @@ def test_markdown_output() -> None:
     lines = md.splitlines()
     assert lines[0] == "# Memory \\*talk\\*"
     assert "Source: <https://www.youtube.com/watch?v=dQw4w9WgXcQ>" in lines
-    assert "**Ann** [00:00:00](https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=0s)" in lines
+    assert "**Ann** [00:00:00](https://youtu.be/dQw4w9WgXcQ)" in lines
     assert "Hello & welcome \\<everyone\\>. Spacing beats cramming." in lines
-    assert "**Bo** [00:00:04](https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=4s)" in lines
+    assert "**Bo** [00:00:04](https://youtu.be/dQw4w9WgXcQ?t=4)" in lines
 
 
 def test_markdown_for_files_and_untimed_text() -> None:

@@ -14,6 +14,7 @@ from core.formats.cleanup import collapse
 from core.formats.errors import TranscriptExportError
 from core.formats.timecode import estimate_seconds, format_clock, format_short
 from core.models import Segment, Transcript
+from core.youtube import watch_url
 
 EXPORT_FORMATS = ("text", "srt", "vtt", "json", "md")
 EXPORT_EXTENSIONS = {"text": ".txt", "srt": ".srt", "vtt": ".vtt", "json": ".json", "md": ".md"}
@@ -190,7 +191,7 @@ def to_markdown(transcript: Transcript) -> str:
         if para.start is not None:
             clock = f"[{format_short(para.start)}]"
             if source.video_id and re.fullmatch(r"[A-Za-z0-9_-]{11}", source.video_id):
-                url = f"https://www.youtube.com/watch?v={source.video_id}&t={int(para.start)}s"
+                url = watch_url(source.video_id, para.start)
                 clock = f"[{format_short(para.start)}]({url})"
         text = md_escape(para.text)
         if para.speaker:
