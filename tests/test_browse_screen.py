@@ -15,7 +15,14 @@ from core import clock
 from core.library import Library
 from decks.models import CardState, SourceRef
 from decks.repository import CardFilter, CardStore, NoteDraft
-from tests.tui_helpers import add_transcript, make_segments, screen_text, send_burst, wait_until
+from tests.tui_helpers import (
+    add_transcript,
+    make_segments,
+    notifications,
+    screen_text,
+    send_burst,
+    wait_until,
+)
 from tui.app import PonderApp
 from tui.screens.browse import PAGE_SIZE, BrowseScreen, DeckPrompt
 from tui.screens.card_editor import CardEditorScreen
@@ -138,7 +145,7 @@ class Session:
         return {by_id.get(card_id, str(card_id)) for card_id in self.shown()}
 
     def notes(self) -> list[str]:
-        return [str(n.message) for n in self.app._notifications]
+        return notifications(self.app)
 
     async def settle(self, predicate) -> None:  # type: ignore[no-untyped-def]
         await wait_until(self.pilot, predicate)

@@ -20,7 +20,7 @@ from decks.recall_mode import note_conversation, set_deck_free_recall
 from decks.repository import CardStore
 from tests.fake_claude import Cite, FakeClaude, Reply
 from tests.test_decks_helpers import FakeTimer
-from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
+from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.card_chat import CardChatPane, CardChatScreen, card_texts
 from tui.screens.review import ReviewScreen
@@ -39,7 +39,7 @@ class Review:
         return screen_text(self.app)
 
     def notes(self) -> list[str]:
-        return [note.message for note in self.app._notifications]
+        return notifications(self.app)
 
     @property
     def chat(self) -> CardChatScreen:

@@ -16,7 +16,14 @@ from core.library import Library
 from core.models import Segment
 from decks.models import NoteKind
 from decks.repository import CardFilter, CardStore
-from tests.tui_helpers import add_transcript, make_segments, screen_text, send_burst, wait_until
+from tests.tui_helpers import (
+    add_transcript,
+    make_segments,
+    notifications,
+    screen_text,
+    send_burst,
+    wait_until,
+)
 from tui.app import PonderApp
 from tui.screens.card_editor import (
     CardEditorScreen,
@@ -49,7 +56,7 @@ class Session:
         return screen
 
     def notes(self) -> list[str]:
-        return [str(n.message) for n in self.app._notifications]
+        return notifications(self.app)
 
     def all_cards(self) -> list:
         return self.store.search(CardFilter(), rollover_hour=4)

@@ -18,7 +18,7 @@ from core.library import Library
 from core.models import Segment
 from core.paths import config_path
 from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply
-from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
+from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.conversations import ConversationsScreen
 from tui.screens.guide import GuideMenuScreen, GuideScreen
@@ -54,7 +54,7 @@ class Chat:
         return self.store.messages(conversation_id) if conversation_id else []
 
     def notes(self) -> list[str]:
-        return [notification.message for notification in self.app._notifications]
+        return notifications(self.app)
 
     def text(self) -> str:
         return screen_text(self.app)

@@ -8,16 +8,12 @@ from textual.widgets import Input
 
 from core.library import Library
 from core.models import Highlight
-from tests.tui_helpers import add_transcript, make_segments, wait_until
+from tests.tui_helpers import add_transcript, make_segments, notifications, wait_until
 from tui.app import PonderApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.export_notes import default_path
 from tui.screens.prompt import PromptScreen
 from tui.screens.study import StudyScreen
-
-
-def _notes(app: PonderApp) -> list[str]:
-    return [str(n.message) for n in app._notifications]
 
 
 async def _open(app: PonderApp, source_id: int, pilot) -> StudyScreen:
@@ -46,7 +42,7 @@ async def test_export_writes_notes_and_asks_before_overwriting(tmp_path: Path) -
         await wait_until(pilot, out.exists)
         text = out.read_text()
         assert "Talk" in text and "remember this" in text
-        await wait_until(pilot, lambda: any("notes.md" in n for n in _notes(app)))
+        await wait_until(pilot, lambda: any("notes.md" in n for n in notifications(app)))
 
         out.write_text("mine")
         await _export_to(app, pilot, out)
@@ -68,7 +64,7 @@ async def test_export_to_a_missing_folder_says_why(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30), notifications=True) as pilot:
         screen = await _open(app, source_id, pilot)
         await _export_to(app, pilot, tmp_path / "nowhere" / "notes.md")
-        await wait_until(pilot, lambda: any("does not exist" in n for n in _notes(app)))
+        await wait_until(pilot, lambda: any("does not exist" in n for n in notifications(app)))
         assert app.screen is screen and app.is_running
 
 

@@ -25,7 +25,7 @@ from decks.recall_mode import (
 )
 from decks.repository import CardStore, NoteDraft
 from tests.fake_claude import Cite, FakeClaude, Reply
-from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
+from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.review import NO_KEY_NOTE, NOTHING_TYPED, RecallInput, ReviewScreen
 
@@ -41,7 +41,7 @@ class Review:
         return screen_text(self.app)
 
     def notes(self) -> list[str]:
-        return [note.message for note in self.app._notifications]
+        return notifications(self.app)
 
     @property
     def box(self) -> RecallInput:

@@ -27,7 +27,7 @@ from decks.proposals import (
 )
 from decks.repository import CardFilter, CardStore
 from tests.fake_claude import FakeClaude, Reply
-from tests.tui_helpers import add_transcript, make_segments, send_burst, wait_until
+from tests.tui_helpers import add_transcript, make_segments, notifications, send_burst, wait_until
 from tui.app import PonderApp
 from tui.screens.card_editor import CardEditorScreen
 from tui.screens.proposals import ProposalsScreen, summary
@@ -49,7 +49,7 @@ class Session:
     source_id: int
 
     def notes(self) -> list[str]:
-        return [str(n.message) for n in self.app._notifications]
+        return notifications(self.app)
 
     def saved(self) -> list:
         return CardStore(self.library.conn).search(CardFilter(), rollover_hour=4)

@@ -25,7 +25,7 @@ from core.quiz import (
     segment_for_label,
 )
 from tests.fake_claude import Cite, FakeClaude, Reply
-from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
+from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
 from tui.screens.quiz import QuizScreen
 
 
@@ -257,7 +257,7 @@ class Study:
         return screen
 
     def notes(self) -> list[str]:
-        return [notification.message for notification in self.app._notifications]
+        return notifications(self.app)
 
     def on_quiz(self) -> bool:
         return isinstance(self.app.screen, QuizScreen)

@@ -26,7 +26,7 @@ from core.youtube import watch_url
 from decks.models import LEECH_TAG, CardState, NoteKind, SourceRef
 from decks.repository import CardStore, NoteDraft
 from tests.test_decks_helpers import FakeClock, make_review
-from tests.tui_helpers import add_transcript, make_segments, screen_text, wait_until
+from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.card_source import CardSourceScreen
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen
@@ -45,7 +45,7 @@ class Review:
     store: CardStore
 
     def notes(self) -> list[str]:
-        return [note.message for note in self.app._notifications]
+        return notifications(self.app)
 
     def text(self) -> str:
         return screen_text(self.app)
@@ -832,7 +832,7 @@ async def test_database_errors_are_one_line_messages_and_lose_nothing(
         screen = ReviewScreen()
         app.push_screen(screen)
         await wait_until(pilot, lambda: "could not start" in screen.done_text)
-        assert any("Could not open the review" in n.message for n in app._notifications)
+        assert any("Could not open the review" in note for note in notifications(app))
         await pilot.press("q")
         await wait_until(pilot, lambda: app.screen is not screen)
 

@@ -13,7 +13,14 @@ from textual.pilot import Pilot
 
 from core.library import Library
 from core.models import Segment
-from tests.tui_helpers import add_transcript, make_segments, screen_text, send_burst, wait_until
+from tests.tui_helpers import (
+    add_transcript,
+    make_segments,
+    notifications,
+    screen_text,
+    send_burst,
+    wait_until,
+)
 from tui.app import PonderApp
 from tui.screens.help import HelpScreen
 from tui.screens.highlights import HighlightsScreen
@@ -36,7 +43,7 @@ class Study:
         return self.screen.transcript_view
 
     def notes(self) -> list[str]:
-        return [notification.message for notification in self.app._notifications]
+        return notifications(self.app)
 
 
 @asynccontextmanager

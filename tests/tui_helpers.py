@@ -95,3 +95,8 @@ def screen_text(app: App) -> str:
     """What the terminal shows right now, as plain text (one line per row)."""
     strips = app.screen._compositor.render_strips()
     return "\n".join("".join(segment.text for segment in strip) for strip in strips)
+
+
+def notifications(app: App) -> list[str]:
+    """The messages of the toasts shown so far (the app runs with notifications=True)."""
+    return [str(notification.message) for notification in app._notifications]
