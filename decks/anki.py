@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from core.backup import BackupError, atomic_output, check_output_path
+from core.youtube import watch_url
 from decks.anki_text import text_to_html
 
 # Hard-coded so Anki recognises the note types on every import (never change them).
@@ -103,20 +104,6 @@ class ExportReport:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def watch_url(video_id: str, start_s: float | None) -> str:
-    """`https://youtu.be/ID?t=N` (core.youtube's helper when available)."""
-    try:
-        from core.youtube import watch_url as youtube_watch_url
-    except ImportError:  # pragma: no cover - core.youtube is part of Ponder
-        youtube_watch_url = None
-    if youtube_watch_url is not None:
-        return youtube_watch_url(video_id, start_s)
-    url = f"https://youtu.be/{video_id}"
-    if start_s is not None and int(start_s) > 0:
-        url += f"?t={int(start_s)}"
-    return url
 
 
 # -- reading notes ----------------------------------------------------------------------------
