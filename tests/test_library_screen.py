@@ -20,6 +20,7 @@ from textual.widgets import DataTable, DirectoryTree, Input
 from core.library import Library
 from core.models import Segment, Source, Transcript
 from core.textsafe import inert_line
+from tests.tui_helpers import Notes
 from tui.app import PonderApp
 from tui.screens.add_source import AddSourceScreen, complete_path, looks_like_path
 from tui.screens.confirm import ConfirmScreen
@@ -64,24 +65,6 @@ def screen_text(app: PonderApp) -> str:
         app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
     )
     return console.export_text()
-
-
-class Notes:
-    """Records app.notify calls (message, severity, markup) while still showing them."""
-
-    def __init__(self, app: PonderApp) -> None:
-        self.calls: list[dict[str, Any]] = []
-        original = app.notify
-
-        def notify(message: str, **kwargs: Any) -> None:
-            self.calls.append({"message": message, **kwargs})
-            original(message, **kwargs)
-
-        app.notify = notify  # type: ignore[method-assign]
-
-    @property
-    def messages(self) -> list[str]:
-        return [call["message"] for call in self.calls]
 
 
 def make_transcript(

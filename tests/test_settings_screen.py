@@ -14,31 +14,13 @@ from textual.widgets import Input, Select
 
 from core import config as config_store
 from core.paths import config_path
-from tests.tui_helpers import screen_text, wait_until
+from tests.tui_helpers import Notes, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.settings import SettingsScreen, mask_secret, retention_warning
 
 SIZE = (100, 30)
 KEY = "sk-ant-api03-abcdefghijklmnopqrstuvwxyz-a1b2"
-
-
-class Notes:
-    """Records app.notify calls while still showing them."""
-
-    def __init__(self, app: PonderApp) -> None:
-        self.calls: list[dict[str, Any]] = []
-        original = app.notify
-
-        def notify(message: str, **kwargs: Any) -> None:
-            self.calls.append({"message": message, **kwargs})
-            original(message, **kwargs)
-
-        app.notify = notify  # type: ignore[method-assign]
-
-    @property
-    def errors(self) -> list[str]:
-        return [c["message"] for c in self.calls if c.get("severity") == "error"]
 
 
 async def open_settings(app: PonderApp, pilot: Any) -> SettingsScreen:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from textual.app import App
 from textual.pilot import Pilot
@@ -100,3 +101,25 @@ def screen_text(app: App) -> str:
 def notifications(app: App) -> list[str]:
     """The messages of the toasts shown so far (the app runs with notifications=True)."""
     return [str(notification.message) for notification in app._notifications]
+
+
+class Notes:
+    """Records app.notify calls (message, severity, markup...) while still showing them."""
+
+    def __init__(self, app: App) -> None:
+        self.calls: list[dict[str, Any]] = []
+        original = app.notify
+
+        def notify(message: str, **kwargs: Any) -> None:
+            self.calls.append({"message": message, **kwargs})
+            original(message, **kwargs)
+
+        app.notify = notify  # type: ignore[method-assign]
+
+    @property
+    def messages(self) -> list[str]:
+        return [call["message"] for call in self.calls]
+
+    @property
+    def errors(self) -> list[str]:
+        return [call["message"] for call in self.calls if call.get("severity") == "error"]
