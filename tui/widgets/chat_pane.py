@@ -567,7 +567,9 @@ class AnswerView(MessageView):
                 if fed:
                     self.rendered = shown
                 else:
-                    self.run_worker(self.show_stored(), group="render", exclusive=True)
+                    self.run_worker(
+                        self.show_stored(), group="render", exclusive=True, exit_on_error=False
+                    )
             self.refresh_meta()
 
     def refresh_meta(self) -> None:
