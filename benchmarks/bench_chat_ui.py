@@ -57,13 +57,17 @@ class Probe:
         self.paints: list[float] = []
         self.paint_seconds = 0.0
         self.painted_bytes = 0
+        self.expected = 0  # characters of the whole answer
+        self.final_painted = asyncio.Event()
 
-    def reset(self) -> None:
+    def reset(self, expected: int = 0) -> None:
         self.arrivals.clear()
         self.appends.clear()
         self.paints.clear()
         self.paint_seconds = 0.0
         self.painted_bytes = 0
+        self.expected = expected
+        self.final_painted = asyncio.Event()
 
     def install(self) -> None:
         from textual._compositor import CompositorUpdate
@@ -85,6 +89,8 @@ class Probe:
             done = time.perf_counter()
             probe.paint_seconds += done - started
             probe.paints.append(done)
+            if probe.expected and probe.shown_at(probe.expected) is not None:
+                probe.final_painted.set()
 
         App._display = display  # type: ignore[method-assign]
 
@@ -160,24 +166,20 @@ async def drain(
 async def ui_answer(
     pilot: Any, pane: Any, probe: Probe, fake: FakeClaude, reply: Reply, expected: int
 ) -> dict[str, Any]:
-    """Send a question from the pane; times to final text and final paint."""
+    """Send a question from the pane; times to final text and final paint.
+
+    The wait is on an event the paint hook sets, not on Pilot polling: `pilot.pause()`
+    walks every widget and forces a screen update each time, which would take the event
+    loop from the stream (polling every 5 ms cost more than the pane itself)."""
     from tests.tui_helpers import wait_until
 
     pane.new_conversation()
     await pilot.pause()
-    probe.reset()
+    probe.reset(expected)
     fake.queue(reply)
     started, cpu = time.perf_counter(), time.process_time()
     pane.send(QUESTION)
-    await wait_until(
-        pilot, lambda: probe.shown_at(expected) is not None, timeout=120, interval=0.005
-    )
-    await wait_until(
-        pilot,
-        lambda: probe.painted_at(probe.shown_at(expected) or 0) is not None,
-        timeout=10,
-        interval=0.005,
-    )
+    await asyncio.wait_for(probe.final_painted.wait(), timeout=120)
     cpu_used = time.process_time() - cpu
     await wait_until(pilot, lambda: not pane.is_streaming, timeout=30, interval=0.01)
     answer = pane.answer_views()[-1]

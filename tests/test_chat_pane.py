@@ -245,6 +245,42 @@ async def test_escape_stops_the_stream_and_keeps_the_partial_answer(
         assert len(chat.answers()) == 1
 
 
+async def test_a_question_on_its_way_is_not_shown_as_an_unsent_draft(
+    fake_claude: FakeClaude, quick_client: dict
+) -> None:
+    fake_claude.queue(Reply(hang=True))
+    async with open_chat() as chat:
+        await chat.ask("Still there?")
+        await wait_until(chat.pilot, lambda: chat.pane.query(QuestionView))
+        await chat.pilot.pause()
+        assert chat.messages()[0].status == "draft"  # stored, not yet accepted by Claude
+        assert "Sending to Claude" in chat.pane.status_text
+        assert "Still there?" in chat.text()
+        assert "Draft, not sent" not in chat.text()
+        await chat.pilot.press("escape")
+        await chat.settle()
+        assert "Draft, not sent" in chat.text()  # stopped before Claude took it
+
+
+async def test_a_long_answer_of_paragraphs_shows_every_paragraph_in_few_widgets(
+    fake_claude: FakeClaude,
+) -> None:
+    from tui.widgets.answer_markdown import ParagraphRun
+
+    words = [f"w{i}" + (".\n\n" if i % 40 == 39 else " ") for i in range(2000)]
+    fake_claude.queue(Reply.text(*words))
+    async with open_chat() as chat:
+        await chat.ask("Go on")
+        await chat.settle()
+        (answer,) = chat.answers()
+        runs = list(answer.query(ParagraphRun))
+        assert sum(len(run.parts) for run in runs) == 50
+        assert 1 < len(runs) < 10
+        shown = "\n\n".join(part.plain for run in runs for part in run.parts)
+        assert shown == "".join(words).strip()
+        assert "w1999." in chat.text()  # anchored at the end
+
+
 async def test_enter_sends_and_ctrl_j_or_shift_enter_insert_a_new_line(
     fake_claude: FakeClaude,
 ) -> None:

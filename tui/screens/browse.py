@@ -33,7 +33,7 @@ from textual.events import DescendantFocus, Resize
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Header, Input, RichLog, Select, Static
+from textual.widgets import DataTable, Header, Input, RichLog, Select, Static
 from textual.widgets.data_table import ColumnKey
 
 from core import clock
@@ -44,6 +44,7 @@ from decks.repository import CardFilter, CardStore, CardStoreError
 from tui.screens.card_editor import TagSuggester
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.prompt import PromptScreen
+from tui.widgets.footer import CoalescingFooter
 
 PAGE_SIZE = 100  # rows per query: more than any terminal shows at once
 LOAD_AHEAD = 25  # rows before the end of what is loaded that trigger the next page
@@ -118,37 +119,6 @@ class CardTable(DataTable[Text]):
         Binding("g", "scroll_top", "Top", show=False),
         Binding("G", "scroll_bottom", "Bottom", show=False),
     ]
-
-
-class CoalescingFooter(Footer):
-    """A Footer that rebuilds once per refresh, and only when the keys it shows change.
-
-    Opening the screen changes the bindings several times (focus, cursor, rows); the
-    stock Footer rebuilds all its keys for each, which was a third of the opening time.
-    """
-
-    _ponder_rebuild_pending = False
-    _ponder_shown: tuple[object, ...] | None = None
-
-    def bindings_changed(self, screen: Screen) -> None:
-        if self._ponder_rebuild_pending:
-            return
-        self._ponder_rebuild_pending = True
-        self.call_after_refresh(self._ponder_rebuild, screen)
-
-    def _ponder_rebuild(self, screen: Screen) -> None:
-        self._ponder_rebuild_pending = False
-        if not self.is_attached or screen is not self.screen or not screen.is_mounted:
-            return
-        shown = tuple(
-            (key, active.binding.action, active.binding.description, active.enabled)
-            for key, active in screen.active_bindings.items()
-            if active.binding.show
-        )
-        if shown == self._ponder_shown:
-            return
-        self._ponder_shown = shown
-        super().bindings_changed(screen)
 
 
 class DeckPrompt(PromptScreen):

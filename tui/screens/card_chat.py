@@ -35,7 +35,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from core.chat.models import Focus
 from core.models import Transcript
@@ -44,6 +44,7 @@ from decks.models import CardView, NoteKind
 from decks.recall_mode import link_note_conversation, note_conversation
 from tui.screens.card_source import card_range
 from tui.widgets.chat_pane import ChatPane
+from tui.widgets.footer import CoalescingFooter
 
 TITLE_PREFIX = "Card: "
 CARD_INTRO = (
@@ -232,7 +233,7 @@ class CardChatScreen(ModalScreen[None]):
                 focus=self.focus_passage,
                 conversation_id=conversation_id,
             )
-        yield Footer(compact=True)
+        yield CoalescingFooter(compact=True)
 
     def _passage_line(self) -> Content:
         title = shorten(self.transcript.source.title, 60)

@@ -31,7 +31,7 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.suggester import Suggester, SuggestFromList
-from textual.widgets import Footer, Input, Static, TextArea
+from textual.widgets import Input, Static, TextArea
 from textual.widgets.text_area import Selection
 
 from core.models import format_timestamp
@@ -39,6 +39,7 @@ from core.textsafe import inert, inert_line
 from decks import cloze
 from decks.models import NoteKind, SourceRef, normalise_deck_name, normalise_tags
 from decks.repository import CardStore, CardStoreError, card_ords
+from tui.widgets.footer import CoalescingFooter
 
 if TYPE_CHECKING:
     from decks.proposals import Proposal
@@ -384,7 +385,7 @@ class CardEditorScreen(ModalScreen["int | None"]):
                 )
             yield Static(Content(""), id="editor-preview")
             yield Static(Content(""), id="editor-error")
-            yield Footer()
+            yield CoalescingFooter()
 
     def on_mount(self) -> None:
         dialog = self.query_one("#editor-dialog")

@@ -17,11 +17,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Header, Input, Static
 
 from core.demo import DEMO_SEEDED_KEY
 from core.models import Source
 from core.textsafe import inert_line
+from tui.widgets.footer import CoalescingFooter
 
 SELECTED_KEY = "library.selected"
 SORT_KEY = "library.sort"
@@ -188,7 +189,7 @@ class LibraryScreen(Screen[None]):
         yield Static("", id="library-empty")
         with Horizontal(id="library-status-bar"):
             yield Static("", id="library-status")
-        yield Footer(compact=True)
+        yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
         library = self.app.library

@@ -33,12 +33,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Markdown, Static, TextArea
+from textual.widgets import Header, Markdown, Static, TextArea
 
 from core.chat.errors import ChatError, NoApiKey
 from core.chat.models import Citation
 from core.quiz import QuizError, QuizSession
 from core.textsafe import inert, inert_line
+from tui.widgets.footer import CoalescingFooter
 
 if TYPE_CHECKING:
     from core.chat.client import ChatClient
@@ -193,7 +194,7 @@ class QuizScreen(Screen[QuizOutcome | None]):
                     yield Static(Content(GRADED_HINT), id="quiz-graded-hint")
             yield Static(Content(""), id="quiz-status")
             yield Static(Content(""), id="quiz-summary")
-        yield Footer()
+        yield CoalescingFooter()
 
     async def on_mount(self) -> None:
         self.title = "Quiz"

@@ -50,7 +50,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Footer, Header, ProgressBar, Rule, Static, TextArea
+from textual.widgets import Button, Header, ProgressBar, Rule, Static, TextArea
 
 from core import clock
 from core.durations import format_interval
@@ -65,6 +65,7 @@ from decks.review import ReviewError, ReviewSession, SessionSummary
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.video import open_video, youtube_id
+from tui.widgets.footer import CoalescingFooter
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 RATING_VARIANTS = {1: "error", 2: "warning", 3: "success", 4: "primary"}
@@ -445,7 +446,7 @@ class ReviewScreen(Screen[None]):
                 button = self._button(name, str(rating), f"rate-{rating}", RATING_VARIANTS[rating])
                 button.add_class("rating")
                 yield button
-        yield Footer(compact=True)
+        yield CoalescingFooter(compact=True)
 
     @staticmethod
     def _button(name: str, key: str, button_id: str, variant: Any) -> Button:

@@ -23,11 +23,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, Input, Select, Static
+from textual.widgets import Button, Header, Input, Select, Static
 
 from core.config import KNOWN_MODELS, VALIDATORS, Config, ConfigError, validate
 from core.paths import config_path
 from core.textsafe import inert_line
+from tui.widgets.footer import CoalescingFooter
 
 OTHER_MODEL = "\x00other"  # the Select value meaning "type a model name below"
 RETENTION_ADVISED = (0.80, 0.95)
@@ -166,7 +167,7 @@ class SettingsScreen(Screen[None]):
                     section = spec.section
                     yield Static(Content(section), classes="settings-section")
                 yield from self._compose_field(spec)
-        yield Footer()
+        yield CoalescingFooter()
 
     def _compose_field(self, spec: FieldSpec) -> ComposeResult:
         config = self.config

@@ -25,10 +25,11 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Select, Static
+from textual.widgets import Header, Select, Static
 from textual.worker import get_current_worker
 
 from core.textsafe import inert_line
+from tui.widgets.footer import CoalescingFooter
 from tui.widgets.heatmap import Heatmap
 
 if TYPE_CHECKING:
@@ -218,7 +219,7 @@ class StatsScreen(Screen[None]):
                             yield Heatmap(id="stats-heatmap")
                         else:
                             yield Static(Content("…"), classes="stats-empty")
-        yield Footer()
+        yield CoalescingFooter()
 
     def on_mount(self) -> None:
         self.sub_title = "Statistics"

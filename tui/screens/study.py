@@ -21,7 +21,7 @@ from textual.content import Content
 from textual.events import Key, Paste, Resize
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Static
+from textual.widgets import Header, Static
 from textual.worker import Worker
 
 from core.models import Highlight, Transcript, format_timestamp
@@ -31,6 +31,7 @@ from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.video import open_video, youtube_id
 from tui.widgets.chat_pane import ChatPane, focus_from_selection
+from tui.widgets.footer import CoalescingFooter
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.transcript_view import SelectedRange, TranscriptView, parse_clock
 
@@ -167,7 +168,7 @@ class StudyScreen(Screen[None]):
                     yield ChatPlaceholder(Content(CHAT_PLACEHOLDER), id="chat-placeholder")
                 else:
                     yield ChatPane(self.source_id, transcript=transcript)
-        yield Footer(compact=True)
+        yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
         transcript = self.current_transcript

@@ -56,6 +56,7 @@ from core.chat.models import (
 from core.chat.store import ConversationStore
 from core.models import Transcript, format_timestamp
 from core.textsafe import inert, inert_line
+from tui.widgets.answer_markdown import AnswerMarkdown
 
 CITE_SCHEME = "ponder-cite:"
 INTRO = (
@@ -116,6 +117,26 @@ class _DeferFullCollections:
 
 
 defer_full_collections = _DeferFullCollections()
+
+
+def show_text(widget: Static, content: Content) -> None:
+    """Update a text widget only if its text changed, and without a layout pass when it
+    stays one line that fits: each layout pass arranges the whole screen (5-15 ms), and a
+    streamed answer changes its status lines several times in its first 100 ms."""
+    current = widget.content
+    if isinstance(current, Content) and current == content and current.spans == content.spans:
+        return
+    width = widget.content_region.width
+    one_line = (
+        isinstance(current, Content)
+        and widget.is_mounted
+        and width > 0
+        and "\n" not in content.plain
+        and content.cell_length <= width
+        and "\n" not in current.plain
+        and 0 < current.cell_length <= width
+    )
+    widget.update(content, layout=not one_line)
 
 
 # -- citations as Markdown links -----------------------------------------------------------
@@ -259,12 +280,18 @@ class MarkdownFeed:
         await self._stream.write(pending)
 
     async def close(self) -> None:
-        """Write what is pending and stop the stream (safe to call twice)."""
+        """Write what is pending, stop the stream, and return once the Markdown holds it
+        all (so what follows, e.g. the pane's bookkeeping, comes after the final paint).
+        Safe to call twice."""
         if self._closed:
             return
         await self._write()
         self._closed = True
         await self._stream.stop()
+        # Stopping cancels the stream's task without waiting for an append it had begun;
+        # appends hold the widget's lock in turn, so taking it waits for the last one.
+        async with self.markdown.lock:
+            pass
 
 
 # -- the message widgets -----------------------------------------------------------------
@@ -446,6 +473,7 @@ class QuestionView(MessageView):
     def __init__(self, message: ChatMessage, focus_label: str | None = None) -> None:
         super().__init__(message)
         self.focus_label = focus_label
+        self.sending = False  # a draft on its way: not "not sent" (yet)
 
     def compose(self) -> ComposeResult:
         self.focus_line = Static(self._focus_content(), classes="question-focus")
@@ -473,7 +501,7 @@ class QuestionView(MessageView):
 
     def _meta_content(self) -> Content:
         message = self.message
-        if message.status != "draft":
+        if message.status != "draft" or self.sending:
             return Content("")
         reason = inert_line(message.error) if message.error else "not sent yet"
         return Content(f"Draft, not sent: {reason} · ctrl+r sends it")
@@ -483,7 +511,14 @@ class QuestionView(MessageView):
 
     def _refresh_parts(self) -> None:
         self.focus_line.display = self.message.focus is not None
-        self.meta.display = self.message.status == "draft"
+        self.meta.display = self.message.status == "draft" and not self.sending
+
+    def set_sending(self, sending: bool) -> None:
+        if sending != self.sending:
+            self.sending = sending
+            if self.is_mounted:
+                show_text(self.meta, self._meta_content())
+                self._refresh_parts()
 
     def update_message(self, message: ChatMessage) -> None:
         changed = (message.content, message.status, message.error, message.focus) != (
@@ -494,9 +529,9 @@ class QuestionView(MessageView):
         )
         super().update_message(message)
         if changed and self.is_mounted:
-            self.focus_line.update(self._focus_content())
-            self.text_line.update(self._text_content())
-            self.meta.update(self._meta_content())
+            show_text(self.focus_line, self._focus_content())
+            show_text(self.text_line, self._text_content())
+            show_text(self.meta, self._meta_content())
             self._refresh_parts()
 
     def action_edit(self) -> None:
@@ -515,7 +550,7 @@ class AnswerView(MessageView):
     def __init__(self, message: ChatMessage, prices: dict[str, dict[str, float]]) -> None:
         super().__init__(message)
         self.prices = prices
-        self.markdown = Markdown(open_links=False, classes="answer-markdown")
+        self.markdown = AnswerMarkdown(open_links=False, classes="answer-markdown")
         self.citation_row = CitationRow()
         self.rendered: tuple[str, int] | None = None  # (content, citation count) shown
         self.feed: MarkdownFeed | None = None
@@ -591,7 +626,7 @@ class AnswerView(MessageView):
         elif message.status == "error":
             reason = inert_line(message.error or "failed")
             parts.append(f"⚠ cut off: {reason} (ctrl+r retries)")
-        self.meta.update(Content(" · ".join(parts)))
+        show_text(self.meta, Content(" · ".join(parts)))
 
 
 # -- the input -----------------------------------------------------------------------------
@@ -728,6 +763,7 @@ class ChatPane(Vertical):
         self._live: _Live | None = None
         self._waiting: AnswerView | None = None  # mounted at send, bound when Claude starts
         self._waiting_mount: AwaitMount | None = None
+        self._first_frame: list[AwaitMount] = []
         self._busy = False
         self._editing: int | None = None
         self._focus: Focus | None = None
@@ -830,7 +866,7 @@ class ChatPane(Vertical):
         status = self.query_one("#chat-status", Static)
         for name in ("busy", "warning", "error"):
             status.set_class(kind == name, f"-{name}")
-        status.update(Content(inert_line(text)))
+        show_text(status, Content(inert_line(text)))
         self._resting_hint = False
 
     def _key_hint(self) -> None:
@@ -873,7 +909,7 @@ class ChatPane(Vertical):
     def refresh_usage(self) -> None:
         line = self.query_one("#chat-usage", Static)
         if self.conversation_id is None:
-            line.update(Content("No conversation yet · L lists conversations"))
+            show_text(line, Content("No conversation yet · L lists conversations"))
             return
         answers = [v.message for v in self.answer_views()]
         last = next((m for m in reversed(answers) if m.usage != Usage()), None)
@@ -881,7 +917,7 @@ class ChatPane(Vertical):
         text = f"Conversation ~{format_cost(total)}"
         if last is not None:
             text += f" · last answer: {usage_text(last.usage)}"
-        line.update(Content(text))
+        show_text(line, Content(text))
 
     def _refresh_title(self) -> None:
         title = "Chat with Claude"
@@ -892,7 +928,7 @@ class ChatPane(Vertical):
             count = len(self.store.conversations(self.source_id))
             if count > 1:
                 title += f" ({count} conversations, L lists)"
-        self.query_one("#chat-title", Static).update(Content(title))
+        show_text(self.query_one("#chat-title", Static), Content(title))
 
     # -- syncing the widgets with the store -----------------------------------------------
 
@@ -1001,8 +1037,7 @@ class ChatPane(Vertical):
                 self.notify(str(error), severity="error", markup=False)
                 return
             self.input.clear()
-            self.sync()
-            self._start_answer()
+            self._start_answer(self.sync())
             return
         if not text and self._focus is None:
             return
@@ -1020,22 +1055,34 @@ class ChatPane(Vertical):
         self.store.add_user_message(self.conversation_id, question, focus=focus)
         self.input.clear()
         self.clear_focus()
-        self.sync()
-        self._start_answer()
+        self._start_answer(self.sync())
 
-    def _start_answer(self) -> None:
+    def _start_answer(self, mounting: AwaitMount | None = None) -> None:
+        """Show the question as sending and a waiting answer, then stream into it.
+
+        `mounting` is the question's mount, if new: the worker waits for it and the
+        answer's mount in one batch, so the screen shows them in one update (each update
+        is a layout pass and a paint, taken from the stream)."""
         assert self.conversation_id is not None
         self._busy = True
         self.refresh_bindings()
         self.last_error = None
         self.set_status("Sending to Claude…", "busy")
+        self._set_sending(True)
         # The answer's widgets are mounted now, while the request travels, so the first
         # token does not wait for a mount.
         placeholder = ChatMessage(0, self.conversation_id, "assistant", "", "streaming")
         self._waiting = AnswerView(placeholder, self.prices)
         self._waiting_mount = self.log_view.mount(self._waiting)
+        self._first_frame = [m for m in (mounting, self._waiting_mount) if m is not None]
         self.log_view.anchor()
         self._answer_worker(self.conversation_id)
+
+    def _set_sending(self, sending: bool) -> None:
+        """Drafts being sent are not shown as "not sent"."""
+        for view in self._views.values():
+            if isinstance(view, QuestionView) and (view.message.status == "draft" or not sending):
+                view.set_sending(sending)
 
     def _drop_waiting(self) -> None:
         if self._waiting is not None:
@@ -1053,7 +1100,14 @@ class ChatPane(Vertical):
         self._live = live
         client = None
         status = "error"
+        first_frame, self._first_frame = self._first_frame, []
         try:
+            if first_frame:
+                with self.app.batch_update():
+                    for mounting in first_frame:
+                        await mounting
+                # Awaiting a mount again would lay the log out again.
+                self._waiting_mount = None
             transcript = self.transcript()
             if transcript is None:
                 raise ChatError("This transcript is no longer in the library.")
@@ -1124,12 +1178,14 @@ class ChatPane(Vertical):
                 self.call_after_refresh(self._after_stream, live, status)
             else:
                 self._busy = False
+                self._set_sending(False)
                 defer_full_collections.end()
 
     def _after_stream(self, live: _Live, status: str) -> None:
         """Settle the pane after a stream: statuses, usage, keys; then it is idle again."""
         self._busy = False
         defer_full_collections.end()
+        self._set_sending(False)
         if status == "complete":
             self.set_status(live.notices[-1] if live.notices else IDLE_HINT)
         self.sync()
