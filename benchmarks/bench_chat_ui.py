@@ -142,10 +142,12 @@ def answer_parts(tokens: int, shape: str) -> list[str]:
 
 
 async def drain(
-    fake: FakeClaude, library: Any, source_id: int, parts: list[str]
+    client: Any, library: Any, source_id: int, parts: list[str], fake: FakeClaude
 ) -> tuple[float, float]:
-    """(wall, CPU) seconds to drain `ask()` for this answer, no UI."""
-    from core.chat.client import ChatClient
+    """(wall, CPU) seconds to drain `ask()` for this answer, no UI.
+
+    `client` is one ChatClient for every drain, as the pane keeps one for every answer:
+    both sides reuse a warm connection."""
     from core.chat.service import ask
     from core.chat.store import ConversationStore
 
@@ -153,11 +155,10 @@ async def drain(
     transcript = library.transcript(source_id)
     conversation = store.create(source_id)
     fake.queue(Reply(parts=list(parts)))
-    async with ChatClient(FAKE_API_KEY, max_retries=0) as client:
-        started, cpu = time.perf_counter(), time.process_time()
-        async for _event in ask(store, client, transcript, conversation.id, QUESTION):
-            pass
-        elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    async for _event in ask(store, client, transcript, conversation.id, QUESTION):
+        pass
+    elapsed, cpu_used = time.perf_counter() - started, time.process_time() - cpu
     answer = store.messages(conversation.id)[-1]
     assert answer.status == "complete" and answer.content == "".join(parts)
     return elapsed, cpu_used
@@ -207,14 +208,19 @@ async def compare(
     runs: int,
 ) -> bool:
     """Drain vs UI for one answer shape, alternating runs after a warm-up of each."""
+    from core.chat.client import ChatClient
+
     parts = answer_parts(tokens, shape)
     expected = len("".join(parts))
-    await drain(fake, library, source_id, parts)
-    await ui_answer(pilot, pane, probe, fake, Reply(parts=list(parts)), expected)
     drains, uis = [], []
-    for _ in range(runs):
-        drains.append(await drain(fake, library, source_id, parts))
-        uis.append(await ui_answer(pilot, pane, probe, fake, Reply(parts=list(parts)), expected))
+    async with ChatClient(FAKE_API_KEY, max_retries=0) as client:
+        await drain(client, library, source_id, parts, fake)
+        await ui_answer(pilot, pane, probe, fake, Reply(parts=list(parts)), expected)
+        for _ in range(runs):
+            drains.append(await drain(client, library, source_id, parts, fake))
+            uis.append(
+                await ui_answer(pilot, pane, probe, fake, Reply(parts=list(parts)), expected)
+            )
     drain_wall = statistics.median(d[0] for d in drains)
     drain_cpu = statistics.median(d[1] for d in drains)
     text = statistics.median(u["text"] for u in uis)

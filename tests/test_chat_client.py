@@ -552,3 +552,16 @@ async def test_api_key_never_reaches_the_logs(fake_claude, client, store, transc
     assert caplog.records  # the SDK did log at debug level
     assert FAKE_API_KEY not in caplog.text
     assert FAKE_API_KEY[-20:] not in caplog.text
+
+
+def test_same_setup_means_same_key_model_address_and_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    client = ChatClient("key-one", model="claude-haiku-5-5")
+    assert client.same_setup(ChatClient("key-one", model="claude-haiku-5-5"))
+    assert not client.same_setup(ChatClient("key-two", model="claude-haiku-5-5"))
+    assert not client.same_setup(ChatClient("key-one", model="claude-opus-5-5"))
+    assert not client.same_setup(ChatClient("key-one", model="claude-haiku-5-5", max_retries=0))
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
+    assert not client.same_setup(ChatClient("key-one", model="claude-haiku-5-5"))

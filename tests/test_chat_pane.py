@@ -281,6 +281,24 @@ async def test_a_long_answer_of_paragraphs_shows_every_paragraph_in_few_widgets(
         assert "w1999." in chat.text()  # anchored at the end
 
 
+async def test_the_pane_keeps_one_client_between_answers_and_closes_it(
+    fake_claude: FakeClaude,
+) -> None:
+    fake_claude.queue(Reply.text("One."))
+    fake_claude.queue(Reply.text("Two."))
+    async with open_chat() as chat:
+        await chat.ask("First?")
+        await chat.settle()
+        client = chat.pane._client
+        assert client is not None and client._sdk is not None
+        await chat.ask("Second?")
+        await chat.settle()
+        assert chat.pane._client is client  # its connection is reused
+        assert [m.content for m in chat.messages()][1::2] == ["One.", "Two."]
+        chat.app.pop_screen()
+        await wait_until(chat.pilot, lambda: client._sdk is None)  # closed with the pane
+
+
 async def test_enter_sends_and_ctrl_j_or_shift_enter_insert_a_new_line(
     fake_claude: FakeClaude,
 ) -> None:

@@ -103,10 +103,31 @@ class ChatClient:
         self.timeout = timeout
         self.connect_timeout = min(connect_timeout, timeout)
         self._base_url = base_url
+        self._env_base_url = os.environ.get("ANTHROPIC_BASE_URL")  # what the SDK will read
         self._sdk: Any = None
 
     def __repr__(self) -> str:
         return f"ChatClient(model={self.model!r}, base_url={self.base_url!r})"
+
+    def same_setup(self, other: ChatClient) -> bool:
+        """Same key, model, address and options: `other` can be used in its place."""
+        return (
+            self.__api_key,
+            self.model,
+            self.max_retries,
+            self.timeout,
+            self.connect_timeout,
+            self._base_url,
+            self._env_base_url,
+        ) == (
+            other.__api_key,
+            other.model,
+            other.max_retries,
+            other.timeout,
+            other.connect_timeout,
+            other._base_url,
+            other._env_base_url,
+        )
 
     @classmethod
     def from_config(cls, config: Config | None = None, **options: Any) -> ChatClient:

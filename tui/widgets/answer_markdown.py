@@ -22,10 +22,12 @@ from textual.content import Content
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownParagraph
 
+from tui.widgets.one_layout import OneLayoutPerResize
+
 PARAGRAPH_BREAK = Content("\n\n")
 
 
-class ParagraphRun(MarkdownParagraph):
+class ParagraphRun(OneLayoutPerResize, MarkdownParagraph):
     """Consecutive top-level paragraphs shown by one widget."""
 
     LIMIT = 3000  # characters; more only for one paragraph longer than this
@@ -81,7 +83,7 @@ class ParagraphRun(MarkdownParagraph):
             await MarkdownBlock._update_from_block(self, block)
 
 
-class AnswerMarkdown(Markdown):
+class AnswerMarkdown(OneLayoutPerResize, Markdown):
     """Textual's Markdown with consecutive top-level paragraphs in `ParagraphRun`s."""
 
     def _parse_markdown(self, tokens: Iterable[Token]) -> Iterable[MarkdownBlock]:

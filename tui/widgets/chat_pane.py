@@ -23,10 +23,9 @@ import asyncio
 import gc
 import importlib
 import time
-from collections import deque
 from contextlib import aclosing, suppress
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
 from textual.actions import SkipAction
@@ -57,6 +56,10 @@ from core.chat.store import ConversationStore
 from core.models import Transcript, format_timestamp
 from core.textsafe import inert, inert_line
 from tui.widgets.answer_markdown import AnswerMarkdown
+from tui.widgets.one_layout import OneLayoutPerResize
+
+if TYPE_CHECKING:
+    from core.chat.client import ChatClient
 
 CITE_SCHEME = "ponder-cite:"
 INTRO = (
@@ -194,16 +197,14 @@ class MarkdownFeed:
     write), batched by time: every screen update of a growing answer costs a layout and a
     repaint of the pane, so the feed writes at most every `SLOW_INTERVAL` (40 updates a
     second: text read as it arrives stays well under 100 ms behind) and, when text
-    arrives faster than anyone reads (over `FAST_RATE` fragments a second in the last
-    `RATE_WINDOW`), every `FAST_INTERVAL`, so a burst costs a few repaints instead of
-    hundreds; a timer writes what is left when the stream pauses. `close()` writes the
-    rest.
+    arrives faster than anyone reads (over `FAST_RATE` fragments a second since the last
+    write), every `FAST_INTERVAL`, so a burst costs a few repaints instead of hundreds; a
+    timer writes what is left when the stream pauses. `close()` writes the rest.
     """
 
     SLOW_INTERVAL = 0.025
     FAST_INTERVAL = 0.5
-    FAST_RATE = 1000.0
-    RATE_WINDOW = 0.25
+    FAST_RATE = 1000.0  # fragments a second since the last write
 
     def __init__(self, markdown: Markdown) -> None:
         self.markdown = markdown
@@ -211,8 +212,7 @@ class MarkdownFeed:
         self.parts: list[str] = []
         self.citations: list[Citation] = []
         self._buffer: list[str] = []
-        self._started = self._last_write = time.monotonic()
-        self._arrivals: deque[float] = deque()
+        self._last_write = time.monotonic()
         self._timer: asyncio.TimerHandle | None = None
         self._flushing: asyncio.Task[None] | None = None
         self._closed = False
@@ -229,41 +229,32 @@ class MarkdownFeed:
     def text_so_far(self) -> str:
         return "".join(self.parts)
 
-    def _interval(self, now: float) -> float:
-        """Fragments per second over the last RATE_WINDOW decide the write interval."""
-        arrivals = self._arrivals
-        arrivals.append(now)
-        while arrivals[0] < now - self.RATE_WINDOW:
-            arrivals.popleft()
-        window = max(min(self.RATE_WINDOW, now - self._started), self.SLOW_INTERVAL)
-        fast = len(arrivals) / window > self.FAST_RATE
-        return self.FAST_INTERVAL if fast else self.SLOW_INTERVAL
+    def _wait(self, now: float) -> float:
+        """Seconds until the buffer is due to be written (0: now). Per fragment this is a
+        subtraction and a comparison: a burst brings thousands of fragments a second."""
+        elapsed = now - self._last_write
+        if elapsed < self.SLOW_INTERVAL:
+            return self.SLOW_INTERVAL - elapsed
+        if len(self._buffer) > self.FAST_RATE * elapsed:
+            return max(self.FAST_INTERVAL - elapsed, 0.0)
+        return 0.0
 
     async def _add(self, markdown: str) -> None:
         if self._closed:
             return
         self._buffer.append(markdown)
-        now = time.monotonic()
-        interval = self._interval(now)
-        elapsed = now - self._last_write
-        if elapsed >= interval:
+        wait = self._wait(time.monotonic())
+        if not wait:
             await self._write()
         elif self._timer is None:
-            loop = asyncio.get_running_loop()
-            self._timer = loop.call_later(interval - elapsed, self._on_timer)
+            self._timer = asyncio.get_running_loop().call_later(wait, self._on_timer)
 
     def _on_timer(self) -> None:
         self._timer = None
         if not self._buffer or self._closed:
             return
-        now = time.monotonic()
-        arrivals = self._arrivals
-        while arrivals and arrivals[0] < now - self.RATE_WINDOW:
-            arrivals.popleft()
-        window = max(min(self.RATE_WINDOW, now - self._started), self.SLOW_INTERVAL)
-        fast = len(arrivals) / window > self.FAST_RATE
-        wait = (self.FAST_INTERVAL if fast else self.SLOW_INTERVAL) - (now - self._last_write)
-        if wait > 0:
+        wait = self._wait(time.monotonic())
+        if wait:
             self._timer = asyncio.get_running_loop().call_later(wait, self._on_timer)
         else:
             self._flushing = asyncio.ensure_future(self._write())
@@ -376,7 +367,7 @@ class CitationRow(Grid):
         return [w for w in self.children if isinstance(w, CitationLink)]
 
 
-class MessageView(Vertical, can_focus=True):
+class MessageView(OneLayoutPerResize, Vertical, can_focus=True):
     """A question or an answer; focus it (Tab / shift+Tab, j/k) to copy, delete, edit."""
 
     HELP_GROUP = "Chat message"
@@ -697,6 +688,10 @@ class _Live:
     notices: list[str] = field(default_factory=list)
 
 
+class ChatLog(OneLayoutPerResize, VerticalScroll):
+    """The scrolling list of questions and answers."""
+
+
 class ChatPane(Vertical):
     """Chat about one source; conversations are stored per transcript."""
 
@@ -764,6 +759,7 @@ class ChatPane(Vertical):
         self._waiting: AnswerView | None = None  # mounted at send, bound when Claude starts
         self._waiting_mount: AwaitMount | None = None
         self._first_frame: list[AwaitMount] = []
+        self._client: ChatClient | None = None
         self._busy = False
         self._editing: int | None = None
         self._focus: Focus | None = None
@@ -782,7 +778,7 @@ class ChatPane(Vertical):
             yield Static(Content(""), id="chat-usage")
             yield ChatInput(id="chat-input")
         yield Static(Content("Chat with Claude"), id="chat-title")
-        with VerticalScroll(id="chat-log", can_focus=False):
+        with ChatLog(id="chat-log", can_focus=False):
             yield Static(Content(INTRO), id="chat-intro")
 
     def on_mount(self) -> None:
@@ -807,8 +803,8 @@ class ChatPane(Vertical):
         return self.query_one("#chat-input", ChatInput)
 
     @property
-    def log_view(self) -> VerticalScroll:
-        return self.query_one("#chat-log", VerticalScroll)
+    def log_view(self) -> ChatLog:
+        return self.query_one("#chat-log", ChatLog)
 
     @property
     def status_text(self) -> str:
@@ -1093,7 +1089,6 @@ class ChatPane(Vertical):
     @work(exclusive=True, group="chat", exit_on_error=False)
     async def _answer_worker(self, conversation_id: int) -> None:
         """Stream one answer into the pane (the service stores it as it arrives)."""
-        from core.chat.client import ChatClient
         from core.chat.service import ask
 
         live = _Live(conversation_id)
@@ -1111,9 +1106,8 @@ class ChatPane(Vertical):
             transcript = self.transcript()
             if transcript is None:
                 raise ChatError("This transcript is no longer in the library.")
-            config = getattr(self.app, "config", None)
             try:
-                client = ChatClient.from_config(config, **self.client_options)
+                client = await self._chat_client()
             except NoApiKey as error:
                 pending = self.store.pending_question(conversation_id)
                 if pending is not None:
@@ -1170,9 +1164,8 @@ class ChatPane(Vertical):
             self._live = None
             if self.is_attached:
                 self._drop_waiting()  # Claude never started: no answer to show
-            if client is not None:
-                with suppress(Exception):
-                    await client.aclose()
+            if client is not None and not self.is_attached:
+                await self._close_client()
             if self.is_attached:
                 # Paint the final text first; the bookkeeping (usage, title, footer) after.
                 self.call_after_refresh(self._after_stream, live, status)
@@ -1180,6 +1173,28 @@ class ChatPane(Vertical):
                 self._busy = False
                 self._set_sending(False)
                 defer_full_collections.end()
+
+    async def _chat_client(self) -> ChatClient:
+        """The pane's client, kept from one answer to the next so its connection is reused
+        (no new TLS handshake, nor a new SSL context: 20-30 ms here, per question); a new
+        one once the key, model, address or options change."""
+        from core.chat.client import ChatClient
+
+        fresh = ChatClient.from_config(getattr(self.app, "config", None), **self.client_options)
+        if self._client is not None and self._client.same_setup(fresh):
+            return self._client
+        await self._close_client()
+        self._client = fresh
+        return fresh
+
+    async def _close_client(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            with suppress(Exception):
+                await client.aclose()
+
+    async def on_unmount(self) -> None:
+        await self._close_client()
 
     def _after_stream(self, live: _Live, status: str) -> None:
         """Settle the pane after a stream: statuses, usage, keys; then it is idle again."""

@@ -305,6 +305,15 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         """Columns for text; never so few that every character gets its own line."""
         return max(self._indent + MIN_TEXT_WIDTH, self.scrollable_content_region.width)
 
+    def _size_updated(
+        self, size: Size, virtual_size: Size, container_size: Size, layout: bool = True
+    ) -> bool:
+        # The view sets its own virtual size (its wrapped lines); the compositor reports
+        # the arranged one (no children: the visible height). ScrollView took the
+        # difference for a change on every layout of the screen, and repainted the
+        # scrollbar each time (a third of the screen updates' work while Claude streams).
+        return super()._size_updated(size, self.virtual_size, container_size, layout)
+
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width <= 0 or event.size.height <= 0:
             return  # hidden (the other pane is showing): keep the wrap we have
