@@ -86,3 +86,31 @@ def test_study_screen_demo(snap_compare, size: tuple[int, int]) -> None:
 def test_study_screen_search_and_selection(snap_compare) -> None:
     keys = ["enter", "slash", *"forgetting", "enter", "v", "j", "j"]
     assert snap_compare(PonderApp(), press=keys, terminal_size=(100, 30))
+
+
+def test_study_screen_with_a_saved_answer(snap_compare) -> None:
+    """A reopened conversation: paragraphs (one widget for the run, looking like separate
+    paragraphs), a heading, a list, a citation link and the usage line."""
+    from core.chat.models import Citation, Usage
+    from core.chat.store import ConversationStore
+    from core.demo import ensure_demo
+
+    library = Library()
+    source_id = ensure_demo(library)
+    assert source_id is not None
+    store = ConversationStore(library.conn)
+    conversation = store.create(source_id)
+    store.add_user_message(conversation.id, "What is the talk about?")
+    store.mark_sent(conversation.id)
+    answer = store.start_assistant_message(conversation.id, "claude-sonnet-5-5")
+    text = (
+        "The talk is about forgetting, and why it helps.\n\n"
+        "Effortful recall makes a memory last longer than rereading does.\n\n"
+        "## Three ideas\n\n- spacing\n- retrieval\n- interleaving\n\nThat is all."
+    )
+    cited = "Effortful recall makes a memory last longer"
+    start = text.index(cited)
+    citation = Citation(2, 3, cited, "00:00:21", start, start + len(cited))
+    usage = Usage(input_tokens=1200, output_tokens=80, cache_read_tokens=1100)
+    store.finish_assistant_message(answer.id, text=text, citations=[citation], usage=usage)
+    assert snap_compare(PonderApp(library=library), press=["enter"], terminal_size=(120, 40))

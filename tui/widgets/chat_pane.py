@@ -1098,9 +1098,12 @@ class ChatPane(Vertical):
         first_frame, self._first_frame = self._first_frame, []
         try:
             if first_frame:
-                with self.app.batch_update():
-                    for mounting in first_frame:
-                        await mounting
+                # No screen updates until both are mounted (a second at most: the batch
+                # holds every paint of the app).
+                with self.app.batch_update(), suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        for mounting in first_frame:
+                            await mounting
                 # Awaiting a mount again would lay the log out again.
                 self._waiting_mount = None
             transcript = self.transcript()
