@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from core.chat.models import Citation, Usage, unique_citations
 from core.chat.store import ConversationStore
 from core.models import Transcript, format_timestamp
+from core.textsafe import clean_model_text
 
 if TYPE_CHECKING:
     from core.chat.client import ChatClient
@@ -63,7 +64,6 @@ _VERDICT_ALIASES = {
     "none": "missed",
 }
 # C0 controls except tab and newline, DEL, and C1 controls (CSI/OSC...).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _CLOCK = re.compile(r"(?:(\d{1,3}):)?(\d{1,2}):(\d{2})")
 _PARAGRAPH = re.compile(r"¶\s*(\d+)")
 
@@ -568,18 +568,8 @@ Reply with only a JSON object, no code fence:
 # -- parsing the replies ------------------------------------------------------------------------
 
 
-def _clean(value: Any, limit: int = MAX_FIELD_CHARS) -> str:
-    """Model text made safe to keep: controls removed, size capped, ends trimmed."""
-    if value is None or isinstance(value, bool):
-        return ""
-    if isinstance(value, int | float):
-        value = str(value)
-    if isinstance(value, list):
-        value = " ".join(_clean(v, limit) for v in value if isinstance(v, str | int | float))
-    if not isinstance(value, str):
-        return ""
-    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+def _field(value: Any) -> str:
+    return clean_model_text(value, MAX_FIELD_CHARS)
 
 
 def _object(text: str, what: str) -> dict[str, Any]:
@@ -609,14 +599,14 @@ def _where(value: Any) -> list[str]:
     if value is None:
         return []
     items = value if isinstance(value, list) else [value]
-    return [_clean(item, 40) for item in items[:6] if _clean(item, 40)]
+    return [clean_model_text(item, 40) for item in items[:6] if clean_model_text(item, 40)]
 
 
 def parse_question(text: str) -> tuple[str, str, list[str]]:
     """(question, expected answer, where labels) from Claude's reply. Raises QuizError."""
     data = _object(text, "question")
-    question = _clean(_first(data, "question", "q", "prompt"))
-    expected = _clean(_first(data, "answer", "expected_answer", "expected", "model_answer", "a"))
+    question = _field(_first(data, "question", "q", "prompt"))
+    expected = _field(_first(data, "answer", "expected_answer", "expected", "model_answer", "a"))
     if not question:
         raise QuizError("Claude's reply had no question in it; try again.")
     return question, expected, _where(_first(data, "where", "timestamps", "timestamp", "at"))
@@ -647,12 +637,12 @@ def parse_grade(text: str) -> tuple[str, str, str, list[str]]:
             "Claude's grade had no verdict (correct, partial or missed); your answer is "
             "kept, try grading it again."
         )
-    feedback = _clean(_first(data, "feedback", "explanation", "comment", "comments"))
+    feedback = _field(_first(data, "feedback", "explanation", "comment", "comments"))
     if not feedback:
-        right = _clean(_first(data, "right", "correct_points"))
-        missing = _clean(_first(data, "missing", "missed_points", "wrong"))
+        right = _field(_first(data, "right", "correct_points"))
+        missing = _field(_first(data, "missing", "missed_points", "wrong"))
         feedback = " ".join(part for part in (right, missing) if part)
-    expected = _clean(_first(data, "answer", "model_answer", "expected_answer", "expected"))
+    expected = _field(_first(data, "answer", "model_answer", "expected_answer", "expected"))
     return verdict, feedback, expected, _where(_first(data, "where", "timestamps", "at"))
 
 

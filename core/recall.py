@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from core.chat.models import Citation, Usage, unique_citations
+from core.textsafe import clean_model_text
 
 if TYPE_CHECKING:
     from core.chat.client import ChatClient
@@ -41,7 +42,6 @@ RECALL_SYSTEM = (
 )
 
 _WORDS = {"again": 1, "fail": 1, "wrong": 1, "hard": 2, "good": 3, "easy": 4}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class RecallError(ValueError):
@@ -119,17 +119,8 @@ Reply with only a JSON object, no code fence:
 """
 
 
-def _clean(value: Any) -> str:
-    if value is None or isinstance(value, bool):
-        return ""
-    if isinstance(value, list):
-        value = " ".join(str(v) for v in value if isinstance(v, str | int | float))
-    if isinstance(value, int | float):
-        value = str(value)
-    if not isinstance(value, str):
-        return ""
-    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
-    return text if len(text) <= MAX_FIELD_CHARS else text[: MAX_FIELD_CHARS - 1] + "…"
+def _field(value: Any) -> str:
+    return clean_model_text(value, MAX_FIELD_CHARS)
 
 
 def parse_rating(value: Any) -> int | None:
@@ -177,8 +168,8 @@ def parse_recall(text: str) -> tuple[str, str, int]:
         raise RecallError(
             "Claude's reply had no rating from 1 to 4; compare the answers and rate yourself."
         )
-    right = _clean(lowered.get("right", lowered.get("correct")))
-    missing = _clean(lowered.get("missing", lowered.get("missed", lowered.get("wrong"))))
+    right = _field(lowered.get("right", lowered.get("correct")))
+    missing = _field(lowered.get("missing", lowered.get("missed", lowered.get("wrong"))))
     return right, missing, rating
 
 

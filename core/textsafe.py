@@ -8,6 +8,9 @@ Unicode control pictures, so nothing is ever executed by the terminal.
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 _TABLE = {code: 0x2400 + code for code in range(0x20) if code not in (0x09, 0x0A)}
 _TABLE[0x7F] = 0x2421  # DEL -> ␡
 _TABLE.update({code: 0xFFFD for code in range(0x80, 0xA0)})  # C1 controls (CSI, OSC, ...)
@@ -21,3 +24,24 @@ def inert(text: str) -> str:
 def inert_line(text: str) -> str:
     """One line: newlines and tabs become spaces too (for titles and table cells)."""
     return inert(text.replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
+
+
+_MODEL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def clean_model_text(value: Any, limit: int) -> str:
+    """A field of a model's JSON reply made safe to keep: text (numbers, and lists of
+    either, joined), controls removed, newlines normalised, ends trimmed, at most `limit`
+    characters (an ellipsis marks a cut). Anything else is the empty string."""
+    if value is None or isinstance(value, bool):
+        return ""
+    if isinstance(value, int | float):
+        value = str(value)
+    if isinstance(value, list):
+        value = " ".join(
+            clean_model_text(v, limit) for v in value if isinstance(v, str | int | float)
+        )
+    if not isinstance(value, str):
+        return ""
+    text = _MODEL_CONTROLS.sub("", value.replace("\r\n", "\n").replace("\r", "\n")).strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -14,10 +14,10 @@ No Textual here, and anthropic is imported lazily by `core.chat.client` only.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.textsafe import clean_model_text
 from decks import cloze
 from decks.models import NoteKind
 
@@ -42,8 +42,6 @@ _KIND_ALIASES = {
     "basic-and-reversed": NoteKind.REVERSED,
     "cloze": NoteKind.CLOZE,
 }
-# C0 controls except tab and newline, DEL, and C1 controls (CSI/OSC...).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class ProposalError(ValueError):
@@ -143,7 +141,7 @@ def _deck_samples(store: CardStore, deck_name: str, count: int = 3) -> list[str]
     )
     samples: list[str] = []
     for view in views:
-        text = " ".join(_clean(view.note.front).split())
+        text = " ".join(_field(view.note.front).split())
         if text and text not in samples:
             samples.append(text[:80])
         if len(samples) >= count:
@@ -185,17 +183,8 @@ Reply with only a JSON array, no prose and no code fence, in this shape:
 # -- parsing the answer --------------------------------------------------------------------
 
 
-def _clean(value: Any) -> str:
-    """Model text made safe to store: controls removed, size capped, ends trimmed."""
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        else:
-            return ""
-    text = _CONTROL.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
-    return text.strip()[:MAX_FIELD_CHARS]
+def _field(value: Any) -> str:
+    return clean_model_text(value, MAX_FIELD_CHARS)
 
 
 def _proposal_from_item(item: Any) -> Proposal | None:
@@ -205,9 +194,9 @@ def _proposal_from_item(item: Any) -> Proposal | None:
     raw_kind = lowered.get("kind", lowered.get("type", "basic"))
     kind_text = raw_kind.strip().lower() if isinstance(raw_kind, str) else ""
     kind = _KIND_ALIASES.get(kind_text)
-    front = _clean(lowered.get("front", lowered.get("question")))
-    back = _clean(lowered.get("back", lowered.get("answer", lowered.get("extra"))))
-    text = _clean(lowered.get("text", lowered.get("cloze")))
+    front = _field(lowered.get("front", lowered.get("question")))
+    back = _field(lowered.get("back", lowered.get("answer", lowered.get("extra"))))
+    text = _field(lowered.get("text", lowered.get("cloze")))
     if kind is None:
         kind = NoteKind.CLOZE if cloze.deletions(text or front) else None
     if kind is None:

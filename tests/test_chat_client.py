@@ -565,3 +565,15 @@ def test_same_setup_means_same_key_model_address_and_options(
     assert not client.same_setup(ChatClient("key-one", model="claude-haiku-5-5", max_retries=0))
     monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:9")
     assert not client.same_setup(ChatClient("key-one", model="claude-haiku-5-5"))
+
+
+def test_model_json_fields_are_cleaned_the_same_way_everywhere() -> None:
+    from core.textsafe import clean_model_text
+
+    assert clean_model_text("  a\r\nb\x1b[31m\x07 ", 100) == "a\nb[31m"
+    assert clean_model_text(["one", 2, None, {"x": 1}, "three"], 100) == "one 2 three"
+    assert clean_model_text(4.5, 100) == "4.5"
+    assert clean_model_text(True, 100) == clean_model_text(None, 100) == ""
+    assert clean_model_text({"text": "no"}, 100) == ""
+    cut = clean_model_text("word " * 50, 20)
+    assert len(cut) <= 20 and cut.endswith("…")
