@@ -18,8 +18,6 @@ shared with a thread.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -35,6 +33,7 @@ from textual.widgets import Button, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.textsafe import inert_line
+from tui.screens.threads import PostsFromThreads, worker_store
 
 if TYPE_CHECKING:
     from decks.models import Preset
@@ -46,29 +45,6 @@ WORKLOAD_DELAY_S = 0.3
 
 class Cancelled(Exception):
     """Raised inside a worker's progress callback once the user pressed Esc."""
-
-
-def database_file(conn: sqlite3.Connection) -> str:
-    """The file behind a connection ('' for an in-memory database)."""
-    for row in conn.execute("PRAGMA database_list"):
-        if row[1] == "main":
-            return str(row[2] or "")
-    return ""
-
-
-@contextmanager
-def worker_store(conn: sqlite3.Connection) -> Iterator[CardStore]:
-    """A CardStore on a new connection to the same database, for one thread; closed after."""
-    from core.db import connect
-    from decks.repository import CardStore
-
-    path = database_file(conn)
-    store = CardStore(connect(path) if path else conn)
-    try:
-        yield store
-    finally:
-        if store.conn is not conn:
-            store.close()
 
 
 def fit_table(optimization: PresetOptimization) -> Table:
@@ -106,7 +82,7 @@ def describe_workload(workload: Workload) -> Text:
     return text
 
 
-class PresetScreen(ModalScreen[bool]):
+class PresetScreen(PostsFromThreads, ModalScreen[bool]):
     """Retention, workload, optimise, reset for the preset of `deck_id` (None: Default).
 
     Dismisses with True when something changed (parameters, retention or due dates).
@@ -389,15 +365,6 @@ class PresetScreen(ModalScreen[bool]):
         if worker.is_cancelled:  # pragma: no cover - the callback raises first
             return
         self._post(self._show_optimization, outcome)
-
-    def _post(self, callback: Any, *args: Any) -> None:
-        """Run `callback(*args)` on the UI thread, if this screen is still there."""
-
-        def run() -> None:
-            if self.is_mounted:
-                callback(*args)
-
-        self.app.call_from_thread(run)
 
     def _progress_callback(self, worker: Worker[Any]) -> Any:
         def progress(stage: str, done: int, total: int) -> None:

@@ -29,6 +29,7 @@ from textual.widgets import Header, Select, Static
 from textual.worker import get_current_worker
 
 from core.textsafe import inert_line
+from tui.screens.threads import PostsFromThreads
 from tui.widgets.footer import CoalescingFooter
 from tui.widgets.heatmap import Heatmap
 
@@ -134,7 +135,7 @@ def preset_text(preset: Preset, default_retention: float) -> Text:
     return text
 
 
-class StatsScreen(Screen[None]):
+class StatsScreen(PostsFromThreads, Screen[None]):
     """Stats for `deck_id` (None = all decks); the deck Select at the top switches."""
 
     HELP_GROUP = "Stats"
@@ -268,7 +269,7 @@ class StatsScreen(Screen[None]):
             import textual_plotext  # noqa: F401  (slow import, done here, not at paint)
 
             from decks.stats import compute_stats
-            from tui.screens.optimise import worker_store
+            from tui.screens.threads import worker_store
 
             with worker_store(self.app.library.conn) as store:  # type: ignore[attr-defined]
                 stats = compute_stats(store.conn, deck, rollover_hour=rollover_hour)
@@ -278,15 +279,6 @@ class StatsScreen(Screen[None]):
             return
         if not worker.is_cancelled:
             self._post(self._show_stats, stats, generation)
-
-    def _post(self, callback: Any, *args: Any) -> None:
-        """Run `callback(*args)` on the UI thread, if this screen is still there."""
-
-        def run() -> None:
-            if self.is_mounted:
-                callback(*args)
-
-        self.app.call_from_thread(run)
 
     def _show_failure(self, message: str) -> None:
         self.loaded = True
