@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from textual.keys import _character_to_key
@@ -17,11 +18,11 @@ from core.models import Segment
 from decks.models import NoteKind
 from decks.repository import CardFilter, CardStore
 from tests.tui_helpers import (
-    add_transcript,
     make_segments,
     notifications,
     screen_text,
     send_burst,
+    study_screen,
     wait_until,
 )
 from tui.app import PonderApp
@@ -64,21 +65,10 @@ class Session:
 
 @asynccontextmanager
 async def open_study(
-    segments: list[Segment] | None = None,
-    *,
-    title: str = "Test talk",
-    library: Library | None = None,
-    size: tuple[int, int] = (100, 30),
+    segments: list[Segment] | None = None, *, title: str = "Test talk", **options: Any
 ) -> AsyncIterator[Session]:
-    library = library if library is not None else Library()
-    source_id = add_transcript(library, segments or make_segments(40), title=title)
-    app = PonderApp(library=library)
-    async with app.run_test(size=size, notifications=True) as pilot:
-        study = StudyScreen(source_id)
-        app.push_screen(study)
-        await wait_until(pilot, lambda: app.screen is study and study.transcript_view.line_count)
-        await pilot.pause()
-        yield Session(app, pilot, study, library, source_id)
+    async with study_screen(segments, title=title, **options) as parts:
+        yield Session(*parts)
 
 
 async def select_segments(session: Session, first: int, last: int) -> None:

@@ -27,7 +27,13 @@ from decks.proposals import (
 )
 from decks.repository import CardFilter, CardStore
 from tests.fake_claude import FakeClaude, Reply
-from tests.tui_helpers import add_transcript, make_segments, notifications, send_burst, wait_until
+from tests.tui_helpers import (
+    make_segments,
+    notifications,
+    send_burst,
+    study_screen,
+    wait_until,
+)
 from tui.app import PonderApp
 from tui.screens.card_editor import CardEditorScreen
 from tui.screens.proposals import ProposalsScreen, summary
@@ -57,15 +63,8 @@ class Session:
 
 @asynccontextmanager
 async def open_study(segments: list[Segment] | None = None) -> AsyncIterator[Session]:
-    library = Library()
-    source_id = add_transcript(library, segments or make_segments(40), title="Test talk")
-    app = PonderApp(library=library)
-    async with app.run_test(size=(100, 30), notifications=True) as pilot:
-        study = StudyScreen(source_id)
-        app.push_screen(study)
-        await wait_until(pilot, lambda: app.screen is study and study.transcript_view.line_count)
-        await pilot.pause()
-        yield Session(app, pilot, study, library, source_id)
+    async with study_screen(segments, title="Test talk") as parts:
+        yield Session(*parts)
 
 
 async def propose_for(session: Session, first: int, last: int) -> None:

@@ -25,7 +25,14 @@ from core.quiz import (
     segment_for_label,
 )
 from tests.fake_claude import Cite, FakeClaude, Reply
-from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
+from tests.tui_helpers import (
+    add_transcript,
+    make_segments,
+    notifications,
+    screen_text,
+    study_screen,
+    wait_until,
+)
 from tui.screens.quiz import QuizScreen
 
 
@@ -283,19 +290,10 @@ class Study:
 
 @asynccontextmanager
 async def open_study(segments: list[Segment] | None = None) -> AsyncIterator[Study]:
-    from tui.app import PonderApp
-    from tui.screens.study import StudyScreen
-
     library = Library()
-    source_id = add_transcript(library, segments or make_segments(40))
-    app = PonderApp(library=library)
     try:
-        async with app.run_test(size=(100, 30), notifications=True) as pilot:
-            screen = StudyScreen(source_id)
-            app.push_screen(screen)
-            await wait_until(pilot, lambda: app.screen is screen)
-            await pilot.pause()
-            yield Study(app, pilot, screen, library, source_id)
+        async with study_screen(segments, library=library) as parts:
+            yield Study(*parts)
     finally:
         library.close()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from textual.keys import _character_to_key
@@ -19,6 +20,7 @@ from tests.tui_helpers import (
     notifications,
     screen_text,
     send_burst,
+    study_screen,
     wait_until,
 )
 from tui.app import PonderApp
@@ -47,24 +49,9 @@ class Study:
 
 
 @asynccontextmanager
-async def open_study(
-    segments: list[Segment] | None = None,
-    *,
-    size: tuple[int, int] = (100, 30),
-    library: Library | None = None,
-    source_id: int | None = None,
-    **source: object,
-) -> AsyncIterator[Study]:
-    library = library if library is not None else Library()
-    if source_id is None:
-        source_id = add_transcript(library, segments or make_segments(60), **source)
-    app = PonderApp(library=library)
-    async with app.run_test(size=size, notifications=True) as pilot:
-        screen = StudyScreen(source_id)
-        app.push_screen(screen)
-        await wait_until(pilot, lambda: app.screen is screen and screen.transcript_view.line_count)
-        await pilot.pause()
-        yield Study(app, pilot, screen, library, source_id)
+async def open_study(segments: list[Segment] | None = None, **options: Any) -> AsyncIterator[Study]:
+    async with study_screen(segments or make_segments(60), **options) as parts:
+        yield Study(*parts)
 
 
 def cursor_in_view(view: TranscriptView) -> bool:

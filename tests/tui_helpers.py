@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.pilot import Pilot
 
 from core.library import Library
 from core.models import Segment, Source, Transcript
+
+if TYPE_CHECKING:
+    from tui.screens.study import StudyScreen
 
 
 async def wait_until(
@@ -123,3 +127,29 @@ class Notes:
     @property
     def errors(self) -> list[str]:
         return [call["message"] for call in self.calls if call.get("severity") == "error"]
+
+
+@asynccontextmanager
+async def study_screen(
+    segments: list[Segment] | None = None,
+    *,
+    size: tuple[int, int] = (100, 30),
+    library: Library | None = None,
+    source_id: int | None = None,
+    **source: Any,
+) -> AsyncIterator[tuple[Any, Pilot, StudyScreen, Library, int]]:
+    """The app on the study screen of a transcript (40 made-up segments by default), its
+    lines laid out: (app, pilot, screen, library, source_id)."""
+    from tui.app import PonderApp
+    from tui.screens.study import StudyScreen
+
+    library = library if library is not None else Library()
+    if source_id is None:
+        source_id = add_transcript(library, segments or make_segments(40), **source)
+    app = PonderApp(library=library)
+    async with app.run_test(size=size, notifications=True) as pilot:
+        screen = StudyScreen(source_id)
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: app.screen is screen and screen.transcript_view.line_count)
+        await pilot.pause()
+        yield app, pilot, screen, library, source_id
