@@ -16,7 +16,9 @@ block to the last widget's `_update_from_block`; the run replaces just that para
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
+from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from textual.content import Content
 from textual.widgets import Markdown
@@ -35,24 +37,17 @@ class ParagraphRun(OneLayoutPerResize, MarkdownParagraph):
     def __init__(self, markdown: Markdown, token: Token, parts: list[Content]) -> None:
         super().__init__(markdown, token)
         self.parts = parts
-        self._show()
-
-    @classmethod
-    def of(cls, paragraph: MarkdownParagraph) -> ParagraphRun:
-        run = cls(paragraph._markdown, paragraph._token, [paragraph._content])
-        run.source_range = paragraph.source_range
-        return run
 
     @property
     def text_length(self) -> int:
         return sum(len(part) for part in self.parts)
 
-    def takes(self, paragraph: MarkdownParagraph) -> bool:
-        return self.text_length + len(paragraph._content) <= self.LIMIT
+    def takes(self, part: Content) -> bool:
+        return self.text_length + len(part) <= self.LIMIT
 
-    def add(self, paragraph: MarkdownParagraph) -> None:
-        self.parts.append(paragraph._content)
-        self.source_range = (self.source_range[0], paragraph.source_range[1])
+    def add(self, part: Content, last_line: int) -> None:
+        self.parts.append(part)
+        self.source_range = (self.source_range[0], last_line)
 
     def _show(self) -> None:
         self.set_content(PARAGRAPH_BREAK.join(self.parts))
@@ -84,25 +79,59 @@ class ParagraphRun(OneLayoutPerResize, MarkdownParagraph):
 
 
 class AnswerMarkdown(OneLayoutPerResize, Markdown):
-    """Textual's Markdown with consecutive top-level paragraphs in `ParagraphRun`s."""
+    """Textual's Markdown with consecutive top-level paragraphs in `ParagraphRun`s.
+
+    Top-level paragraphs go straight from their tokens to a run's text (no widget per
+    paragraph); every other block is Textual's own. One parser serves every write (the
+    widget's lock keeps them apart) instead of a new one per write.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        parser = MarkdownIt("gfm-like")
+        super().__init__(*args, parser_factory=lambda: parser, **kwargs)
+        self._inline: MarkdownParagraph | None = None
+
+    def _paragraph_content(self, inline: Token) -> Content:
+        if self._inline is None:
+            self._inline = MarkdownParagraph(self, inline)
+        return self._inline._token_to_content(inline)
 
     def _parse_markdown(self, tokens: Iterable[Token]) -> Iterable[MarkdownBlock]:
+        tokens = list(tokens)
         run: ParagraphRun | None = None
-        for block in super()._parse_markdown(tokens):
-            if type(block) is MarkdownParagraph:
-                if run is not None and run.takes(block):
-                    run.add(block)
-                    continue
+        others: list[Token] = []  # whole top-level blocks, for Textual's parser
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            top_paragraph = (
+                token.type == "paragraph_open"
+                and token.level == 0
+                and index + 2 < len(tokens)
+                and tokens[index + 1].type == "inline"
+            )
+            if not top_paragraph:
                 if run is not None:
                     run._show()
                     yield run
-                run = ParagraphRun.of(block)
+                    run = None
+                others.append(token)
+                index += 1
                 continue
-            if run is not None:
-                run._show()
-                yield run
-                run = None
-            yield block
+            if others:
+                yield from super()._parse_markdown(others)
+                others = []
+            part = self._paragraph_content(tokens[index + 1])
+            last_line = token.map[1] if token.map else 0
+            if run is not None and run.takes(part):
+                run.add(part, last_line)
+            else:
+                if run is not None:
+                    run._show()
+                    yield run
+                run = ParagraphRun(self, token, [part])
+            index += 3  # paragraph_open, inline, paragraph_close
+        if others:
+            yield from super()._parse_markdown(others)
         if run is not None:
             run._show()
             yield run
