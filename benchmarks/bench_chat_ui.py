@@ -1,19 +1,22 @@
 """Chat pane speed: a streamed answer painted by the real app vs the same stream without a UI.
 
-    /work/venv/bin/python benchmarks/bench_chat_ui.py [--tokens 4000] [--runs 5]
+    .venv/bin/python benchmarks/bench_chat_ui.py [--tokens 4000] [--runs 11]
         [--paced-tokens 1000] [--rate 200]
 
 Uses the fake Messages API and the 60-minute transcript of benchmarks/bench_chat.py, and
 the real PonderApp (headless, 120x40) with the study screen's chat pane. Measures, in the
 same run:
 
-1. no UI: `core.chat.service.ask` drained (SDK + citations + SQLite saves), as bench_chat;
+1. no UI: `core.chat.service.ask` drained (SDK + citations + SQLite saves), as bench_chat,
+   with one client kept warm across runs (as the pane keeps one);
 2. UI: the same answer sent from the chat pane, from `send()` to the final text being in
    the Markdown widget and to the first screen paint after it. A paint here is the
    compositor's update rendered to terminal bytes (what `App._display` would write; the
    headless driver skips only the write itself). Target: painted <= 1.2x the drain.
    Two answer shapes: one long paragraph (the stream bench_chat drains) and paragraphs
-   of 60 words (each a Markdown block widget). Runs alternate after a warm-up of each;
+   of 60 words (Textual's Markdown made a widget of each; the pane groups them). The
+   wait is on an event the paint hook sets (no Pilot polling, which would take the
+   loop from the stream). Runs alternate after a warm-up of each;
    medians, the median of per-pair ratios, process CPU time, and the best run (the one
    least disturbed by other processes: on a shared machine the wall times swing 2x);
 3. paced at `--rate` tokens/s: for every text chunk, the time from its arrival in the
@@ -361,7 +364,7 @@ async def main_async(tokens: int, runs: int, paced_tokens: int, rate: float) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tokens", type=int, default=4000)
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=11)
     parser.add_argument("--paced-tokens", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=200.0)
     args = parser.parse_args()

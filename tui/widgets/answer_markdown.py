@@ -21,6 +21,8 @@ from typing import Any
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from textual.content import Content
+from textual.events import Mount
+from textual.widget import Widget
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock, MarkdownParagraph
 
@@ -90,6 +92,13 @@ class AnswerMarkdown(OneLayoutPerResize, Markdown):
         parser = MarkdownIt("gfm-like")
         super().__init__(*args, parser_factory=lambda: parser, **kwargs)
         self._inline: MarkdownParagraph | None = None
+
+    async def _on_mount(self, event: Mount) -> None:
+        if self._initial_markdown is None:
+            # Empty until streamed into: Markdown would parse "" in a thread and publish
+            # a table of contents, delaying the answer's first frame for nothing.
+            event.prevent_default()
+            Widget._on_mount(self, event)
 
     def _paragraph_content(self, inline: Token) -> Content:
         if self._inline is None:
