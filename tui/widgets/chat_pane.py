@@ -520,19 +520,10 @@ class QuestionView(MessageView):
         )
         super().update_message(message)
         if changed and self.is_mounted:
-            self._show_parts()
-
-    def bind(self, message: ChatMessage, focus_label: str | None) -> None:
-        """Show `message` in this view (a spare, mounted ahead while the pane was idle)."""
-        self.focus_label = focus_label
-        MessageView.update_message(self, message)
-        self._show_parts()
-
-    def _show_parts(self) -> None:
-        show_text(self.focus_line, self._focus_content())
-        show_text(self.text_line, self._text_content())
-        show_text(self.meta, self._meta_content())
-        self._refresh_parts()
+            show_text(self.focus_line, self._focus_content())
+            show_text(self.text_line, self._text_content())
+            show_text(self.meta, self._meta_content())
+            self._refresh_parts()
 
     def action_edit(self) -> None:
         self.pane.edit_question(self.message.id)
@@ -729,7 +720,6 @@ class ChatPane(Vertical):
     ChatPane #chat-usage { height: 1; padding: 0 1; color: $text-muted; background: $panel; }
     ChatPane #chat-focus { height: auto; padding: 0 1; color: $text-accent; display: none; }
     ChatPane #chat-focus.-shown { display: block; }
-    ChatPane .-spare { display: none; }
     """
 
     client_options: ClassVar[dict[str, Any]] = {}
@@ -770,10 +760,6 @@ class ChatPane(Vertical):
         self._waiting_mount: AwaitMount | None = None
         self._first_frame: list[AwaitMount] = []
         self._client: ChatClient | None = None
-        # A question and an answer widget mounted (hidden) while the pane is idle, so
-        # sending mounts nothing: mounting them took 10-15 ms of the stream's time.
-        self._spare_question: QuestionView | None = None
-        self._spare_answer: AnswerView | None = None
         self._busy = False
         self._editing: int | None = None
         self._focus: Focus | None = None
@@ -803,7 +789,6 @@ class ChatPane(Vertical):
         self._key_hint()
         if self._views:
             self.log_view.anchor()
-        self.call_after_refresh(self._prepare_spares)
 
     # -- parts ------------------------------------------------------------------------
 
@@ -943,11 +928,10 @@ class ChatPane(Vertical):
 
     # -- syncing the widgets with the store -----------------------------------------------
 
-    def sync(self, spare: bool = False) -> AwaitMount | None:
+    def sync(self) -> AwaitMount | None:
         """Make the message widgets match the stored conversation (add, update, remove).
 
-        With `spare`, a new last question is shown in the spare question widget. Returns
-        the mount of new message widgets (await it before streaming into one)."""
+        Returns the mount of new message widgets (await it before streaming into one)."""
         messages = self.store.messages(self.conversation_id) if self.conversation_id else []
         wanted = {m.id for m in messages}
         for message_id in [i for i in self._views if i not in wanted]:
@@ -959,14 +943,11 @@ class ChatPane(Vertical):
             if view is not None:
                 view.update_message(message)
                 continue
-            if spare and message is messages[-1] and message.role == "user":
-                view = self._take_spare_question(message)
-            else:
-                view = self._make_view(message)
-                new.append(view)
+            view = self._make_view(message)
             self._views[message.id] = view
+            new.append(view)
         if new:
-            mounting = self.log_view.mount_all(new, before=self._spare_question)
+            mounting = self.log_view.mount_all(new)
         self.query_one("#chat-intro").display = not messages
         last = messages[-1] if messages else None
         self._can_retry = last is not None and (
@@ -990,33 +971,6 @@ class ChatPane(Vertical):
             return QuestionView(message, self._focus_label(message.focus))
         return AnswerView(message, self.prices)
 
-    def _prepare_spares(self) -> None:
-        if not self.is_attached or self._spare_question is not None:
-            return
-        question = QuestionView(ChatMessage(0, 0, "user", "", "complete"))
-        answer = AnswerView(ChatMessage(0, 0, "assistant", "", "streaming"), self.prices)
-        question.add_class("-spare")
-        answer.add_class("-spare")
-        self._spare_question, self._spare_answer = question, answer
-        self.log_view.mount_all([question, answer])
-
-    @property
-    def _spares_ready(self) -> bool:
-        question, answer = self._spare_question, self._spare_answer
-        return (
-            question is not None
-            and answer is not None
-            and answer.is_mounted
-            and (question.is_mounted)
-        )
-
-    def _take_spare_question(self, message: ChatMessage) -> QuestionView:
-        view, self._spare_question = self._spare_question, None
-        assert view is not None
-        view.bind(message, self._focus_label(message.focus))
-        view.remove_class("-spare")
-        return view
-
     def _reset_views(self) -> None:
         for view in self._views.values():
             view.remove()
@@ -1029,9 +983,7 @@ class ChatPane(Vertical):
 
     def _focus_stops(self) -> list[Widget]:
         stops: list[Widget] = [
-            w
-            for w in self.log_view.query("MessageView, CitationLink")
-            if w.focusable and not w.has_class("-spare")
+            w for w in self.log_view.query("MessageView, CitationLink") if w.focusable
         ]
         stops.append(self.input)
         return stops
@@ -1099,16 +1051,14 @@ class ChatPane(Vertical):
         self.store.add_user_message(self.conversation_id, question, focus=focus)
         self.input.clear()
         self.clear_focus()
-        spare = self._spares_ready
-        self._start_answer(self.sync(spare=spare), spare=spare)
+        self._start_answer(self.sync())
 
-    def _start_answer(self, mounting: AwaitMount | None = None, spare: bool = False) -> None:
+    def _start_answer(self, mounting: AwaitMount | None = None) -> None:
         """Show the question as sending and a waiting answer, then stream into it.
 
-        With `spare`, the waiting answer is the spare answer widget (the question took the
-        spare question). Otherwise `mounting` is the question's mount, if new: the worker
-        waits for it and the answer's mount in one batch, so the screen shows them in one
-        update (each update is a layout pass and a paint, taken from the stream)."""
+        `mounting` is the question's mount, if new: the worker waits for it and the
+        answer's mount in one batch, so the screen shows them in one update (each update
+        is a layout pass and a paint, taken from the stream)."""
         assert self.conversation_id is not None
         self._busy = True
         self.refresh_bindings()
@@ -1118,14 +1068,8 @@ class ChatPane(Vertical):
         # The answer's widgets are mounted now, while the request travels, so the first
         # token does not wait for a mount.
         placeholder = ChatMessage(0, self.conversation_id, "assistant", "", "streaming")
-        if spare and self._spare_answer is not None:
-            self._waiting, self._spare_answer = self._spare_answer, None
-            self._waiting.update_message(placeholder)
-            self._waiting.remove_class("-spare")
-            self._waiting_mount = None
-        else:
-            self._waiting = AnswerView(placeholder, self.prices)
-            self._waiting_mount = self.log_view.mount(self._waiting, before=self._spare_question)
+        self._waiting = AnswerView(placeholder, self.prices)
+        self._waiting_mount = self.log_view.mount(self._waiting)
         self._first_frame = [m for m in (mounting, self._waiting_mount) if m is not None]
         self.log_view.anchor()
         self._answer_worker(self.conversation_id)
@@ -1264,7 +1208,6 @@ class ChatPane(Vertical):
             self.set_status(live.notices[-1] if live.notices else IDLE_HINT)
         self.sync()
         self.post_message(self.AnswerFinished(live.answer_id, status))
-        self.call_after_refresh(self._prepare_spares)
 
     async def _begin_answer(self, live: _Live, event: Started) -> None:
         live.answer_id = event.message_id
