@@ -24,6 +24,7 @@ from textual.widgets import DirectoryTree, Input, Label, LoadingIndicator, Stati
 from textual.worker import Worker, WorkerState
 
 from core.textsafe import inert_line
+from tui.widgets.completing_input import CompletingInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,19 +93,12 @@ class SafeDirectoryTree(DirectoryTree):
         return label
 
 
-class SourceInput(Input):
+class SourceInput(CompletingInput):
     """Tab accepts the path completion; without one it moves on as usual."""
 
     BINDINGS = [
         Binding("tab", "complete", "Complete path", show=False, id="add.complete"),
     ]
-
-    def action_complete(self) -> None:
-        if self._suggestion and self._suggestion != self.value:
-            self.value = self._suggestion
-            self.cursor_position = len(self.value)
-        else:
-            self.screen.focus_next()
 
 
 class AddSourceScreen(ModalScreen[AddOutcome | None]):

@@ -39,6 +39,7 @@ from core.textsafe import inert, inert_line
 from decks import cloze
 from decks.models import NoteKind, SourceRef, normalise_deck_name, normalise_tags
 from decks.repository import CardStore, CardStoreError, card_ords
+from tui.widgets.completing_input import CompletingInput
 from tui.widgets.footer import CoalescingFooter
 
 if TYPE_CHECKING:
@@ -234,21 +235,6 @@ class TagSuggester(Suggester):
             if tag.lower().startswith(lowered) and len(tag) > len(partial):
                 return head + tag
         return None
-
-
-class CompletingInput(Input):
-    """An Input where Tab accepts the completion shown (and otherwise moves on)."""
-
-    BINDINGS: list[BindingType] = [
-        Binding("tab", "complete", "Complete", show=False),
-    ]
-
-    def action_complete(self) -> None:
-        if self._suggestion and self._suggestion != self.value:
-            self.value = self._suggestion
-            self.cursor_position = len(self.value)
-        else:
-            self.screen.focus_next()
 
 
 # -- the screen ---------------------------------------------------------------------------------
