@@ -41,6 +41,22 @@ from decks.models import (
 )
 
 
+def _db_time_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else to_db_time(moment)
+
+
+def _scheduling_columns(card: Card) -> tuple[object, ...]:
+    """state, step, stability, difficulty, due, last_review: as the cards table holds them."""
+    return (
+        int(card.state),
+        card.step,
+        card.stability,
+        card.difficulty,
+        to_db_time(card.due),
+        _db_time_or_none(card.last_review),
+    )
+
+
 class CardStoreError(ValueError):
     """A bad request (unknown deck, empty front, no cloze...): the message is for the user."""
 
@@ -958,7 +974,7 @@ class CardStore:
             self._update_cards(
                 [card_id],
                 "suspended = ?, buried_until = ?",
-                (int(suspended), None if buried_until is None else to_db_time(buried_until)),
+                (int(suspended), _db_time_or_none(buried_until)),
                 clock.now(),
             )
 
@@ -1056,7 +1072,7 @@ class CardStore:
             ).fetchone()
             if row is None:
                 raise StaleCard(f"Card {before.id} was deleted.")
-            last = None if before.last_review is None else to_db_time(before.last_review)
+            last = _db_time_or_none(before.last_review)
             if (
                 row["reps"] != before.reps
                 or row["last_review"] != last
@@ -1068,12 +1084,7 @@ class CardStore:
                 " last_review = ?, reps = ?, lapses = ?, buried_until = NULL, modified_at = ?"
                 " WHERE id = ?",
                 (
-                    int(after.state),
-                    after.step,
-                    after.stability,
-                    after.difficulty,
-                    to_db_time(after.due),
-                    None if after.last_review is None else to_db_time(after.last_review),
+                    *_scheduling_columns(after),
                     after.reps,
                     after.lapses,
                     stamp,
@@ -1115,16 +1126,11 @@ class CardStore:
         stamp = to_db_time(now or clock.now())
         rows = [
             (
-                int(after.state),
-                after.step,
-                after.stability,
-                after.difficulty,
-                to_db_time(after.due),
-                None if after.last_review is None else to_db_time(after.last_review),
+                *_scheduling_columns(after),
                 stamp,
                 before.id,
                 before.reps,
-                None if before.last_review is None else to_db_time(before.last_review),
+                _db_time_or_none(before.last_review),
             )
             for before, after in changes
         ]
