@@ -9,16 +9,15 @@ from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from textual.keys import _character_to_key
-from textual.pilot import Pilot
 
 from core import clock
 from core.library import Library
 from decks.models import CardState, SourceRef
 from decks.repository import CardFilter, CardStore, NoteDraft
 from tests.tui_helpers import (
+    Driven,
     add_transcript,
     make_segments,
-    notifications,
     screen_text,
     send_burst,
     wait_until,
@@ -131,9 +130,7 @@ def build_collection() -> Collection:
 
 
 @dataclass
-class Session:
-    app: PonderApp
-    pilot: Pilot
+class Session(Driven):
     screen: BrowseScreen
     data: Collection
 
@@ -143,9 +140,6 @@ class Session:
     def names(self) -> set[str]:
         by_id = {card_id: name for name, card_id in self.data.ids.items()}
         return {by_id.get(card_id, str(card_id)) for card_id in self.shown()}
-
-    def notes(self) -> list[str]:
-        return notifications(self.app)
 
     async def settle(self, predicate) -> None:  # type: ignore[no-untyped-def]
         await wait_until(self.pilot, predicate)

@@ -9,7 +9,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Static
 
 from core.chat.store import ConversationStore
@@ -20,7 +19,12 @@ from decks.recall_mode import note_conversation, set_deck_free_recall
 from decks.repository import CardStore
 from tests.fake_claude import Cite, FakeClaude, Reply
 from tests.test_decks_helpers import FakeTimer
-from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
+from tests.tui_helpers import (
+    Driven,
+    add_transcript,
+    make_segments,
+    wait_until,
+)
 from tui.app import PonderApp
 from tui.screens.card_chat import CardChatPane, CardChatScreen, card_texts
 from tui.screens.review import ReviewScreen
@@ -28,18 +32,10 @@ from tui.widgets.chat_pane import AnswerView, ChatPane, CitationLink
 
 
 @dataclass
-class Review:
-    app: PonderApp
-    pilot: Pilot
+class Review(Driven):
     screen: ReviewScreen
     library: Library
     store: CardStore
-
-    def text(self) -> str:
-        return screen_text(self.app)
-
-    def notes(self) -> list[str]:
-        return notifications(self.app)
 
     @property
     def chat(self) -> CardChatScreen:

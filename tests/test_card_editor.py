@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from textual.keys import _character_to_key
-from textual.pilot import Pilot
 from textual.widgets.text_area import Selection
 
 from core.library import Library
@@ -18,14 +17,13 @@ from core.models import Segment
 from decks.models import NoteKind
 from decks.repository import CardFilter, CardStore
 from tests.tui_helpers import (
+    Driven,
     make_segments,
-    notifications,
     screen_text,
     send_burst,
     study_screen,
     wait_until,
 )
-from tui.app import PonderApp
 from tui.screens.card_editor import (
     CardEditorScreen,
     TagSuggester,
@@ -39,9 +37,7 @@ from tui.screens.study import StudyScreen
 
 
 @dataclass
-class Session:
-    app: PonderApp
-    pilot: Pilot
+class Session(Driven):
     study: StudyScreen
     library: Library
     source_id: int
@@ -55,9 +51,6 @@ class Session:
         screen = self.app.screen
         assert isinstance(screen, CardEditorScreen), screen
         return screen
-
-    def notes(self) -> list[str]:
-        return notifications(self.app)
 
     def all_cards(self) -> list:
         return self.store.search(CardFilter(), rollover_hour=4)

@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
-from textual.pilot import Pilot
 
 from core.chat.prompts import GUIDE_KINDS, SYSTEM_PROMPT
 from core.chat.store import ConversationStore
@@ -18,7 +17,12 @@ from core.library import Library
 from core.models import Segment
 from core.paths import config_path
 from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply
-from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
+from tests.tui_helpers import (
+    Driven,
+    add_transcript,
+    make_segments,
+    wait_until,
+)
 from tui.app import PonderApp
 from tui.screens.conversations import ConversationsScreen
 from tui.screens.guide import GuideMenuScreen, GuideScreen
@@ -34,9 +38,7 @@ from tui.widgets.chat_pane import (
 
 
 @dataclass
-class Chat:
-    app: PonderApp
-    pilot: Pilot
+class Chat(Driven):
     screen: StudyScreen
     library: Library
     source_id: int
@@ -52,12 +54,6 @@ class Chat:
     def messages(self) -> list:
         conversation_id = self.pane.conversation_id
         return self.store.messages(conversation_id) if conversation_id else []
-
-    def notes(self) -> list[str]:
-        return notifications(self.app)
-
-    def text(self) -> str:
-        return screen_text(self.app)
 
     async def ask(self, question: str) -> None:
         self.pane.focus_input()

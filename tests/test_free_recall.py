@@ -10,7 +10,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import Button, Static
 
 from core.config import Config
@@ -25,23 +24,20 @@ from decks.recall_mode import (
 )
 from decks.repository import CardStore, NoteDraft
 from tests.fake_claude import Cite, FakeClaude, Reply
-from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
+from tests.tui_helpers import (
+    Driven,
+    add_transcript,
+    make_segments,
+    wait_until,
+)
 from tui.app import PonderApp
 from tui.screens.review import NO_KEY_NOTE, NOTHING_TYPED, RecallInput, ReviewScreen
 
 
 @dataclass
-class Review:
-    app: PonderApp
-    pilot: Pilot
+class Review(Driven):
     screen: ReviewScreen
     store: CardStore
-
-    def text(self) -> str:
-        return screen_text(self.app)
-
-    def notes(self) -> list[str]:
-        return notifications(self.app)
 
     @property
     def box(self) -> RecallInput:

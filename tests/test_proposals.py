@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import pytest
 from textual.keys import _character_to_key
-from textual.pilot import Pilot
 
 from core.library import Library
 from core.models import Segment, Source, Transcript
@@ -28,13 +27,12 @@ from decks.proposals import (
 from decks.repository import CardFilter, CardStore
 from tests.fake_claude import FakeClaude, Reply
 from tests.tui_helpers import (
+    Driven,
     make_segments,
-    notifications,
     send_burst,
     study_screen,
     wait_until,
 )
-from tui.app import PonderApp
 from tui.screens.card_editor import CardEditorScreen
 from tui.screens.proposals import ProposalsScreen, summary
 from tui.screens.study import StudyScreen
@@ -47,15 +45,10 @@ THREE = [
 
 
 @dataclass
-class Session:
-    app: PonderApp
-    pilot: Pilot
+class Session(Driven):
     study: StudyScreen
     library: Library
     source_id: int
-
-    def notes(self) -> list[str]:
-        return notifications(self.app)
 
     def saved(self) -> list:
         return CardStore(self.library.conn).search(CardFilter(), rollover_hour=4)

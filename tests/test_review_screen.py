@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from textual.pilot import Pilot
 from textual.screen import ModalScreen
 from textual.widgets import Button, OptionList, Static
 
@@ -26,7 +25,14 @@ from core.youtube import watch_url
 from decks.models import LEECH_TAG, CardState, NoteKind, SourceRef
 from decks.repository import CardStore, NoteDraft
 from tests.test_decks_helpers import FakeClock, make_review
-from tests.tui_helpers import add_transcript, make_segments, notifications, screen_text, wait_until
+from tests.tui_helpers import (
+    Driven,
+    add_transcript,
+    make_segments,
+    notifications,
+    screen_text,
+    wait_until,
+)
 from tui.app import PonderApp
 from tui.screens.card_source import CardSourceScreen
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen
@@ -37,18 +43,10 @@ pytest_plugins = ["tests.test_decks_helpers"]
 
 
 @dataclass
-class Review:
-    app: PonderApp
-    pilot: Pilot
+class Review(Driven):
     screen: ReviewScreen
     library: Library
     store: CardStore
-
-    def notes(self) -> list[str]:
-        return notifications(self.app)
-
-    def text(self) -> str:
-        return screen_text(self.app)
 
     def labels(self) -> dict[int, str]:
         """The interval printed on each rating button, read from the button itself."""

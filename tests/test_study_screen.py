@@ -10,20 +10,18 @@ from typing import Any
 
 import pytest
 from textual.keys import _character_to_key
-from textual.pilot import Pilot
 
 from core.library import Library
 from core.models import Segment
 from tests.tui_helpers import (
+    Driven,
     add_transcript,
     make_segments,
-    notifications,
     screen_text,
     send_burst,
     study_screen,
     wait_until,
 )
-from tui.app import PonderApp
 from tui.screens.help import HelpScreen
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
@@ -33,9 +31,7 @@ from tui.widgets.transcript_view import TranscriptView
 
 
 @dataclass
-class Study:
-    app: PonderApp
-    pilot: Pilot
+class Study(Driven):
     screen: StudyScreen
     library: Library
     source_id: int
@@ -43,9 +39,6 @@ class Study:
     @property
     def view(self) -> TranscriptView:
         return self.screen.transcript_view
-
-    def notes(self) -> list[str]:
-        return notifications(self.app)
 
 
 @asynccontextmanager

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from textual.app import App
@@ -153,3 +154,18 @@ async def study_screen(
         await wait_until(pilot, lambda: app.screen is screen and screen.transcript_view.line_count)
         await pilot.pause()
         yield app, pilot, screen, library, source_id
+
+
+@dataclass
+class Driven:
+    """An app under Pilot in a test: what its screen shows, and the notifications so far.
+    Test sessions subclass it and add their own fields after `app` and `pilot`."""
+
+    app: Any
+    pilot: Pilot
+
+    def text(self) -> str:
+        return screen_text(self.app)
+
+    def notes(self) -> list[str]:
+        return notifications(self.app)
