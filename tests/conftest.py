@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.tmux import OUTSIDE_VARIABLES
+
 # The `fake_claude` fixture, for every test file without importing it (which ruff flags as F811).
 pytest_plugins = ["tests.fake_claude"]
 
@@ -15,15 +17,7 @@ def ponder_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "ponder-home"
     home.mkdir()
     monkeypatch.setenv("PONDER_HOME", str(home))
-    for name in (
-        "ANTHROPIC_API_KEY",
-        "ANTHROPIC_BASE_URL",
-        "PONDER_FAKE_NOW",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "http_proxy",
-        "https_proxy",
-    ):
+    for name in OUTSIDE_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     return home
 

@@ -64,8 +64,9 @@ _KEYS = {
     "slash": "/",
 }
 
-# Variables from the outside world that must not leak into a test's ponder.
-_SCRUB = (
+# Variables from the outside world that must not reach a test's Ponder: keys, addresses,
+# the test clock, proxies (tests/conftest.py clears these for in-process tests too).
+OUTSIDE_VARIABLES = (
     "ANTHROPIC_API_KEY",
     "ANTHROPIC_BASE_URL",
     "PONDER_FAKE_NOW",
@@ -73,10 +74,8 @@ _SCRUB = (
     "HTTPS_PROXY",
     "http_proxy",
     "https_proxy",
-    "TMUX",
-    "TMUX_PANE",
-    "TEXTUAL",
 )
+_SCRUB = (*OUTSIDE_VARIABLES, "TMUX", "TMUX_PANE", "TEXTUAL")
 
 
 def tmux_available() -> bool:
