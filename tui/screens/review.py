@@ -835,16 +835,19 @@ class ReviewScreen(Screen[None]):
             self.notify("This card was typed by hand: it has no source.", markup=False)
             return
         if ref.gone or self.current_source is None:
-            title = f" “{inert_line(ref.source_title)}”" if ref.source_title else ""
-            self.notify(
-                f"The source transcript{title} was deleted; the card keeps working.",
-                severity="warning",
-                markup=False,
-            )
+            self._source_deleted(ref, "; the card keeps working.")
             return
         from tui.screens.card_source import CardSourceScreen
 
         self.app.push_screen(CardSourceScreen(ref), self._after_source)
+
+    def _source_deleted(self, ref: SourceRef, consequence: str) -> None:
+        title = f" “{inert_line(ref.source_title)}”" if ref.source_title else ""
+        self.notify(
+            f"The source transcript{title} was deleted{consequence}",
+            severity="warning",
+            markup=False,
+        )
 
     async def _after_source(self, result: tuple[int, int] | None) -> None:
         """The source view asked to open the transcript at (source id, segment)."""
@@ -1136,12 +1139,7 @@ class ReviewScreen(Screen[None]):
                 self._db_error("load the card's transcript", error)
                 return
         if transcript is None or transcript.source.id is None:
-            title = f" “{inert_line(ref.source_title)}”" if ref.source_title else ""
-            self.notify(
-                f"The source transcript{title} was deleted: there is nothing to discuss.",
-                severity="warning",
-                markup=False,
-            )
+            self._source_deleted(ref, ": there is nothing to discuss.")
             return
         from tui.screens.card_chat import CardChatScreen
 
