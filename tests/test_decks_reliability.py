@@ -102,6 +102,31 @@ def _check_consistency(db: Path) -> set[int]:
     return ids
 
 
+def _complete_lines(output: str) -> list[str]:
+    """The lines of `output` that end in a newline: a killed worker may leave half a line."""
+    return output.split("\n")[:-1]
+
+
+def _parse_worker_output(output: str) -> tuple[list[int], int]:
+    """The log ids the worker printed as answered, and how many undos it printed."""
+    answers: list[int] = []
+    undone = 0
+    for line in _complete_lines(output):
+        if line.startswith("answered "):
+            answers.append(int(line.split()[1]))
+        elif line == "undone":
+            undone += 1
+    return answers, undone
+
+
+def test_worker_output_ignores_a_half_written_last_line() -> None:
+    assert _parse_worker_output("answered 7\nundone\nanswered ") == ([7], 1)
+    # a cut-off id must not count as a (wrong) committed answer
+    assert _parse_worker_output("answered 7\nanswered 12") == ([7], 0)
+    assert _parse_worker_output("answered 7\nanswered 12\n") == ([7, 12], 0)
+    assert _parse_worker_output("") == ([], 0)
+
+
 def test_kill_9_while_reviewing_loses_nothing_committed(ponder_home: Path) -> None:
     _seed_cards(3000)
     db = ponder_home / "ponder.db"
@@ -122,12 +147,8 @@ def test_kill_9_while_reviewing_loses_nothing_committed(ponder_home: Path) -> No
         process.send_signal(signal.SIGKILL)
         rest, errors = process.communicate(timeout=30)
         assert process.returncode == -signal.SIGKILL, errors
-        round_answers = []
-        for line in rest.splitlines():
-            if line.startswith("answered "):
-                round_answers.append(int(line.split()[1]))
-            elif line == "undone":
-                undone += 1
+        round_answers, round_undone = _parse_worker_output(rest)
+        undone += round_undone
         answered.extend(round_answers)
         in_db = _check_consistency(db)
         # every answer the worker saw committed is there, unless it undid it itself
