@@ -38,6 +38,7 @@ from tui.screens.card_source import CardSourceScreen
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen
 from tui.screens.help import HelpScreen
 from tui.screens.review import ReviewScreen, format_spent, open_review
+from tui.screens.video import NO_VIDEO
 
 pytest_plugins = ["tests.test_decks_helpers"]
 
@@ -388,6 +389,26 @@ async def test_source_view_shows_the_passage_in_context_and_opens_the_video(
         assert len(review.app.screen_stack) == 2
         await review.answer("3")
         assert len(review.logs()) == 1
+
+
+async def test_o_on_a_card_without_a_video_says_so_in_review_and_source_view(
+    library: Library, fake_clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    source_id = add_transcript(library, make_segments(30), title="Local file")
+    store = CardStore(library.conn)
+    store.create_note("basic", "q", "a", source=SourceRef(source_id, first_segment=3))
+    async with reviewing(library) as review:
+        opened: list[str] = []
+        monkeypatch.setattr(review.app, "open_url", lambda url, **_: opened.append(url))
+        await review.pilot.press("o")
+        await review.pilot.pause()
+        assert review.notes().count(NO_VIDEO) == 1
+        await review.pilot.press("s")
+        await wait_until(review.pilot, lambda: isinstance(review.app.screen, CardSourceScreen))
+        await review.pilot.press("o")
+        await review.pilot.pause()
+        assert review.notes().count(NO_VIDEO) == 2
+        assert opened == []
 
 
 async def test_a_card_whose_transcript_was_deleted_keeps_working(

@@ -26,6 +26,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.study import StudyScreen
+from tui.screens.video import NO_VIDEO
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.transcript_view import TranscriptView
 
@@ -200,14 +201,17 @@ async def test_o_opens_the_youtube_video_at_the_cursor(monkeypatch: pytest.Monke
         assert "o Open video" in screen_text(study.app)
 
 
-async def test_o_is_not_offered_for_other_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_o_without_a_video_is_not_offered_but_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     opened: list[str] = []
     async with open_study(make_segments(40)) as study:
         monkeypatch.setattr(study.app, "open_url", lambda url, **_: opened.append(url))
         await study.pilot.press("j", "o")
+        await study.pilot.pause()
         assert opened == []
         assert "Open video" not in screen_text(study.app)
-        assert "o" not in study.screen.active_bindings
+        assert study.notes() == [NO_VIDEO]
 
 
 async def test_y_copies_the_cursor_segment_or_the_selection(

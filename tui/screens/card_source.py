@@ -25,7 +25,7 @@ from textual.widgets import Static
 from core.models import Segment, Source, format_timestamp
 from core.textsafe import inert, inert_line
 from decks.models import SourceRef
-from tui.screens.video import open_video, youtube_id
+from tui.screens.video import open_video, say_no_video, youtube_id
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -109,6 +109,7 @@ class CardSourceScreen(ModalScreen[tuple[int, int] | None]):
     BINDINGS: list[BindingType] = [
         Binding("escape,q,s", "close", "Close", id="card_source.close"),
         Binding("o", "open_video", "Open video", id="card_source.open_video"),
+        Binding("o", "no_video", "No video", show=False, id="card_source.no_video"),
         Binding("enter", "open_transcript", "Open transcript", id="card_source.open_transcript"),
         Binding("question_mark", "help", "Help", id="card_source.help"),
     ]
@@ -166,6 +167,8 @@ class CardSourceScreen(ModalScreen[tuple[int, int] | None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_video":
             return self.video_id is not None
+        if action == "no_video":
+            return self.video_id is None
         if action == "open_transcript":
             return self.passage is not None
         return True
@@ -173,11 +176,15 @@ class CardSourceScreen(ModalScreen[tuple[int, int] | None]):
     def action_open_video(self) -> None:
         video_id = self.video_id
         if video_id is None:
+            say_no_video(self)
             return
         start = self.ref.start_s
         if start is None and self.passage is not None:
             start = self.passage.start_s
         open_video(self, video_id, start)
+
+    def action_no_video(self) -> None:
+        say_no_video(self)
 
     def action_open_transcript(self) -> None:
         if self.passage is not None and self.ref.source_id is not None:

@@ -64,7 +64,7 @@ from decks.repository import CardFilter, CardStore, UndoError
 from decks.review import ReviewError, ReviewSession, SessionSummary
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.help import BindingCommands, show_help
-from tui.screens.video import open_video, youtube_id
+from tui.screens.video import open_video, say_no_video, youtube_id
 from tui.widgets.footer import CoalescingFooter
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -331,6 +331,7 @@ class ReviewScreen(Screen[None]):
         Binding("u", "undo", "Undo", id="review.undo"),
         Binding("s", "source", "Source", id="review.source"),
         Binding("o", "open_video", "Video", id="review.open_video"),
+        Binding("o", "no_video", "No video", show=False, id="review.no_video"),
         Binding("e", "edit", "Edit", id="review.edit"),
         Binding("b", "bury", "Bury", id="review.bury"),
         Binding("exclamation_mark", "suspend", "Suspend", id="review.suspend"),
@@ -724,6 +725,8 @@ class ReviewScreen(Screen[None]):
             return has_card
         if action == "open_video":
             return has_card and youtube_id(self.current_source) is not None
+        if action == "no_video":
+            return has_card and youtube_id(self.current_source) is None
         if action == "stop_grading":
             return self.grading
         if action == "focus_answer":
@@ -864,10 +867,13 @@ class ReviewScreen(Screen[None]):
         view = self.card
         video_id = youtube_id(self.current_source)
         if view is None or video_id is None:
-            self.notify("Only cards from YouTube transcripts open a video.", markup=False)
+            say_no_video(self)
             return
         ref = view.note.source
         open_video(self, video_id, None if ref is None else ref.start_s)
+
+    def action_no_video(self) -> None:
+        say_no_video(self)
 
     def action_edit(self) -> None:
         view = self.card

@@ -29,7 +29,7 @@ from core.textsafe import inert_line
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
-from tui.screens.video import open_video, youtube_id
+from tui.screens.video import open_video, say_no_video, youtube_id
 from tui.widgets.chat_pane import ChatPane, focus_from_selection
 from tui.widgets.footer import CoalescingFooter
 from tui.widgets.search_bar import SearchBar
@@ -70,6 +70,7 @@ class StudyScreen(Screen[None]):
         Binding("escape", "search_cancel", "Clear search", id="study.search_cancel"),
         Binding("t", "jump_time", "Time", id="study.jump_time"),
         Binding("o", "open_video", "Open video", id="study.open_video"),
+        Binding("o", "no_video", "No video", show=False, id="study.no_video"),
         Binding("y", "copy", "Copy", id="study.copy"),
         Binding("h", "highlight", "Highlight", id="study.highlight"),
         Binding("H", "highlights", "Highlights", id="study.highlights"),
@@ -280,6 +281,8 @@ class StudyScreen(Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_video":
             return self._video_id() is not None
+        if action == "no_video":
+            return self._video_id() is None and not self.searching
         if action in ("search_submit", "search_cancel"):
             return self.searching
         if self.searching:
@@ -428,11 +431,12 @@ class StudyScreen(Screen[None]):
         video_id = self._video_id()
         transcript = self.current_transcript
         if video_id is None or transcript is None or not transcript.segments:
-            self.notify(
-                "Only YouTube transcripts can open a video.", severity="warning", markup=False
-            )
+            say_no_video(self)
             return
         open_video(self, video_id, transcript.segments[self.transcript_view.cursor].start)
+
+    def action_no_video(self) -> None:
+        say_no_video(self)
 
     def action_copy(self) -> None:
         from core.textsafe import inert

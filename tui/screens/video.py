@@ -24,3 +24,11 @@ def open_video(screen: Widget, video_id: str, start_s: float | None) -> None:
     url = watch_url(video_id, start_s)
     screen.app.open_url(url)
     screen.notify(f"Opening {url}", markup=False)
+
+
+NO_VIDEO = "No video to open: only transcripts fetched from YouTube have one."
+
+
+def say_no_video(screen: Widget) -> None:
+    """`o` where there is no video: say why instead of doing nothing."""
+    screen.notify(NO_VIDEO, severity="warning", markup=False)
