@@ -78,6 +78,13 @@ def test_ask_new_conversation_and_listing(fake_claude, capsys) -> None:
     assert "## you\nFirst chat" in out and "## claude" in out and "tokens: in=" in out
 
 
+def test_options_work_between_positionals_as_in_the_readme(fake_claude, capsys) -> None:
+    assert run(capsys, "ask", "1", "First chat")[0] == 0
+    code, _, err = run(capsys, "ask", "1", "--new", "Quiz me on this talk")
+    assert code == 0, err
+    assert [m.content for m in messages_of() if m.role == "user"] == ["Quiz me on this talk"]
+
+
 def test_escape_codes_in_answers_are_neutralised(fake_claude, capsys) -> None:
     fake_claude.queue(Reply.text("Hi \x1b]0;pwned\x07 there \x1b[31mred"))
     code, out, _ = run(capsys, "ask", "1", "Q")

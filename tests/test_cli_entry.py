@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sqlite3
 import subprocess
 import sys
@@ -28,3 +29,30 @@ def test_error_messages_never_pass_escape_codes(ponder_home: Path, capsys) -> No
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err
     assert err.startswith("ponder: ") and "talk.srt" in err
+
+
+def _leaf_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    leaves = []
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                leaves.extend(_leaf_parsers(sub) or [sub])
+    return leaves
+
+
+def test_every_subcommand_takes_options_anywhere_on_the_line() -> None:
+    from tui.cli import build_parser
+
+    parser = build_parser()
+    leaves = _leaf_parsers(parser)
+    assert len(leaves) > 10
+    for leaf in leaves:
+        # an optional positional before an option used to swallow nothing and leave the
+        # next word "unrecognized"
+        assert hasattr(leaf, "parse_known_intermixed_args") and type(leaf).__name__ == (
+            "_IntermixedParser"
+        ), leaf.prog
+    args = parser.parse_args(["guide", "3", "--show", "ideas"])
+    assert (args.source_id, args.kind, args.show) == ("3", "ideas", True)
+    args = parser.parse_args(["ask", "3", "--new", "Quiz me on this talk"])
+    assert (args.source_id, args.question, args.new) == ("3", "Quiz me on this talk", True)

@@ -24,6 +24,32 @@ COMMAND_MODULES = (
 )
 
 
+class _IntermixedParser(argparse.ArgumentParser):
+    """A subcommand parser that takes its options anywhere on the line.
+
+    Plain argparse fills an optional positional (`ask 3 [QUESTION]`) before it reaches an
+    option, so `ponder ask 3 --new "Quiz me"` failed with "unrecognized arguments".
+    Intermixed parsing reads the options first, then the positionals. A parser that has
+    subcommands of its own (`ponder card ...`) parses plainly and hands on to them.
+    """
+
+    _intermixing = False
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        has_subcommands = any(
+            isinstance(action, argparse._SubParsersAction) for action in self._actions
+        )
+        if self._intermixing or has_subcommands:
+            return super().parse_known_args(args, namespace)
+        self._intermixing = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._intermixing = False
+
+
 def build_parser() -> argparse.ArgumentParser:
     from core.paths import config_path
 
@@ -33,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Run without a command to open the app.",
         epilog=f"Config file: {config_path()}  (data folder: $PONDER_HOME or the platform default)",
     )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_IntermixedParser
+    )
     ui = subparsers.add_parser("ui", help="open the app (the default)")
     ui.set_defaults(func=lambda _args: _run_app())
     for name in COMMAND_MODULES:
