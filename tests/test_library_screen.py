@@ -405,6 +405,10 @@ async def test_d_asks_then_deletes(lib: Library, three: dict[str, int]) -> None:
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         assert "Delete “beta talk”?" in screen_text(app)
+        # say what really happens: the cards stay (as "source gone"), they do not go
+        message = app.screen.message  # type: ignore[attr-defined]
+        assert "cards stay" in message and "source gone" in message
+        assert "cards and chat go" not in message
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
         assert lib.source(victim) is not None

@@ -386,7 +386,8 @@ class LibraryScreen(Screen[None]):
         title = inert_line(source.title)
         message = (
             f"Delete “{title}”?\n\n"
-            "Its highlights, cards and chat go with it. This cannot be undone."
+            "Its highlights and chats go with it. Its cards stay, marked “source gone”. "
+            "This cannot be undone."
         )
 
         def done(confirmed: bool | None) -> None:
