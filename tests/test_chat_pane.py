@@ -336,6 +336,8 @@ async def test_without_a_key_the_pane_says_how_and_keeps_the_question(
         status = chat.pane.status_text
         assert "No Anthropic API key" in status and "ANTHROPIC_API_KEY" in status
         assert str(config_path()) in status
+        # `,` (Settings) is an app binding: it works on every screen, not just the library
+        assert "press , anywhere in the app" in status and "library screen" not in status
         await chat.ask("Can I ask without a key?")
         await chat.settle()
         (question,) = chat.messages()

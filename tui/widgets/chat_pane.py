@@ -881,7 +881,7 @@ class ChatPane(Vertical):
 
             self.set_status(
                 "No Anthropic API key: set ANTHROPIC_API_KEY, or api_key in Settings (press , "
-                f"on the library screen) or in {config_path()}. The rest of Ponder works "
+                f"anywhere in the app) or in {config_path()}. The rest of Ponder works "
                 "without one.",
                 "warning",
             )
