@@ -55,15 +55,19 @@ class Config:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Config:
-        """Build from a mapping, keeping defaults for missing or invalid values."""
+    def from_dict(cls, data: dict[str, Any], warnings: list[str] | None = None) -> Config:
+        """Build from a mapping, keeping defaults for missing or invalid values.
+
+        Each invalid value is described in `warnings` (when given) and left at its default.
+        """
         config = cls()
         for name, value in data.items():
             if name in _FIELD_NAMES:
                 try:
                     setattr(config, name, validate(name, value))
-                except ConfigError:
-                    continue
+                except ConfigError as error:
+                    if warnings is not None:
+                        warnings.append(f"{error} Using the default.")
         return config
 
     def effective_api_key(self) -> str:
@@ -175,14 +179,48 @@ def validate(name: str, value: Any) -> Any:
         raise ConfigError(f"{name}: {value!r} is not valid; expected {accepted}.") from None
 
 
+class ConfigFileError(ValueError):
+    """The config file exists but is not valid TOML; the message names the file and line."""
+
+
+def _parse(path: Path) -> dict[str, Any] | None:
+    """The file's table; None when it is missing or unreadable; ConfigFileError when broken."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise ConfigFileError(f"{path} could not be read: it is not UTF-8 text.") from None
+    except OSError as error:
+        raise ConfigFileError(f"{path} could not be read: {error.strerror or error}.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigFileError(f"{path} could not be read: {error}.") from None
+    except RecursionError:
+        raise ConfigFileError(f"{path} could not be read: it is nested too deeply.") from None
+
+
+def load_with_warnings(path: Path | None = None) -> tuple[Config, list[str]]:
+    """The config from disk and what was wrong with it (one line each, for the user).
+
+    A missing file gives the defaults silently; a file that is not valid TOML gives the
+    defaults and a warning naming the file and line; an invalid value keeps its default.
+    """
+    path = path or config_path()
+    warnings: list[str] = []
+    try:
+        data = _parse(path)
+    except ConfigFileError as error:
+        return Config(), [f"{error} Using the defaults; fix the file (it is left as it is)."]
+    if data is None:
+        return Config(), warnings
+    return Config.from_dict(data, warnings), warnings
+
+
 def load(path: Path | None = None) -> Config:
     """The config from disk; a missing or unreadable file gives the defaults."""
-    path = path or config_path()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return Config()
-    return Config.from_dict(data)
+    return load_with_warnings(path)[0]
 
 
 _HEADER = """\
@@ -214,8 +252,21 @@ def save(config: Config, path: Path | None = None) -> Path:
     path = path or config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        document = tomlkit.parse(path.read_text(encoding="utf-8"))
-    except (OSError, Exception):
+        broken = False
+        _parse(path)
+    except ConfigFileError:
+        broken = True
+    document = None
+    if not broken:
+        try:
+            document = tomlkit.parse(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            pass
+        except Exception:  # tomlkit disagrees with tomllib: treat the file as broken
+            broken = True
+    if broken:
+        _keep_aside(path)
+    if document is None:
         document = tomlkit.parse(_HEADER)
     for name, value in config.to_dict().items():
         document[name] = value
@@ -226,6 +277,22 @@ def save(config: Config, path: Path | None = None) -> Path:
     os.chmod(tmp, 0o600)
     os.replace(tmp, path)
     return path
+
+
+def _keep_aside(path: Path) -> Path:
+    """Copy a file that could not be parsed to `<name>.bad-<timestamp>` (mode 0600)."""
+    import time
+
+    aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}")
+    counter = 1
+    while aside.exists():
+        counter += 1
+        aside = path.with_name(f"{path.name}.bad-{time.strftime('%Y%m%d-%H%M%S')}-{counter}")
+    data = path.read_bytes()
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+    return aside
 
 
 def update(name: str, value: Any, path: Path | None = None) -> Config:

@@ -49,7 +49,11 @@ class PonderApp(App[None]):
     def __init__(self, library: Library | None = None, config: Config | None = None) -> None:
         super().__init__()
         self.library = library if library is not None else Library()
-        self.config = config if config is not None else config_store.load()
+        # Problems with the config file (not TOML, invalid values), shown once at start.
+        self.config_warnings: list[str] = []
+        if config is None:
+            config, self.config_warnings = config_store.load_with_warnings()
+        self.config = config
         ensure_demo(self.library)
         # Applied without saving: an unknown name in the file falls back to the default
         # and the user's file is left as it is. `_applying_config_theme` suppresses saving.
@@ -69,6 +73,8 @@ class PonderApp(App[None]):
 
     def on_mount(self) -> None:
         self.call_after_refresh(self._log_startup)
+        for warning in self.config_warnings:
+            self.notify(warning, title="Settings", severity="warning", timeout=20, markup=False)
 
     def _log_startup(self) -> None:
         """Posting-style: record how long the first paint took (plus a line in textual's log)."""

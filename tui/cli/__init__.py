@@ -85,6 +85,15 @@ def _run_app() -> int:
         raise CliError(str(error)) from None
 
 
+def _warn_about_config() -> None:
+    """One line on stderr for each problem in the config file (the command still runs)."""
+    from core.config import load_with_warnings
+    from core.textsafe import inert_line
+
+    for warning in load_with_warnings()[1]:
+        print(f"ponder: warning: {inert_line(warning)}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     # Bare `ponder` opens the app at once: no need to import every command module first.
@@ -95,6 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if func is None:
             return _run_app()
+        _warn_about_config()
         return int(func(args) or 0)
     except CliError as error:
         from core.textsafe import inert_line
