@@ -1,4 +1,4 @@
-"""Short human durations: `1m`, `10m`, `2d` in, `10m`, `2d`, `3.1mo` out."""
+"""Short human durations: `1m`, `10m`, `2d` in, `10m`, `2d`, `3.1mo` out; `h:mm:ss` lengths."""
 
 from __future__ import annotations
 
@@ -32,3 +32,15 @@ def format_interval(delta: timedelta) -> str:
     if days < 365:
         return f"{days / 30:.1f}mo"
     return f"{days / 365:.1f}y"
+
+
+def format_hms(seconds: float) -> str:
+    """A transcript's length as `h:mm:ss`, the one rule for the app and the CLI.
+
+    Seconds are truncated, never rounded up: 5197.9 s is `1:26:37`, as a player's clock
+    shows it until the 38th second has begun.
+    """
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}"

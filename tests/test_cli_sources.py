@@ -260,6 +260,23 @@ def test_list_json_fields_and_text_lines(capsys, tmp_path: Path) -> None:
     assert len(stdout.splitlines()) == len(items)
 
 
+def test_list_duration_truncates_like_the_app(capsys, tmp_path: Path) -> None:
+    from tui.screens.library import format_duration
+
+    srt = b"1\n01:26:30,000 --> 01:26:37,900\nThe long interview ends.\n"
+    _, stdout, _ = run(capsys, "add", write(tmp_path / "long.srt", srt))
+    source_id = int(stdout.strip().splitlines()[-1])
+    code, stdout, _ = run(capsys, "list", "--json")
+    (item,) = [i for i in json.loads(stdout) if i["id"] == source_id]
+    assert item["duration_s"] == pytest.approx(5197.9)
+    code, stdout, _ = run(capsys, "list")
+    assert code == 0
+    line = next(li for li in stdout.splitlines() if li.split()[0] == str(source_id))
+    # the app's library shows 1:26:37 for this transcript: the CLI must say the same
+    assert format_duration(item["duration_s"]) == "1:26:37"
+    assert "1:26:37" in line and "1:26:38" not in line
+
+
 def test_list_shows_hostile_titles_inert(capsys, tmp_path: Path) -> None:
     path = write(tmp_path / "t.srt", LATIN1_SRT)
     run(capsys, "add", path, "--title", "evil \x1b]0;title\x07 [red]x[/]")

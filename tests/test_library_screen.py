@@ -154,6 +154,7 @@ def test_format_duration() -> None:
     assert format_duration(None) == "—"
     assert format_duration(59.9) == "0:00:59"
     assert format_duration(3723) == "1:02:03"
+    assert format_duration(5197.9) == "1:26:37"  # truncated, as `ponder list` does
 
 
 def test_looks_like_path_and_completion(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import argparse
 import sys
 from typing import Any
 
+from core.durations import format_hms
 from tui.cli.common import CliError, open_library, out, parse_id, print_json
 
 SHOW_FORMATS = ("text", "srt", "vtt", "json", "md")
@@ -67,10 +68,7 @@ def clock(seconds: float | None) -> str:
     """h:mm:ss for durations in listings; `-:--:--` when untimed."""
     if seconds is None:
         return "-:--:--"
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
+    return format_hms(seconds)
 
 
 def _source_id(text: str) -> int:

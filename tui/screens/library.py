@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
 from core.demo import DEMO_SEEDED_KEY
+from core.durations import format_hms
 from core.models import Source
 from core.textsafe import inert_line
 from tui.widgets.footer import CoalescingFooter
@@ -73,10 +74,7 @@ def format_duration(seconds: float | None) -> str:
     """h:mm:ss, or a dash for untimed transcripts."""
     if seconds is None:
         return "—"
-    total = int(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
+    return format_hms(seconds)
 
 
 def format_added(source: Source) -> str:
