@@ -415,10 +415,24 @@ async def test_question_mark_lists_the_active_keys() -> None:
         help_text = study.app.screen.text
         for expected in ("Transcript", "j", "Down", "Study", "/", "Search", "Time",
                          "Open video", "Copy", "Highlight", "Highlights", "Pane", "Select",
-                         "pgdn", "Page down", "Top", "Bottom"):  # fmt: skip
+                         "pgdn", "Page down", "Top", "Bottom", "Next match",
+                         "Previous match"):  # fmt: skip
             assert expected in help_text
         await study.pilot.press("escape")
         await wait_until(study.pilot, lambda: study.app.screen is study.screen)
+
+
+async def test_help_scrolls_with_j_and_k() -> None:
+    async with open_study(make_segments(20), size=(80, 24)) as study:
+        await study.pilot.press("question_mark")
+        await wait_until(study.pilot, lambda: isinstance(study.app.screen, HelpScreen))
+        body = study.app.screen.query_one("#help-body")
+        assert body.max_scroll_y > 0  # the list is longer than the dialog
+        await study.pilot.press("j", "j", "j")
+        await wait_until(study.pilot, lambda: body.scroll_y == 3)
+        await study.pilot.press("k")
+        await wait_until(study.pilot, lambda: body.scroll_y == 2)
+        assert isinstance(study.app.screen, HelpScreen)
 
 
 async def test_command_palette_offers_the_study_actions() -> None:

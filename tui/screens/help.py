@@ -101,6 +101,10 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS: list[BindingType] = [
         Binding("escape,q,question_mark", "dismiss", "Close help", id="help.close"),
+        Binding("j,down", "scroll_body(1)", "Scroll down", show=False, id="help.scroll_down"),
+        Binding("k,up", "scroll_body(-1)", "Scroll up", show=False, id="help.scroll_up"),
+        Binding("pagedown,space", "page_body(1)", "Page down", show=False, id="help.page_down"),
+        Binding("pageup", "page_body(-1)", "Page up", show=False, id="help.page_up"),
     ]
 
     DEFAULT_CSS = """
@@ -139,6 +143,16 @@ class HelpScreen(ModalScreen[None]):
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(None)
+
+    def action_scroll_body(self, lines: int) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_relative(y=lines, animate=False)
+
+    def action_page_body(self, pages: int) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        body.scroll_relative(
+            y=pages * max(1, body.scrollable_content_region.height - 1), animate=False
+        )
 
     @property
     def text(self) -> str:

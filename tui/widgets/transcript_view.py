@@ -143,6 +143,9 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         Binding("v", "toggle_visual", "Select", id="transcript.visual"),
         Binding("n", "search_next", "Next match", id="transcript.search_next"),
         Binding("N", "search_previous", "Previous match", id="transcript.search_previous"),
+        # Before a search: listed (dimmed) in ? help, hidden from the footer.
+        Binding("n", "search_next('idle')", "Next match", show=False),
+        Binding("N", "search_previous('idle')", "Previous match", show=False),
         Binding("escape", "cancel", "Cancel", id="transcript.cancel"),
     ]
 
@@ -755,6 +758,8 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         if action == "cancel":
             return self.has_selection or bool(self._query)
         if action in ("search_next", "search_previous"):
+            if parameters:  # the idle entry: shown disabled only while there is no search
+                return False if self._query else None
             return bool(self._query)
         return True
 
@@ -846,14 +851,14 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         )
         return current, len(matches)
 
-    def action_search_next(self) -> None:
+    def action_search_next(self, _idle: str = "") -> None:
         if not self._matches:
             return
         position = bisect_right(self._matches, self._cursor)
         self.search_wrapped = position == len(self._matches)
         self.move_cursor(self._matches[0 if self.search_wrapped else position])
 
-    def action_search_previous(self) -> None:
+    def action_search_previous(self, _idle: str = "") -> None:
         if not self._matches:
             return
         position = bisect_left(self._matches, self._cursor) - 1
