@@ -175,7 +175,7 @@ def validate(name: str, value: Any) -> Any:
     check, accepted = VALIDATORS[name]
     try:
         return check(value)
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError):
         raise ConfigError(f"{name}: {value!r} is not valid; expected {accepted}.") from None
 
 

@@ -14,7 +14,10 @@ def parse_duration(text: str) -> timedelta | None:
     match = _PATTERN.match(text.lower())
     if not match:
         return None
-    return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    try:
+        return timedelta(seconds=float(match.group(1)) * _UNITS[match.group(2)])
+    except OverflowError:  # e.g. 99999999999d: past what a timedelta holds
+        return None
 
 
 def format_interval(delta: timedelta) -> str:

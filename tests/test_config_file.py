@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from core import config as config_store
 from core.config import Config
 
@@ -63,3 +65,39 @@ async def test_app_notifies_at_start_and_theme_save_keeps_the_file(ponder_home: 
         await pilot.pause()
     kept = list(ponder_home.glob("config.toml.bad-*"))
     assert [k.read_text(encoding="utf-8") for k in kept] == [BROKEN]
+
+
+@pytest.mark.parametrize(
+    ("line", "name"),
+    [
+        ("new_per_day = inf", "new_per_day"),
+        ("maximum_interval = -inf", "maximum_interval"),
+        ('learning_steps = ["99999999999d"]', "learning_steps"),
+        ('relearning_steps = "99999999999999999999999h"', "relearning_steps"),
+    ],
+)
+def test_out_of_range_value_falls_back_with_a_warning(
+    ponder_home: Path, line: str, name: str
+) -> None:
+    path = _write(ponder_home / "config.toml", f'api_key = "k"\n{line}\n')
+    config, warnings = config_store.load_with_warnings(path)
+    assert getattr(config, name) == getattr(Config(), name)
+    assert config.api_key == "k"
+    assert len(warnings) == 1 and name in warnings[0]
+
+
+def test_deeply_nested_array_is_a_warning_not_a_crash(ponder_home: Path) -> None:
+    path = _write(ponder_home / "config.toml", "learning_steps = " + "[" * 5000 + "]" * 5000)
+    config, warnings = config_store.load_with_warnings(path)
+    assert config == Config()
+    assert len(warnings) == 1 and "config.toml" in warnings[0]
+
+
+def test_cli_survives_out_of_range_values(ponder_home: Path) -> None:
+    _write(ponder_home / "config.toml", 'new_per_day = inf\nlearning_steps = ["99999999999d"]\n')
+    result = subprocess.run(
+        [sys.executable, "-m", "tui.cli", "list"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result
+    assert "Traceback" not in result.stderr
+    assert "new_per_day" in result.stderr and "learning_steps" in result.stderr
