@@ -30,6 +30,22 @@ def content_hash(segments: list[Segment]) -> str:
     return hashlib.sha256(json.dumps(rows).encode()).hexdigest()
 
 
+MAX_TITLE_LENGTH = 300
+
+
+def clean_title(title: str) -> str:
+    """A typed title as one line: runs of whitespace (newlines too) become one space.
+
+    Raises ValueError when nothing is left or it is longer than MAX_TITLE_LENGTH.
+    """
+    cleaned = " ".join(title.split())
+    if not cleaned:
+        raise ValueError("a title cannot be empty")
+    if len(cleaned) > MAX_TITLE_LENGTH:
+        raise ValueError(f"a title can have at most {MAX_TITLE_LENGTH} characters")
+    return cleaned
+
+
 def _source_from_row(row: sqlite3.Row) -> Source:
     return Source(
         id=row["id"],
@@ -148,9 +164,17 @@ class Library:
             return None
         return Transcript(source, self.segments(source_id))
 
-    def rename(self, source_id: int, title: str) -> None:
+    def rename(self, source_id: int, title: str) -> bool:
+        """Give a source a new title (see `clean_title`); False if it was not there.
+
+        The title is stored as plain text, verbatim but for whitespace: it is never
+        parsed as markup, and shown through `inert_line` like every other title.
+        """
         with transaction(self.conn):
-            self.conn.execute("UPDATE sources SET title = ? WHERE id = ?", (title, source_id))
+            cursor = self.conn.execute(
+                "UPDATE sources SET title = ? WHERE id = ?", (clean_title(title), source_id)
+            )
+        return cursor.rowcount > 0
 
     def remove(self, source_id: int) -> bool:
         """Delete a source and everything that belongs to it; False if it was not there."""

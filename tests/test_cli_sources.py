@@ -277,6 +277,36 @@ def test_list_duration_truncates_like_the_app(capsys, tmp_path: Path) -> None:
     assert "1:26:37" in line and "1:26:38" not in line
 
 
+def test_rename_keeps_the_title_as_plain_text(capsys, tmp_path: Path) -> None:
+    _, stdout, _ = run(capsys, "add", write(tmp_path / "mlst_howard.srt", LATIN1_SRT))
+    source_id = str(int(stdout.strip().splitlines()[-1]))
+    hostile = "  Howard [red]on[/]\nlearning \x1b]0;pwned\x07 "
+    code, stdout, stderr = run(capsys, "rename", source_id, hostile)
+    assert code == 0, stderr
+    assert "\x1b" not in stdout and "\x07" not in stdout and "Howard [red]on[/]" in stdout
+    code, stdout, _ = run(capsys, "list", "--json")
+    (item,) = [i for i in json.loads(stdout) if str(i["id"]) == source_id]
+    # stored verbatim as text (markup not parsed), on one line, ends trimmed
+    assert item["title"] == "Howard [red]on[/] learning \x1b]0;pwned\x07"
+    # a title that looks like an option, after --
+    assert run(capsys, "rename", source_id, "--", "-- dashes --")[0] == 0
+    _, stdout, _ = run(capsys, "list", "--json")
+    assert [i["title"] for i in json.loads(stdout) if str(i["id"]) == source_id] == ["-- dashes --"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("999", "T"), "ponder: no source with id 999 (see ponder list)\n"),
+        (("abc", "T"), "ponder: not a source id: 'abc' (ids are numbers; see ponder list)\n"),
+        (("1", "  \n "), "ponder: a title cannot be empty\n"),
+    ],
+)
+def test_rename_errors_are_one_line(capsys, argv: tuple[str, str], message: str) -> None:
+    code, stdout, stderr = run(capsys, "rename", *argv)
+    assert (code, stdout, stderr) == (1, "", message)
+
+
 def test_list_shows_hostile_titles_inert(capsys, tmp_path: Path) -> None:
     path = write(tmp_path / "t.srt", LATIN1_SRT)
     run(capsys, "add", path, "--title", "evil \x1b]0;title\x07 [red]x[/]")

@@ -54,6 +54,16 @@ def register(subparsers: Any) -> None:
     languages.add_argument("--json", action="store_true", help="print a JSON array")
     languages.set_defaults(func=cmd_languages)
 
+    rename = subparsers.add_parser(
+        "rename",
+        help="give a source a new title",
+        description="Give a source a new title (shown in the app and by ponder list). "
+        "The title is kept as plain text, on one line.",
+    )
+    rename.add_argument("source_id", metavar="ID")
+    rename.add_argument("title", metavar="TITLE")
+    rename.set_defaults(func=cmd_rename)
+
     remove = subparsers.add_parser(
         "remove", help="remove a source with its highlights and reading position"
     )
@@ -202,6 +212,24 @@ def cmd_languages(args: argparse.Namespace) -> int:
         extra = "  translatable" if track.translatable else ""
         out(f"{track.code:<{width}}  {kind:<9}  {_one_line(track.name)}{extra}")
     out("Pick one with: ponder add URL --lang CODE")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    from core.library import clean_title
+
+    source_id = _source_id(args.source_id)
+    try:
+        title = clean_title(args.title)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    library = open_library()
+    try:
+        if not library.rename(source_id, title):
+            raise CliError(f"no source with id {source_id} (see ponder list)")
+    finally:
+        library.close()
+    out(f"renamed {source_id}: {_one_line(title)}")
     return 0
 
 
