@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "tui.cli.chat",
     "tui.cli.progress",
     "tui.cli.review",
+    "tui.cli.search",
 )
 
 

@@ -1,0 +1,109 @@
+"""Search everything (offline): full-text search over every transcript's segments.
+
+The index is the `segment_search` FTS5 table (migration 0005), kept current by triggers
+on `segments`. `search()` takes what a person typed and never lets it reach FTS5 as
+syntax: plain words are ANDed, "quoted phrases" stay phrases, a trailing `*` makes a
+word a prefix, and everything else (AND/OR/NOT/NEAR, parentheses, colons, `^`, stray
+quotes) is matched as ordinary text.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+DEFAULT_LIMIT = 20
+MARK_START = "["
+MARK_END = "]"
+SNIPPET_TOKENS = 12
+
+# A "quoted phrase" (closed), or any run of non-space characters.
+_TOKEN = re.compile(r'"([^"]*)"|(\S+)')
+_WORDISH = re.compile(r"\w")
+
+
+class SearchError(ValueError):
+    """The query cannot be searched for (e.g. it is empty); the message says why."""
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    source_id: int
+    title: str
+    segment: int  # 1-based, as the app shows it (¶N)
+    start: float | None
+    snippet: str
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def fts_query(text: str) -> str:
+    """A valid FTS5 query for what a person typed; SearchError if nothing is searchable."""
+    parts: list[str] = []
+    for match in _TOKEN.finditer(text or ""):
+        phrase, word = match.group(1), match.group(2)
+        if phrase is not None:
+            if _WORDISH.search(phrase):
+                parts.append(_quote(phrase))
+            continue
+        prefix = word.endswith("*")
+        word = word.rstrip("*")
+        if not _WORDISH.search(word):
+            continue  # pure punctuation: nothing the index could match
+        parts.append(_quote(word) + ("*" if prefix else ""))
+    if not parts:
+        raise SearchError("Nothing to search for: type one or more words.")
+    return " AND ".join(parts)
+
+
+def _connection(where: Any) -> sqlite3.Connection:
+    return where if isinstance(where, sqlite3.Connection) else where.conn
+
+
+def search(
+    where: Any,
+    query: str,
+    source_id: int | None = None,
+    limit: int = DEFAULT_LIMIT,
+    *,
+    mark: tuple[str, str] = (MARK_START, MARK_END),
+) -> list[SearchHit]:
+    """The best `limit` segments matching `query` (bm25 order), optionally in one source.
+
+    `where` is a sqlite3 connection or anything with a `.conn` (a Library).
+    """
+    if limit <= 0:
+        raise SearchError("The limit must be a positive number.")
+    match = fts_query(query)
+    sql = (
+        "SELECT f.source_id, src.title, f.idx, seg.start,"
+        " snippet(segment_search, 0, ?, ?, '…', ?) AS snippet"
+        " FROM segment_search AS f"
+        " JOIN sources AS src ON src.id = f.source_id"
+        " JOIN segments AS seg ON seg.source_id = f.source_id AND seg.idx = f.idx"
+        " WHERE segment_search MATCH ?"
+    )
+    params: list[Any] = [mark[0], mark[1], SNIPPET_TOKENS, match]
+    if source_id is not None:
+        sql += " AND f.source_id = ?"
+        params.append(source_id)
+    sql += " ORDER BY rank, f.source_id, f.idx LIMIT ?"
+    params.append(limit)
+    try:
+        rows = _connection(where).execute(sql, params).fetchall()
+    except sqlite3.OperationalError as error:  # should not happen: the query is all quoted
+        raise SearchError(f"Cannot search for {query!r}: {error}") from None
+    return [
+        SearchHit(
+            source_id=int(row[0]),
+            title=str(row[1]),
+            segment=int(row[2]) + 1,
+            start=row[3],
+            snippet=str(row[4]),
+        )
+        for row in rows
+    ]
