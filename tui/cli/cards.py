@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any
 
-from tui.cli.common import CliError, open_library, out, parse_id, print_json
+from tui.cli.common import CliError, id_option, open_library, out, parse_id, print_json
 
 
 def register(subparsers: Any) -> None:
@@ -48,7 +48,9 @@ def register(subparsers: Any) -> None:
     add.add_argument(
         "--segments", metavar="N[-M]", help="the transcript segment(s) it comes from (0-based)"
     )
-    add.add_argument("--highlight", metavar="ID", type=int, help="the highlight it comes from")
+    add.add_argument(
+        "--highlight", metavar="ID", type=id_option("highlight"), help="the highlight it comes from"
+    )
     add.set_defaults(func=cmd_add)
 
     show = actions.add_parser("show", help="show a card with its memory state and history")

@@ -14,7 +14,7 @@ import argparse
 import sys
 from typing import Any
 
-from tui.cli.common import CliError, open_library, out, parse_id, print_json
+from tui.cli.common import CliError, id_option, open_library, out, parse_id, print_json
 
 EXIT_INTERRUPTED = 130
 
@@ -31,7 +31,10 @@ def register(subparsers: Any) -> None:
     ask.add_argument("question", nargs="?", metavar="QUESTION")
     ask.add_argument("--new", action="store_true", help="start a new conversation")
     ask.add_argument(
-        "--conversation", type=int, metavar="ID", help="continue this conversation instead"
+        "--conversation",
+        type=id_option("conversation"),
+        metavar="ID",
+        help="continue this conversation instead",
     )
     _common_options(ask)
     ask.set_defaults(func=cmd_ask)
@@ -56,7 +59,9 @@ def register(subparsers: Any) -> None:
         "print one with --show.",
     )
     chats.add_argument("source_id", metavar="SOURCE_ID")
-    chats.add_argument("--show", type=int, metavar="CONVERSATION_ID", help="print it")
+    chats.add_argument(
+        "--show", type=id_option("conversation"), metavar="CONVERSATION_ID", help="print it"
+    )
     chats.add_argument("--json", action="store_true", help="print JSON")
     chats.set_defaults(func=cmd_chats)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from core.textsafe import inert
@@ -11,6 +13,10 @@ from core.textsafe import inert
 
 class CliError(Exception):
     """A user-facing failure: printed as one line on stderr, exit status 1."""
+
+
+# SQLite's largest integer: a bigger id cannot exist and would overflow the query.
+MAX_ID = 2**63 - 1
 
 
 def parse_id(text: str, what: str, hint: str = "") -> int:
@@ -23,9 +29,22 @@ def parse_id(text: str, what: str, hint: str = "") -> int:
     except ValueError:
         extra = f"; {hint}" if hint else ""
         raise CliError(f"not a {what} id: {text!r} (ids are numbers{extra})") from None
-    if value <= 0:
+    if value <= 0 or value > MAX_ID:
         raise CliError(f"no {what} with id {value}" + (f" ({hint})" if hint else ""))
     return value
+
+
+def id_option(what: str) -> Callable[[str], int]:
+    """An argparse `type=` for an option taking an id: the same checks as `parse_id`."""
+
+    def convert(text: str) -> int:
+        try:
+            return parse_id(text, what)
+        except CliError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    convert.__name__ = f"{what} id"
+    return convert
 
 
 def open_library():  # -> core.library.Library
