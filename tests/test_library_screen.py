@@ -434,6 +434,37 @@ async def test_d_asks_then_deletes(lib: Library, three: dict[str, int]) -> None:
         assert "Deleted: beta talk" in screen_text(app)
 
 
+async def test_e_renames_the_selected_transcript(lib: Library, three: dict[str, int]) -> None:
+    from tui.screens.prompt import PromptScreen
+
+    app = PonderApp(library=lib)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        target = three["beta talk"]
+        table(app).move_cursor(row=library_screen(app).shown_ids.index(target))
+        await pilot.pause()
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        prompt = app.screen
+        assert isinstance(prompt, PromptScreen) and prompt.input.value == "beta talk"
+        prompt.input.value = "   "
+        await pilot.press("enter")  # an empty title keeps the dialog open, with the reason
+        await pilot.pause()
+        assert app.screen is prompt and "cannot be empty" in screen_text(app)
+        prompt.input.value = "Howard [bold]on[/] learning"
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
+        source = lib.source(target)
+        assert source is not None and source.title == "Howard [bold]on[/] learning"
+        assert "Howard [bold]on[/] learning" in titles(app)
+        assert library_screen(app).selected_source == source
+        assert "Renamed: Howard [bold]on[/] learning" in screen_text(app)
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
+        assert lib.source(target) == source
+
+
 async def test_deleting_everything_shows_a_hint(lib: Library) -> None:
     app = PonderApp(library=lib)
     async with app.run_test(size=SIZE) as pilot:

@@ -151,7 +151,7 @@ class LibraryTable(DataTable, inherit_bindings=False):
 
 
 class LibraryScreen(Screen[None]):
-    """Pick a transcript: open it, add one, delete one, sort, filter."""
+    """Pick a transcript: open it, add one, rename or delete one, sort, filter."""
 
     TITLE = "Ponder"
     SUB_TITLE = "Library"
@@ -160,6 +160,7 @@ class LibraryScreen(Screen[None]):
     BINDINGS = [
         Binding("a", "add", "Add", id="library.add"),
         Binding("d", "delete", "Delete", id="library.delete"),
+        Binding("e", "rename", "Rename", id="library.rename"),
         Binding("s", "cycle_sort", "Sort", show=False, id="library.sort"),
         Binding("o", "reverse_sort", "Reverse order", show=False, id="library.reverse"),
         # Priority: the focus moves before any key typed right after "/" is delivered.
@@ -394,6 +395,43 @@ class LibraryScreen(Screen[None]):
 
         self.app.push_screen(
             ConfirmScreen(message, confirm_label="Delete", cancel_label="Keep", title="Delete"),
+            done,
+        )
+
+    def action_rename(self) -> None:
+        source = self.selected_source
+        if source is None:
+            self.notify("Nothing to rename.", markup=False)
+            return
+        from core.library import clean_title
+        from tui.screens.prompt import PromptScreen
+
+        source_id = int(source.id or 0)
+
+        def problem(text: str) -> str | None:
+            try:
+                clean_title(text)
+            except ValueError as error:
+                return str(error)
+            return None
+
+        def done(title: str | None) -> None:
+            if title is None:
+                return
+            if not self.app.library.rename(source_id, title):
+                self.notify("That transcript is gone.", severity="warning", markup=False)
+                self.reload()
+                return
+            self.reload(select=source_id)
+            self.notify(f"Renamed: {inert_line(clean_title(title))}", markup=False)
+
+        self.app.push_screen(
+            PromptScreen(
+                "Rename the transcript",
+                value=inert_line(source.title),
+                hint="Enter renames · Esc cancels",
+                validate=problem,
+            ),
             done,
         )
 
