@@ -240,3 +240,17 @@ def nothing_due(queue: DailyQueue, now: datetime | None = None) -> NothingDue:
         new_limit_reached=new_waiting and queue.new_done_today >= queue.settings.new_per_day,
         review_limit_reached=bool(leftover),
     )
+
+
+def due_today_by_source(
+    store: CardStore, config: Config, now: datetime | None = None
+) -> dict[int, int]:
+    """source id -> cards the learner can study today: due reviews, learning cards and the
+    new cards each deck's daily limit still lets in (what its review queue would show)."""
+    card_ids: set[int] = set()
+    for deck in store.decks():
+        queue = DailyQueue(store, deck.id, config=config, now=now)
+        card_ids.update(queue.new)
+        card_ids.update(queue.reviews)
+        card_ids.update(card_id for _due, card_id in queue.learning)
+    return store.source_counts(card_ids)

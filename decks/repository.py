@@ -1041,6 +1041,18 @@ class CardStore:
         )
         return {row[0]: (row[1], row[2] or 0) for row in rows}
 
+    def source_counts(self, card_ids: Iterable[int]) -> dict[int, int]:
+        """source_id -> how many of these cards come from it."""
+        rows = self.conn.execute(
+            """
+            SELECT n.source_id, COUNT(*) FROM cards c JOIN notes n ON n.id = c.note_id
+            WHERE n.source_id IS NOT NULL AND c.id IN (SELECT value FROM json_each(?))
+            GROUP BY n.source_id
+            """,
+            (json.dumps(sorted(card_ids)),),
+        )
+        return {row[0]: row[1] for row in rows}
+
     def notes_for_highlight(self, highlight_id: int) -> list[Note]:
         rows = self.conn.execute(
             "SELECT id FROM notes WHERE highlight_id = ? ORDER BY id", (highlight_id,)

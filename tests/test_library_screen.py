@@ -758,21 +758,43 @@ async def test_cards_column_counts_the_sources_cards(lib: Library, three: dict[s
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         row = table(app).get_row(str(three["Alpha lecture"]))
-        assert [cell.plain for cell in row[4:]] == ["3", "0"]  # new cards are not due
+        assert [cell.plain for cell in row[4:]] == ["3", "3"]  # new cards are there today
         assert table(app).get_row(str(three["beta talk"]))[4].plain == "0"
 
 
-async def test_due_column_shows_cards_due_now(
-    lib: Library, three: dict[str, int], monkeypatch: pytest.MonkeyPatch
+async def test_due_column_counts_what_review_would_show_today(
+    lib: Library, three: dict[str, int]
 ) -> None:
+    """From the real store: due and new-within-the-limit count; later, suspended and
+    buried cards and new cards past the daily limit do not."""
+    from datetime import timedelta
+
+    from core import clock
+    from core.config import Config
+    from decks.models import SourceRef, to_db_time
     from decks.repository import CardStore
 
-    counts = {three["Gamma podcast"]: (7, 2)}
-    monkeypatch.setattr(CardStore, "card_counts_by_source", lambda self, now=None: counts)
-    app = PonderApp(library=lib)
+    store = CardStore(lib.conn)
+    ref = SourceRef(three["Gamma podcast"], "Gamma podcast")
+    ids = [store.create_note("basic", f"q{n}", "a", source=ref).card_ids[0] for n in range(7)]
+    now = clock.now()
+    past, future = to_db_time(now - timedelta(days=1)), to_db_time(now + timedelta(days=5))
+    review = "UPDATE cards SET state = 2, stability = 3, difficulty = 5, due = ? WHERE id = ?"
+    with lib.conn:
+        lib.conn.execute(review, (past, ids[0]))  # due: counts
+        lib.conn.execute(review, (future, ids[1]))  # not yet due
+        lib.conn.execute(review, (past, ids[2]))
+        lib.conn.execute("UPDATE cards SET suspended = 1 WHERE id = ?", (ids[2],))
+        lib.conn.execute(review, (past, ids[3]))
+        lib.conn.execute(
+            "UPDATE cards SET buried_until = ? WHERE id = ?",
+            (to_db_time(now + timedelta(days=1)), ids[3]),
+        )
+    # ids[4:] are three new cards; the daily limit lets two in.
+    app = PonderApp(library=lib, config=Config(new_per_day=2))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
         await pilot.press("s", "s", "s")  # highlights, cards, due (most due first)
         assert titles(app)[0] == "Gamma podcast"
         row = table(app).get_row(str(three["Gamma podcast"]))
-        assert [cell.plain for cell in row[4:]] == ["7", "2"]
+        assert [cell.plain for cell in row[4:]] == ["7", "3"]  # 1 due review + 2 new

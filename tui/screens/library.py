@@ -19,6 +19,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
+from core.config import Config
 from core.demo import DEMO_SEEDED_KEY
 from core.durations import format_hms
 from core.models import Source
@@ -82,23 +83,29 @@ def format_added(source: Source) -> str:
     return source.imported_at.astimezone().strftime("%Y-%m-%d")
 
 
-def card_counts(library: Any) -> dict[int, tuple[int, int]]:
-    """source id -> (cards, cards due now); empty while the decks package is absent."""
+def card_counts(library: Any, config: Config) -> dict[int, tuple[int, int]]:
+    """source id -> (cards, cards to study today, new ones within the daily limits)."""
     try:
+        from decks.queue import due_today_by_source
         from decks.repository import CardStore
     except ImportError:
         return {}
     try:
-        counts = CardStore(library.conn).card_counts_by_source()
+        store = CardStore(library.conn)
+        totals = store.card_counts_by_source()
+        due = due_today_by_source(store, config)
     except Exception:  # counts are decoration: never let them break the library screen
         return {}
-    return {int(source_id): (int(cards), int(due)) for source_id, (cards, due) in counts.items()}
+    return {
+        int(source_id): (int(cards), int(due.get(source_id, 0)))
+        for source_id, (cards, _due_now) in totals.items()
+    }
 
 
-def load_rows(library: Any, *, with_cards: bool = True) -> list[LibraryRow]:
+def load_rows(library: Any, config: Config, *, with_cards: bool = True) -> list[LibraryRow]:
     """Every source with its highlight and (unless `with_cards` is False) card counts."""
     highlights = library.highlight_counts()
-    cards = card_counts(library) if with_cards else {}
+    cards = card_counts(library, config) if with_cards else {}
     rows = []
     for source in library.sources():
         source_id = int(source.id or 0)
@@ -248,7 +255,7 @@ class LibraryScreen(Screen[None]):
 
     def reload(self, select: int | None = None, *, with_cards: bool = True) -> None:
         """Read the library again and redraw; optionally move the cursor to `select`."""
-        self._rows = load_rows(self.app.library, with_cards=with_cards)
+        self._rows = load_rows(self.app.library, self.app.config, with_cards=with_cards)
         if select is not None:
             self._selected_id = select
         self._render_table()
