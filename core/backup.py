@@ -262,6 +262,42 @@ def previous_copy_path(database: Path) -> Path:
     return candidate
 
 
+def _is_damaged(database: Path) -> bool:
+    """Whether the file at `database` is corrupt or not a database (not merely busy)."""
+    from core.db import is_damage
+
+    try:
+        conn = _open_plain(database, read_only=True)
+    except sqlite3.Error as error:
+        return is_damage(error)
+    try:
+        rows = conn.execute("PRAGMA quick_check").fetchall()
+    except sqlite3.Error as error:
+        return is_damage(error)
+    finally:
+        conn.close()
+    return [tuple(row) for row in rows] != [("ok",)]
+
+
+def _move_aside_damaged(database: Path) -> Path:
+    """Rename a damaged database (and its -wal/-shm) to `ponder.db.damaged-<timestamp>`."""
+    stamp = clock.now().strftime("%Y%m%dT%H%M%SZ")
+    aside = database.with_name(f"{database.name}.damaged-{stamp}")
+    counter = 1
+    while aside.exists():
+        counter += 1
+        aside = database.with_name(f"{database.name}.damaged-{stamp}-{counter}")
+    try:
+        os.replace(database, aside)
+        for suffix in ("-wal", "-shm"):
+            extra = database.with_name(database.name + suffix)
+            if extra.exists():
+                os.replace(extra, aside.with_name(aside.name + suffix))
+    except OSError as error:
+        raise BackupError(f"Cannot move the damaged database aside: {error.strerror}.") from None
+    return aside
+
+
 def restore_database(
     backup: str | os.PathLike[str], *, database: Path | None = None
 ) -> RestoreResult:
@@ -279,7 +315,13 @@ def restore_database(
     previous: Path | None = None
     if database.exists():
         previous = previous_copy_path(database)
-        backup_database(previous, source=database)
+        try:
+            backup_database(previous, source=database)
+        except BackupError:
+            if not _is_damaged(database):
+                raise
+            # A damaged database cannot be copied consistently: move the file itself aside.
+            previous = _move_aside_damaged(database)
     try:
         src = _open_plain(source, read_only=True)
         dest = _open_plain(database)

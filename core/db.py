@@ -23,6 +23,29 @@ class DatabaseError(RuntimeError):
     """The database could not be opened or is newer than this Ponder."""
 
 
+# SQLITE_CORRUPT ("database disk image is malformed") and SQLITE_NOTADB ("file is not a
+# database"): the file itself is damaged, as opposed to locked, read-only or missing.
+_DAMAGE_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+
+
+def is_damage(error: BaseException) -> bool:
+    """Whether `error` says the database file is damaged (not busy, not read-only)."""
+    code = getattr(error, "sqlite_errorcode", None)
+    return (
+        isinstance(error, sqlite3.DatabaseError)
+        and code is not None
+        and (code & 0xFF) in _DAMAGE_CODES
+    )
+
+
+def damaged_message(path: Path | str, error: BaseException) -> str:
+    """One line: the database is damaged, and how to recover."""
+    return (
+        f"The database at {path} is damaged ({error}). Recover from a backup with "
+        "`ponder restore BACKUP --yes` (the damaged file is kept aside)."
+    )
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, file name, SQL) of every bundled migration, in order."""
     found = []
@@ -44,11 +67,17 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
     except sqlite3.Error as error:
         raise DatabaseError(f"Cannot open the database at {path}: {error}") from None
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("PRAGMA journal_mode = WAL")
-    conn.execute("PRAGMA synchronous = NORMAL")
-    migrate(conn)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        migrate(conn)
+    except sqlite3.DatabaseError as error:
+        conn.close()
+        if is_damage(error):
+            raise DatabaseError(damaged_message(path, error)) from None
+        raise
     return conn
 
 

@@ -117,6 +117,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as error:  # a database damaged under a command already running
+        from core.db import damaged_message, is_damage
+        from core.paths import database_path
+        from core.textsafe import inert_line
+
+        if not is_damage(error):
+            raise
+        print(f"ponder: {inert_line(damaged_message(database_path(), error))}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":
