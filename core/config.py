@@ -48,6 +48,7 @@ class Config:
     maximum_interval: int = 36500
     day_rollover_hour: int = 4
     theme: str = "textual-dark"
+    whisper_model: str = "tiny.en"
     prices: dict[str, dict[str, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     keymap: dict[str, str] = field(default_factory=dict)
 
@@ -163,6 +164,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "maximum_interval": (_int_range(1, 36500), "a whole number of days from 1 to 36500"),
     "day_rollover_hour": (_int_range(0, 23), "an hour from 0 to 23"),
     "theme": (_model, "the name of a Textual theme"),
+    "whisper_model": (_text, "a faster-whisper model name (tiny.en, base, ...) or folder"),
     "prices": (_prices, "a table of model -> {input, output, cache_write, cache_read}"),
     "keymap": (_keymap, 'a table of binding id -> keys, e.g. "study.search" = "ctrl+f"'),
 }
@@ -239,6 +241,7 @@ _HEADER = """\
 #   maximum_interval   longest interval in days
 #   day_rollover_hour  local hour at which a new study day begins (Anki: 4)
 #   theme              a Textual theme name
+#   whisper_model      speech-to-text model for `ponder add AUDIO` (name or folder)
 #   prices             USD per million tokens, for the cost estimate
 #   keymap             rebind keys: binding id -> keys, e.g. [keymap] "study.search" = "ctrl+f"
 #                      (the ids are listed in the ? help screen)

@@ -8,6 +8,7 @@ and nothing is stored unless the whole transcript was read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,41 @@ def _read_file(path: Path, lang: str | None) -> Transcript:
     return transcript
 
 
+def _transcribe_file(
+    path: Path,
+    lang: str | None,
+    whisper_model: str | None,
+    on_progress: Callable[[float, float], None] | None,
+    should_cancel: Callable[[], bool] | None,
+) -> Transcript:
+    from core.models import Segment, Source
+    from core.transcription import DEFAULT_MODEL, Cancelled, TranscriptionError, transcribe
+
+    language = lang.replace(",", " ").split()[0] if lang and lang.strip() else None
+    try:
+        pieces = transcribe(
+            path,
+            whisper_model or DEFAULT_MODEL,
+            language,
+            on_progress=on_progress,
+            should_cancel=should_cancel,
+        )
+    except Cancelled:
+        raise
+    except TranscriptionError as error:
+        raise ImportFailed(str(error)) from None
+    source = Source(
+        title=path.stem or path.name,
+        origin=str(path.resolve()),
+        kind="file",
+        language=language,
+        is_generated=True,
+        format="whisper",
+    )
+    segments = [Segment(piece.text, piece.start, piece.end) for piece in pieces]
+    return Transcript(source, segments)
+
+
 def _fetch(
     text: str,
     lang: str | None,
@@ -80,19 +116,28 @@ def import_source(
     title: str | None = None,
     session: requests.Session | None = None,
     config: Config | None = None,
+    whisper_model: str | None = None,
+    on_progress: Callable[[float, float], None] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
 ) -> Transcript:
     """Read a file or fetch a YouTube video into a Transcript (not stored).
 
     `lang` picks the caption language (codes, comma separated, in order of preference);
-    `title` replaces the title the file or video gave.
+    `title` replaces the title the file or video gave. An audio or video file (known by
+    its first bytes) is transcribed locally with `whisper_model`; the source's origin is
+    the media file's absolute path. `on_progress(done_s, total_s)` and `should_cancel`
+    are passed to the transcriber (a cancel raises `core.transcription.Cancelled`).
     """
+    from core.transcription import is_media_file
     from core.youtube import looks_like_video_ref
 
     text = (text or "").strip()
     if not text:
         raise ImportFailed("Nothing to import: give a transcript file, a YouTube URL or id.")
     path = _existing_path(text)
-    if path is not None:
+    if path is not None and path.is_file() and is_media_file(path):
+        transcript = _transcribe_file(path, lang, whisper_model, on_progress, should_cancel)
+    elif path is not None:
         transcript = _read_file(path, lang)
     elif looks_like_video_ref(text):
         transcript = _fetch(text, lang, session, config)

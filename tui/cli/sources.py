@@ -21,9 +21,10 @@ SHOW_FORMATS = ("text", "srt", "vtt", "json", "md")
 def register(subparsers: Any) -> None:
     add = subparsers.add_parser(
         "add",
-        help="import a YouTube video (URL or id) or a transcript file",
+        help="import a YouTube video (URL or id), a transcript file or an audio/video file",
         description="Import a YouTube video's captions (URL or 11-character id) or a "
-        "transcript file (SRT, VTT, JSON, text, ...). Prints the new source's id on the "
+        "transcript file (SRT, VTT, JSON, text, ...), or transcribe an audio/video file "
+        "locally (needs the audio extra). Prints the new source's id on the "
         "last line.",
     )
     add.add_argument("source", metavar="URL_OR_ID_OR_PATH")
@@ -34,6 +35,17 @@ def register(subparsers: Any) -> None:
         "setting, en)",
     )
     add.add_argument("--title", metavar="T", help="use this title instead of the video's or file's")
+    add.add_argument(
+        "--model",
+        metavar="NAME_OR_PATH",
+        help="audio/video: faster-whisper model name or folder (default: the whisper_model "
+        "setting, tiny.en)",
+    )
+    add.add_argument(
+        "--language",
+        metavar="CODE",
+        help="audio/video: the spoken language, e.g. en (default: detected)",
+    )
     add.set_defaults(func=cmd_add)
 
     listing = subparsers.add_parser("list", help="list the sources in the library")
@@ -107,9 +119,22 @@ def cmd_add(args: argparse.Namespace) -> int:
     try:
         _say_fetching(args.source)
         try:
-            result = add_to_library(library, args.source, lang=args.lang, title=args.title)
+            result = add_to_library(
+                library,
+                args.source,
+                lang=getattr(args, "language", None) or args.lang,
+                title=args.title,
+                whisper_model=getattr(args, "model", None) or _whisper_model(),
+                on_progress=_progress_bar() if sys.stderr.isatty() else None,
+            )
         except ImportFailed as error:
+            _end_progress()
             raise CliError(_one_line(str(error))) from None
+        except KeyboardInterrupt:
+            _end_progress()
+            sys.stderr.write("cancelled: nothing stored\n")
+            return 130
+        _end_progress()
         source = library.source(result.source_id)
         title = source.title if source else "?"
         if result.existed:
@@ -122,6 +147,38 @@ def cmd_add(args: argparse.Namespace) -> int:
     finally:
         library.close()
     return 0
+
+
+_bar_shown = False
+
+
+def _whisper_model() -> str:
+    from core.config import load
+
+    return load().whisper_model
+
+
+def _progress_bar() -> Any:
+    """A callback drawing `[####....] 0:12 / 1:05` on stderr."""
+
+    def draw(done: float, total: float) -> None:
+        global _bar_shown
+        _bar_shown = True
+        share = done / total if total > 0 else 0.0
+        filled = int(share * 30)
+        bar = "#" * filled + "." * (30 - filled)
+        sys.stderr.write(f"\rtranscribing [{bar}] {clock(done)} / {clock(total)}")
+        sys.stderr.flush()
+
+    return draw
+
+
+def _end_progress() -> None:
+    global _bar_shown
+    if _bar_shown:
+        sys.stderr.write("\n")
+        sys.stderr.flush()
+        _bar_shown = False
 
 
 def _say_fetching(text: str) -> None:
