@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -42,7 +43,9 @@ class BackupError(RuntimeError):
 def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> Path:
     """The resolved target for a file the user asked us to write, or BackupError.
 
-    Refuses an existing file unless `force`, any directory, and a missing parent folder.
+    Refuses an existing file unless `force`, anything existing that is not a regular file
+    (a device such as /dev/full, a pipe, a symbolic link) even with `force`, any directory,
+    and a missing parent folder.
     """
     raw = os.fspath(path)
     if not raw or raw.strip() != raw or "\x00" in raw:
@@ -54,7 +57,17 @@ def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> P
     if not parent.is_dir():
         raise BackupError(f"The folder {target.parent} does not exist.")
     target = parent / target.name
-    if (target.exists() or target.is_symlink()) and not force:
+    try:
+        mode = target.lstat().st_mode
+    except FileNotFoundError:
+        return target
+    except OSError as error:
+        raise BackupError(f"Cannot check {target}: {error.strerror}.") from None
+    if not stat.S_ISREG(mode):
+        # The file is written aside and renamed over the target: that would replace a device,
+        # a pipe or a symbolic link with a regular file, so only regular files are overwritten.
+        raise BackupError(f"{target} exists and is not a regular file; give another name.")
+    if not force:
         raise BackupError(f"{target} already exists; use --force to overwrite it.")
     return target
 
