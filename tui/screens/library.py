@@ -167,7 +167,7 @@ class LibraryScreen(Screen[None]):
     BINDINGS = [
         Binding("a", "add", "Add", id="library.add"),
         Binding("d", "delete", "Delete", id="library.delete"),
-        Binding("e", "rename", "Rename", id="library.rename"),
+        Binding("e", "rename", "Rename", show=False, id="library.rename"),
         Binding("s", "cycle_sort", "Sort", show=False, id="library.sort"),
         Binding("o", "reverse_sort", "Reverse order", show=False, id="library.reverse"),
         # Priority: the focus moves before any key typed right after "/" is delivered.
