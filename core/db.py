@@ -17,6 +17,10 @@ from core.paths import database_path
 
 BUSY_TIMEOUT_MS = 5000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+# A migration that rebuilds a table other tables reference says so on a line of its own:
+# it runs with foreign keys off (SQLite's recipe: a DROP TABLE with them on would cascade)
+# and its foreign keys are checked before it commits.
+FOREIGN_KEYS_OFF = "-- ponder: foreign-keys-off"
 
 
 class DatabaseError(RuntimeError):
@@ -91,24 +95,40 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"The database is at schema {current}, newer than this Ponder ({latest}). "
             "Upgrade Ponder."
         )
-    for version, _name, sql in known:
+    for version, name, sql in known:
         if version <= current:
             continue
-        conn.execute("BEGIN IMMEDIATE")
+        keys_off = FOREIGN_KEYS_OFF in sql.splitlines()
+        keys_were_on = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
+        if keys_off:
+            conn.execute("PRAGMA foreign_keys = OFF")  # only works outside a transaction
         try:
-            # Re-check under the write lock: another instance may have migrated meanwhile.
-            if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
-                conn.execute("ROLLBACK")
-                continue
-            for statement in _statements(sql):
-                conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {version}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+            _apply(conn, version, name, sql, check_keys=keys_off)
+        finally:
+            if keys_off and keys_were_on:
+                conn.execute("PRAGMA foreign_keys = ON")
         current = version
     return max(current, conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def _apply(
+    conn: sqlite3.Connection, version: int, name: str, sql: str, *, check_keys: bool
+) -> None:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        # Re-check under the write lock: another instance may have migrated meanwhile.
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+            conn.execute("ROLLBACK")
+            return
+        for statement in _statements(sql):
+            conn.execute(statement)
+        if check_keys and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
+            raise DatabaseError(f"Migration {name} would break foreign keys; nothing was changed.")
+        conn.execute(f"PRAGMA user_version = {version}")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
 
 
 def _statements(sql: str) -> Iterator[str]:

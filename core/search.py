@@ -71,8 +71,10 @@ def search(
     limit: int = DEFAULT_LIMIT,
     *,
     mark: tuple[str, str] = (MARK_START, MARK_END),
+    collection_id: int | None = None,
 ) -> list[SearchHit]:
-    """The best `limit` segments matching `query` (bm25 order), optionally in one source.
+    """The best `limit` segments matching `query` (bm25 order), optionally in one source
+    or in the transcripts of one collection.
 
     `where` is a sqlite3 connection or anything with a `.conn` (a Library).
     """
@@ -91,6 +93,11 @@ def search(
     if source_id is not None:
         sql += " AND f.source_id = ?"
         params.append(source_id)
+    if collection_id is not None:
+        sql += (
+            " AND f.source_id IN (SELECT source_id FROM collection_sources WHERE collection_id = ?)"
+        )
+        params.append(collection_id)
     sql += " ORDER BY rank, f.source_id, f.idx LIMIT ?"
     params.append(limit)
     try:

@@ -22,6 +22,7 @@ COMMAND_MODULES = (
     "tui.cli.progress",
     "tui.cli.review",
     "tui.cli.search",
+    "tui.cli.collections",
 )
 
 

@@ -24,6 +24,9 @@ def register(subparsers: Any) -> None:
     search.add_argument("--json", action="store_true", help="print a JSON array")
     search.add_argument("--source", metavar="ID", help="only search this source")
     search.add_argument(
+        "--collection", metavar="NAME", help="only search the transcripts of this collection"
+    )
+    search.add_argument(
         "--limit", metavar="N", type=int, default=20, help="at most N matches (default: 20)"
     )
     search.set_defaults(func=cmd_search)
@@ -42,8 +45,13 @@ def cmd_search(args: argparse.Namespace) -> int:
     try:
         if source_id is not None and library.source(source_id) is None:
             raise CliError(f"no source with id {source_id} (see ponder list)")
+        collection_id = None
+        if args.collection is not None:
+            from tui.cli.collections import require_collection
+
+            collection_id = require_collection(library, args.collection).id
         try:
-            hits = search(library, query, source_id, args.limit)
+            hits = search(library, query, source_id, args.limit, collection_id=collection_id)
         except SearchError as error:
             raise CliError(str(error)) from None
     finally:
