@@ -8,7 +8,8 @@ cards; switching a deck on or off switches its subdecks with it.
 `note_chats` remembers which conversation of the note's source transcript holds the
 questions asked about it in review, so asking again continues that conversation.
 
-Thin storage functions over an open connection (no Textual, no Claude).
+Thin functions over an open connection (no Textual, no Claude); the deck flags are
+`CardStore`'s (`decks.store.decks`), these keep the connection-based calls the screens use.
 """
 
 from __future__ import annotations
@@ -16,23 +17,17 @@ from __future__ import annotations
 import sqlite3
 
 from core.db import transaction
-
-_SUBTREE = (
-    "WITH RECURSIVE tree(id) AS (SELECT ? UNION ALL "
-    "SELECT d.id FROM decks d JOIN tree ON d.parent_id = tree.id) "
-)
+from decks.repository import CardStore
 
 
 def deck_free_recall(conn: sqlite3.Connection, deck_id: int) -> bool:
     """Whether reviews of this deck ask for a typed answer by default (False if no deck)."""
-    row = conn.execute("SELECT free_recall FROM decks WHERE id = ?", (deck_id,)).fetchone()
-    return bool(row and row[0])
+    return CardStore(conn).deck_free_recall(deck_id)
 
 
 def free_recall_decks(conn: sqlite3.Connection) -> set[int]:
     """Ids of every deck with free recall on (one query per review session)."""
-    rows = conn.execute("SELECT id FROM decks WHERE free_recall != 0")
-    return {int(row[0]) for row in rows}
+    return CardStore(conn).free_recall_decks()
 
 
 def set_deck_free_recall(
@@ -41,21 +36,7 @@ def set_deck_free_recall(
     """Turn free recall on or off for a deck (and, by default, its subdecks).
 
     Returns the ids of the decks set (empty when the deck does not exist)."""
-    with transaction(conn):
-        if subdecks:
-            ids = [row[0] for row in conn.execute(_SUBTREE + "SELECT id FROM tree", (deck_id,))]
-        else:
-            ids = [deck_id]
-        ids = [
-            int(row[0])
-            for row in conn.execute(
-                f"SELECT id FROM decks WHERE id IN ({','.join('?' * len(ids))})", ids
-            )
-        ]
-        conn.executemany(
-            "UPDATE decks SET free_recall = ? WHERE id = ?", [(int(enabled), i) for i in ids]
-        )
-    return ids
+    return CardStore(conn).set_deck_free_recall(deck_id, enabled, subdecks=subdecks)
 
 
 def note_conversation(conn: sqlite3.Connection, note_id: int) -> int | None:
