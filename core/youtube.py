@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from core.caption_sentences import join_into_sentences
 from core.models import Segment, Source, Transcript
 
 if TYPE_CHECKING:
@@ -607,7 +608,7 @@ def fetch_transcript(
                 video_id=ref.video_id,
             )
         fetched = track.fetch()
-    segments = segments_from_snippets(fetched.snippets)
+    segments = join_into_sentences(segments_from_snippets(fetched.snippets))
     if not segments:
         raise YouTubeError(
             f"The {track.language_code} captions of video {ref.video_id} are empty. "

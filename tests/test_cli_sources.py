@@ -214,7 +214,7 @@ def test_add_youtube_with_lang(capsys, youtube) -> None:
     _, stdout, _ = run(capsys, "show", source_id, "--format", "json")
     data = json.loads(stdout)
     assert data["language"] == "de"
-    assert data["segments"][0]["text"] == "Hallo, das ist die deutsche Spur"
+    assert data["segments"][0]["text"] == "Hallo, das ist die deutsche Spur mit Umlauten: äöü ß"
 
 
 def test_add_youtube_offline(capsys, monkeypatch) -> None:
