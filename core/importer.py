@@ -89,6 +89,7 @@ def _transcribe_file(
         language=language,
         is_generated=True,
         format="whisper",
+        media_path=str(path.resolve()),
     )
     segments = [Segment(piece.text, piece.start, piece.end) for piece in pieces]
     return Transcript(source, segments)

@@ -59,6 +59,7 @@ def _source_from_row(row: sqlite3.Row) -> Source:
         imported_at=datetime.fromisoformat(row["imported_at"]),
         segment_count=row["segment_count"],
         duration_s=row["duration_s"],
+        media_path=row["media_path"],
     )
 
 
@@ -112,8 +113,8 @@ class Library:
                 return AddResult(existing, True)
             cursor = self.conn.execute(
                 "INSERT INTO sources (title, origin, kind, video_id, language, is_generated,"
-                " format, content_hash, imported_at, segment_count, duration_s)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " format, content_hash, imported_at, segment_count, duration_s, media_path)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     source.title,
                     source.origin,
@@ -126,6 +127,7 @@ class Library:
                     source.imported_at.isoformat(),
                     source.segment_count,
                     source.duration_s,
+                    source.media_path,
                 ),
             )
             source_id = int(cursor.lastrowid or 0)

@@ -53,6 +53,7 @@ class Source:
     id: int | None = None
     segment_count: int = 0
     duration_s: float | None = None
+    media_path: str | None = None  # the audio/video file a transcript was made from
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +68,7 @@ class Source:
             "imported_at": self.imported_at.isoformat(),
             "segments": self.segment_count,
             "duration_s": self.duration_s,
+            "media_path": self.media_path,
         }
 
     @classmethod
@@ -84,6 +86,7 @@ class Source:
             imported_at=datetime.fromisoformat(imported) if imported else utc_now(),
             segment_count=int(data.get("segments", 0)),
             duration_s=data.get("duration_s"),
+            media_path=data.get("media_path"),
         )
 
 

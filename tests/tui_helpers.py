@@ -91,9 +91,12 @@ def add_transcript(
     title: str = "Test talk",
     kind: str = "file",
     video_id: str | None = None,
+    media_path: str | None = None,
 ) -> int:
     """Store a transcript and return its source id."""
-    source = Source(title=title, origin="tests", kind=kind, video_id=video_id)
+    source = Source(
+        title=title, origin="tests", kind=kind, video_id=video_id, media_path=media_path
+    )
     return library.add(Transcript(source, segments)).source_id
 
 

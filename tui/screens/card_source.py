@@ -25,7 +25,7 @@ from textual.widgets import Static
 from core.models import Segment, Source, format_timestamp
 from core.textsafe import inert, inert_line
 from decks.models import SourceRef
-from tui.screens.video import open_video, say_no_video, youtube_id
+from tui.screens.video import can_open, open_at, say_no_video
 
 if TYPE_CHECKING:
     from core.library import Library
@@ -150,14 +150,15 @@ class CardSourceScreen(ModalScreen[tuple[int, int] | None]):
             with VerticalScroll(id="card-source-body"):
                 yield Static(passage_content(passage), id="card-source-text")
             hints = ["Enter opens the transcript"]
-            if self.video_id is not None:
+            if self.has_media:
                 hints.insert(0, "o opens the video here")
             hints.append("Esc closes")
             yield Static(Content(" · ".join(hints)), id="card-source-hint")
 
     @property
-    def video_id(self) -> str | None:
-        return None if self.passage is None else youtube_id(self.passage.source)
+    def has_media(self) -> bool:
+        """A YouTube video or a transcribed media file that `o` can open."""
+        return self.passage is not None and can_open(self.passage.source)
 
     @property
     def text(self) -> str:
@@ -166,22 +167,21 @@ class CardSourceScreen(ModalScreen[tuple[int, int] | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_video":
-            return self.video_id is not None
+            return self.has_media
         if action == "no_video":
-            return self.video_id is None
+            return not self.has_media
         if action == "open_transcript":
             return self.passage is not None
         return True
 
     def action_open_video(self) -> None:
-        video_id = self.video_id
-        if video_id is None:
+        if self.passage is None or not self.has_media:
             say_no_video(self)
             return
         start = self.ref.start_s
-        if start is None and self.passage is not None:
+        if start is None:
             start = self.passage.start_s
-        open_video(self, video_id, start)
+        open_at(self, self.passage.source, start)
 
     def action_no_video(self) -> None:
         say_no_video(self)

@@ -64,7 +64,7 @@ from decks.repository import CardFilter, CardStore, UndoError
 from decks.review import ReviewError, ReviewSession, SessionSummary
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.help import BindingCommands, show_help
-from tui.screens.video import open_video, say_no_video, youtube_id
+from tui.screens.video import can_open, open_at, say_no_video
 from tui.widgets.footer import CoalescingFooter
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
@@ -125,7 +125,7 @@ def source_line(view: CardView, source: Source | None) -> Content:
         if ref.start_s is not None:
             pieces.append(f" at {format_timestamp(ref.start_s, always_hours=False)}")
         pieces.append(("  (s source", "dim"))
-        if youtube_id(source) is not None:
+        if can_open(source):
             pieces.append((", o video", "dim"))
         pieces.append((")", "dim"))
     return Content.assemble(*pieces)
@@ -600,7 +600,7 @@ class ReviewScreen(Screen[None]):
 
     def _footer_changed(self) -> None:
         """Refresh the footer only when what it shows changed (it recomposes each time)."""
-        signature = (self.card is not None, youtube_id(self.current_source) is not None)
+        signature = (self.card is not None, can_open(self.current_source))
         if signature != self._footer_signature:
             self._footer_signature = signature
             self.refresh_bindings()
@@ -724,9 +724,9 @@ class ReviewScreen(Screen[None]):
         if action in ("bury", "suspend", "edit", "source"):
             return has_card
         if action == "open_video":
-            return has_card and youtube_id(self.current_source) is not None
+            return has_card and can_open(self.current_source)
         if action == "no_video":
-            return has_card and youtube_id(self.current_source) is None
+            return has_card and not can_open(self.current_source)
         if action == "stop_grading":
             return self.grading
         if action == "focus_answer":
@@ -865,12 +865,11 @@ class ReviewScreen(Screen[None]):
 
     def action_open_video(self) -> None:
         view = self.card
-        video_id = youtube_id(self.current_source)
-        if view is None or video_id is None:
+        if view is None or not can_open(self.current_source):
             say_no_video(self)
             return
         ref = view.note.source
-        open_video(self, video_id, None if ref is None else ref.start_s)
+        open_at(self, self.current_source, None if ref is None else ref.start_s)
 
     def action_no_video(self) -> None:
         say_no_video(self)

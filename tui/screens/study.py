@@ -29,7 +29,7 @@ from core.textsafe import inert_line
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
-from tui.screens.video import open_video, say_no_video, youtube_id
+from tui.screens.video import can_open, open_at, say_no_video
 from tui.widgets.chat_pane import ChatPane, focus_from_selection
 from tui.widgets.footer import CoalescingFooter
 from tui.widgets.search_bar import SearchBar
@@ -280,9 +280,9 @@ class StudyScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "open_video":
-            return self._video_id() is not None
+            return self._has_media()
         if action == "no_video":
-            return self._video_id() is None and not self.searching
+            return not self._has_media() and not self.searching
         if action in ("search_submit", "search_cancel"):
             return self.searching
         if self.searching:
@@ -298,9 +298,10 @@ class StudyScreen(Screen[None]):
         focused = self.focused
         return focused is not None and focused.check_consume_key("slash", "/")
 
-    def _video_id(self) -> str | None:
+    def _has_media(self) -> bool:
+        """A YouTube video or a transcribed media file that `o` can open."""
         transcript = self.current_transcript
-        return None if transcript is None else youtube_id(transcript.source)
+        return transcript is not None and can_open(transcript.source)
 
     @property
     def searching(self) -> bool:
@@ -428,12 +429,12 @@ class StudyScreen(Screen[None]):
         self.jump_to_segment(view.segment_at_time(seconds))
 
     def action_open_video(self) -> None:
-        video_id = self._video_id()
         transcript = self.current_transcript
-        if video_id is None or transcript is None or not transcript.segments:
+        if transcript is None or not transcript.segments:
             say_no_video(self)
             return
-        open_video(self, video_id, transcript.segments[self.transcript_view.cursor].start)
+        start = transcript.segments[self.transcript_view.cursor].start
+        open_at(self, transcript.source, start)
 
     def action_no_video(self) -> None:
         say_no_video(self)
