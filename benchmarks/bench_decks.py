@@ -11,7 +11,10 @@ state_before and the cards' final FSRS state. Then times, median of --runs:
 - rating one card, including the commit             target <= 5 ms
 - the browse query filtered to one deck             target <= 300 ms
 
-    python benchmarks/bench_decks.py [--runs 7] [--home DIR]
+Last, the database is VACUUMed and its size divided by the number of reviews is printed
+as `bytes per review: N` (what a backup or a sync pays per answer; target <= 150).
+
+    python benchmarks/bench_decks.py [--runs 7] [--home DIR] [--cards 100000]
 """
 
 from __future__ import annotations
@@ -108,8 +111,8 @@ def _simulate_history(conn: sqlite3.Connection, rng: random.Random, now: datetim
 
     from core.clock import study_day_start
     from decks.models import CardState, from_db_time, to_db_time
-    from decks.repository import _card_from_row
     from decks.scheduling import review, settings_for
+    from decks.store.rows import _card_from_row
 
     scheduler = settings_for(None).scheduler()
     # The learner studied up to yesterday: today's cards are still to do.
@@ -212,10 +215,13 @@ def _line(name: str, value_ms: float, target_ms: float | None) -> None:
 
 
 def main() -> int:
+    global CARDS
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--home", help="data folder to build in / reuse (default: a temp dir)")
+    parser.add_argument("--cards", type=int, default=CARDS, help="cards to build (default 100,000)")
     args = parser.parse_args()
+    CARDS = max(10, args.cards)
     home = Path(args.home) if args.home else Path(tempfile.mkdtemp(prefix="ponder-bench-"))
     home.mkdir(parents=True, exist_ok=True)
     os.environ["PONDER_HOME"] = str(home)
@@ -365,9 +371,15 @@ def main() -> int:
         ),
         None,
     )
-    store.close()
     size = (home / "ponder.db").stat().st_size / 1e6
     print(f"  database size: {size:.0f} MB")
+    reviews = conn.execute("SELECT COUNT(*) FROM review_log").fetchone()[0]
+    conn.execute("VACUUM")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    vacuumed = (home / "ponder.db").stat().st_size
+    print(f"  database size after VACUUM: {vacuumed / 1e6:.1f} MB")
+    print(f"bytes per review: {vacuumed // max(1, reviews)}")
     return 0
 
 
