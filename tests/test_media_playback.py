@@ -167,11 +167,11 @@ def test_migration_keeps_transcribed_sources_media_file(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = sqlite3.connect(path, isolation_level=None)
     for version, _name, sql in migrations():
-        if version > 5:
+        if version > 6:
             break
         for statement in _statements(sql):
             old.execute(statement)
-    old.execute("PRAGMA user_version = 5")
+    old.execute("PRAGMA user_version = 6")
     old.executemany(
         "INSERT INTO sources (id, title, origin, kind, format, content_hash, imported_at,"
         " segment_count) VALUES (?, ?, ?, ?, ?, ?, '2025-01-01T00:00:00+00:00', 1)",
