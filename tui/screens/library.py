@@ -19,6 +19,8 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Header, Input, Static
 
+from core import collections
+from core.collections import Collection
 from core.config import Config
 from core.demo import DEMO_SEEDED_KEY
 from core.durations import format_hms
@@ -28,6 +30,9 @@ from tui.widgets.footer import CoalescingFooter
 
 SELECTED_KEY = "library.selected"
 SORT_KEY = "library.sort"
+COLLECTION_KEY = "library.collection"
+NEW_COLLECTION = "new"
+ALL_TRANSCRIPTS = "all"
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +127,14 @@ def filter_rows(rows: list[LibraryRow], query: str) -> list[LibraryRow]:
     return [row for row in rows if needle in row.source.title.casefold()]
 
 
+def in_collection(rows: list[LibraryRow], collection: Collection | None) -> list[LibraryRow]:
+    """Rows of the transcripts in `collection` (all rows when None)."""
+    if collection is None:
+        return list(rows)
+    members = set(collection.source_ids)
+    return [row for row in rows if row.source_id in members]
+
+
 def sort_rows(rows: list[LibraryRow], column_key: str, descending: bool) -> list[LibraryRow]:
     """Stable sort by one column; ties keep newest first, then title."""
     column = COLUMN_BY_KEY.get(column_key, COLUMN_BY_KEY[DEFAULT_SORT[0]])
@@ -174,6 +187,23 @@ class LibraryScreen(Screen[None]):
         Binding("slash", "focus_filter", "Filter", priority=True, id="library.filter"),
         Binding("f", "focus_filter", "Filter", show=False, id="library.filter_f"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="library.clear_filter"),
+        # -- collections (core/collections.py): listed in ? help and the palette --
+        Binding("c", "show_collection", "Show a collection", show=False, id="library.collection"),
+        Binding("C", "new_collection", "New collection", show=False, id="library.new_collection"),
+        Binding(
+            "plus",
+            "add_to_collection",
+            "Add to a collection",
+            show=False,
+            id="library.add_to_collection",
+        ),
+        Binding(
+            "minus",
+            "remove_from_collection",
+            "Remove from this collection",
+            show=False,
+            id="library.remove_from_collection",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -184,6 +214,8 @@ class LibraryScreen(Screen[None]):
         self._selected_id: int | None = None
         self._title_width = MIN_TITLE_WIDTH
         self._mounted = False
+        self.collection: Collection | None = None
+        """The collection the table is filtered by (None: every transcript)."""
 
     # -- building --------------------------------------------------------------
 
@@ -202,6 +234,8 @@ class LibraryScreen(Screen[None]):
         self._restore_sort(library.get_state(SORT_KEY))
         selected = library.get_state(SELECTED_KEY) or library.get_state(DEMO_SEEDED_KEY)
         self._selected_id = int(selected) if selected and selected.isdigit() else None
+        shown = library.get_state(COLLECTION_KEY) or ""
+        self.collection = collections.get(library, int(shown)) if shown.isdigit() else None
         self._title_width = self._compute_title_width(self.size.width or self.app.size.width)
         # Card counts need the decks package (tens of ms to import): paint first, then count.
         self.reload(with_cards=False)
@@ -256,6 +290,8 @@ class LibraryScreen(Screen[None]):
     def reload(self, select: int | None = None, *, with_cards: bool = True) -> None:
         """Read the library again and redraw; optionally move the cursor to `select`."""
         self._rows = load_rows(self.app.library, self.app.config, with_cards=with_cards)
+        if self.collection is not None:  # renamed, changed or deleted elsewhere
+            self.collection = collections.get(self.app.library, self.collection.id)
         if select is not None:
             self._selected_id = select
         self._render_table()
@@ -263,7 +299,8 @@ class LibraryScreen(Screen[None]):
     def _render_table(self) -> None:
         table = self.table
         query = self.filter_input.value
-        self._shown = sort_rows(filter_rows(self._rows, query), self._sort_key, self._descending)
+        rows = filter_rows(in_collection(self._rows, self.collection), query)
+        self._shown = sort_rows(rows, self._sort_key, self._descending)
         table.clear(columns=True)
         for column in COLUMNS:
             label = Text(column.label, justify="right" if column.numeric else "left")
@@ -294,17 +331,29 @@ class LibraryScreen(Screen[None]):
 
     def _update_status(self, query: str) -> None:
         empty = self.query_one("#library-empty", Static)
+        collection = self.collection
+        name = f"“{inert_line(collection.name)}”" if collection else ""
         if not self._rows:
             empty.update(Text("No transcripts yet. Press a to add a YouTube URL or a file."))
+        elif collection is not None and not collection.source_ids:
+            empty.update(
+                Text(
+                    f"{name} has no transcripts yet. Esc shows them all; there, + adds the "
+                    "selected one to a collection."
+                )
+            )
         elif not self._shown:
             empty.update(Text(f"No titles match “{inert_line(query)}”. Esc clears the filter."))
         self.set_class(not self._shown, "-empty")
         column = COLUMN_BY_KEY[self._sort_key]
         direction = "descending" if self._descending else "ascending"
         total = len(self._rows)
-        count = f"{len(self._shown)} of {total}" if query.strip() else f"{total}"
+        filtered = bool(query.strip()) or collection is not None
+        count = f"{len(self._shown)} of {total}" if filtered else f"{total}"
         noun = "transcript" if total == 1 else "transcripts"
         status = f"{count} {noun} · sorted by {column.label.lower()}, {direction}"
+        if collection is not None:
+            status = f"{count} {noun} in {name} · sorted by {column.label.lower()}, {direction}"
         self.query_one("#library-status", Static).update(Text(status))
 
     def _remember(self, source_id: int) -> None:
@@ -473,6 +522,156 @@ class LibraryScreen(Screen[None]):
         self.set_focus(self.filter_input)
 
     def action_clear_filter(self) -> None:
+        """Esc: clear the typed filter; with none, stop showing only one collection."""
         if self.filter_input.value:
             self.filter_input.value = ""
+        elif self.collection is not None and self.focused is not self.filter_input:
+            self.show_collection(None)
         self.set_focus(self.table)
+
+    # -- collections -------------------------------------------------------------
+
+    def show_collection(self, collection: Collection | None) -> None:
+        """Filter the table by a collection (None: every transcript); remembered."""
+        self.collection = collection
+        self.app.library.set_state(COLLECTION_KEY, str(collection.id) if collection else "")
+        self._render_table()
+
+    def _choices(self) -> list[tuple[Any, str]]:
+        return [
+            (found.id, f"{found.name}  ({len(found.source_ids)})")
+            for found in collections.collections(self.app.library)
+        ]
+
+    def action_show_collection(self) -> None:
+        """`c`: show only the transcripts of one collection (or all of them again)."""
+        from tui.screens.choice import ChoiceScreen
+
+        choices = [(ALL_TRANSCRIPTS, "All transcripts"), *self._choices()]
+        if len(choices) == 1:
+            self.notify("No collections yet: C makes one, + adds a transcript.", markup=False)
+            return
+
+        def chosen(value: Any) -> None:
+            if value is None:
+                return
+            if value == ALL_TRANSCRIPTS:
+                self.show_collection(None)
+                return
+            self.show_collection(collections.get(self.app.library, int(value)))
+            self.set_focus(self.table)
+
+        current = self.collection.id if self.collection else ALL_TRANSCRIPTS
+        self.app.push_screen(
+            ChoiceScreen("Show which collection?", choices, current=current), chosen
+        )
+
+    def _ask_name(self, then: Callable[[Collection], None]) -> None:
+        """Prompt for a new collection's name and create it; `then` gets the new one."""
+        from tui.screens.prompt import PromptScreen
+
+        library = self.app.library
+
+        def problem(text: str) -> str | None:
+            try:
+                name = collections.clean_name(text)
+            except collections.CollectionError as error:
+                return str(error)
+            if collections.find(library, name) is not None:
+                return f"There is already a collection called “{inert_line(name)}”."
+            return None
+
+        def done(name: str | None) -> None:
+            if name is None:
+                return
+            try:
+                made = collections.create(library, name)
+            except collections.CollectionError as error:  # taken meanwhile (another Ponder)
+                self.notify(inert_line(str(error)), severity="error", markup=False)
+                return
+            then(made)
+
+        self.app.push_screen(
+            PromptScreen(
+                "New collection (a course, a podcast, a person)",
+                placeholder="Name",
+                hint="Enter creates · Esc cancels",
+                validate=problem,
+            ),
+            done,
+        )
+
+    def action_new_collection(self) -> None:
+        """`C`: make a collection; the selected transcript goes in it."""
+
+        def made(collection: Collection) -> None:
+            source = self.selected_source
+            if source is not None:
+                self._add_to(collection, source)
+            else:
+                self.notify(f"Made “{inert_line(collection.name)}”.", markup=False)
+
+        self._ask_name(made)
+
+    def action_add_to_collection(self) -> None:
+        """`+`: put the selected transcript in a collection (or a new one)."""
+        from tui.screens.choice import ChoiceScreen
+
+        source = self.selected_source
+        if source is None:
+            self.notify("Select a transcript to add to a collection.", markup=False)
+            return
+        choices = [*self._choices(), (NEW_COLLECTION, "New collection…")]
+
+        def chosen(value: Any) -> None:
+            if value is None:
+                return
+            if value == NEW_COLLECTION:
+                self._ask_name(lambda made: self._add_to(made, source))
+                return
+            found = collections.get(self.app.library, int(value))
+            if found is None:
+                self.notify("That collection is gone.", severity="warning", markup=False)
+                return
+            self._add_to(found, source)
+
+        title = f"Add “{inert_line(source.title)}” to…"
+        self.app.push_screen(ChoiceScreen(title, choices), chosen)
+
+    def _add_to(self, collection: Collection, source: Source) -> None:
+        try:
+            added = collections.add_source(self.app.library, collection.id, int(source.id or 0))
+        except collections.CollectionError as error:
+            self.notify(inert_line(str(error)), severity="warning", markup=False)
+            return
+        name = inert_line(collection.name)
+        title = inert_line(source.title)
+        if added:
+            self.notify(f"Added “{title}” to “{name}”.", markup=False)
+        else:
+            self.notify(f"“{title}” is already in “{name}”.", markup=False)
+        self.reload(select=int(source.id or 0))
+
+    def action_remove_from_collection(self) -> None:
+        """`-`: take the selected transcript out of the collection shown (it stays here)."""
+        collection = self.collection
+        source = self.selected_source
+        if collection is None:
+            self.notify(
+                "Show a collection first (c): - takes a transcript out of it.", markup=False
+            )
+            return
+        if source is None:
+            self.notify("Nothing to remove.", markup=False)
+            return
+        source_id = int(source.id or 0)
+        index = next((i for i, r in enumerate(self._shown) if r.source_id == source_id), 0)
+        collections.remove_source(self.app.library, collection.id, source_id)
+        remaining = [row for row in self._shown if row.source_id != source_id]
+        neighbour = remaining[min(index, len(remaining) - 1)].source_id if remaining else None
+        self.reload(select=neighbour)
+        self.notify(
+            f"Took “{inert_line(source.title)}” out of “{inert_line(collection.name)}” "
+            "(it stays in the library).",
+            markup=False,
+        )
