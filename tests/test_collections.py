@@ -1,4 +1,4 @@
-"""Collections: core.collections, migration 0006, `ponder collection` and search by collection."""
+"""Collections: core.collections, their migration, `ponder collection`, search by collection."""
 
 from __future__ import annotations
 
@@ -97,16 +97,19 @@ def test_search_in_a_collection_only(talks) -> None:
 # -- the migration ---------------------------------------------------------------------
 
 
+COLLECTIONS_VERSION = next(v for v, name, _sql in migrations() if name.endswith("_collections.sql"))
+
+
 def test_migration_keeps_conversations_messages_and_card_chats(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     old = sqlite3.connect(path, isolation_level=None)
     old.execute("PRAGMA foreign_keys = ON")
     for version, _name, sql in migrations():
-        if version > 5:
+        if version >= COLLECTIONS_VERSION:
             break
         for statement in _statements(sql):
             old.execute(statement)
-    old.execute("PRAGMA user_version = 5")
+    old.execute(f"PRAGMA user_version = {COLLECTIONS_VERSION - 1}")
     stamp = "2025-01-01T00:00:00+00:00"
     old.execute(
         "INSERT INTO sources (id, title, origin, content_hash, imported_at, segment_count)"
@@ -130,7 +133,7 @@ def test_migration_keeps_conversations_messages_and_card_chats(tmp_path: Path) -
 
     conn = connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] >= 6
+        assert conn.execute("PRAGMA user_version").fetchone()[0] >= COLLECTIONS_VERSION
         assert conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1  # back on
         store = ConversationStore(conn)
         (conversation,) = store.conversations(7)
