@@ -1,6 +1,6 @@
 """Collections: named sets of transcripts (a course, a podcast, a person).
 
-A collection is a name and an ordered list of sources (migrations/0007_collections.sql). Deleting a
+A collection is a name and an ordered list of sources (migrations/0006_collections.sql). Deleting a
 collection leaves its transcripts in the library; deleting a transcript takes it out of
 every collection. Names are one line, unique ignoring case. The functions take a sqlite3
 connection or anything with a `.conn` (a Library); every one that writes is one
