@@ -126,6 +126,23 @@ def _text(value: Any) -> str:
     return value.strip()
 
 
+PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4")
+
+
+def _proxy_url(value: Any) -> str:
+    """Empty (no proxy) or a URL with a proxy scheme and a host; a bare "25" is refused."""
+    from urllib.parse import urlsplit
+
+    text = _text(value)
+    if not text:
+        return text
+    parts = urlsplit(text)
+    if parts.scheme.lower() not in PROXY_SCHEMES or not parts.hostname:
+        raise ValueError
+    _ = parts.port  # ValueError for a port that is not a number from 0 to 65535
+    return text
+
+
 def _model(value: Any) -> str:
     text = _text(value)
     if not text:
@@ -152,8 +169,8 @@ VALIDATORS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "model": (_model, f"a Claude model name such as {', '.join(KNOWN_MODELS)}"),
     "api_key": (_text, "an Anthropic API key (text)"),
     "languages": (_languages, "language codes such as en, de (comma or space separated)"),
-    "proxy_http": (_text, "a proxy URL such as http://user:pass@host:port"),
-    "proxy_https": (_text, "a proxy URL such as http://user:pass@host:port"),
+    "proxy_http": (_proxy_url, "a proxy URL such as http://user:pass@host:port"),
+    "proxy_https": (_proxy_url, "a proxy URL such as http://user:pass@host:port"),
     "webshare_username": (_text, "a Webshare proxy username"),
     "webshare_password": (_text, "a Webshare proxy password"),
     "new_per_day": (_int_range(0, 9999), "a whole number from 0 to 9999"),

@@ -255,6 +255,19 @@ def _short_reason(text: str) -> str:
     return first.split(" for url:")[0].strip()[:160]
 
 
+_ERRNO = re.compile(r"\[Errno -?\d+\] ([^'\")\]]+)")
+_TUNNEL = re.compile(r"Tunnel connection failed: ([^'\")\]]+)")
+
+
+def _proxy_reason(text: str) -> str:
+    """What went wrong with the proxy, from urllib3's nested repr, in a few words."""
+    for pattern in (_TUNNEL, _ERRNO):
+        found = pattern.search(text or "")
+        if found:
+            return found.group(1).strip().rstrip(".")[:80].lower()
+    return "the proxy refused or did not answer"
+
+
 def _blocked_message(video_id: str, proxied: bool) -> str:
     if proxied:
         return (
@@ -348,7 +361,7 @@ def _explained(video_id: str, proxied: bool) -> Iterator[None]:
         ) from None
     except requests.exceptions.ProxyError as error:
         raise YouTubeError(
-            f"Could not connect through the proxy ({_short_reason(str(error))}). Check "
+            f"Could not connect through the proxy ({_proxy_reason(str(error))}). Check "
             f"proxy_http/proxy_https in {_config_file()} or the HTTPS_PROXY variable.",
             reason="proxy",
             video_id=video_id,

@@ -101,3 +101,22 @@ def test_cli_survives_out_of_range_values(ponder_home: Path) -> None:
     assert result.returncode == 0, result
     assert "Traceback" not in result.stderr
     assert "new_per_day" in result.stderr and "learning_steps" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value", ["25", "proxy.example:3128", "ftp://h:1", "http://", "http://h:99999"]
+)
+def test_a_proxy_setting_that_is_not_a_proxy_url_is_refused(value: str) -> None:
+    from core.config import ConfigError, validate
+
+    with pytest.raises(ConfigError, match="proxy URL"):
+        validate("proxy_https", value)
+
+
+@pytest.mark.parametrize(
+    "value", ["", "http://h:3128", "https://user:pa%40ss@proxy.example:443", "socks5h://h:1080"]
+)
+def test_proxy_urls_and_no_proxy_are_accepted(value: str) -> None:
+    from core.config import validate
+
+    assert validate("proxy_http", value) == value

@@ -161,6 +161,7 @@ async def test_free_text_model() -> None:
         ("day_rollover_hour", "25", "0 to 23"),
         ("learning_steps", "soon", "durations"),
         ("new_per_day", "-1", "0 to 9999"),
+        ("proxy_https", "25", "a proxy URL"),
     ],
 )
 async def test_invalid_values_name_the_setting_and_keep_the_old_value(
@@ -282,12 +283,12 @@ async def test_escape_with_changes_can_keep_editing() -> None:
 
 
 async def test_untrusted_config_text_is_not_markup(ponder_home: Path) -> None:
-    config = config_store.Config(proxy_http="[bold]x[/] [@click=app.quit]y[/]")
+    config = config_store.Config(webshare_username="[bold]x[/] [@click=app.quit]y[/]")
     config_store.save(config)
     app = PonderApp()
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         screen = await open_settings(app, pilot)
-        assert field(screen, "proxy_http").value == "[bold]x[/] [@click=app.quit]y[/]"
+        assert field(screen, "webshare_username").value == "[bold]x[/] [@click=app.quit]y[/]"
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.is_running

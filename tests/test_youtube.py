@@ -446,3 +446,20 @@ def test_the_packages_own_recorded_responses() -> None:
         (" ".join(fragments), 0.0, 8.939)
     ]
     assert fake.calls[-1].query["lang"] == ["en"]
+
+
+def test_a_refused_proxy_is_one_readable_line() -> None:
+    """A real connection to a closed loopback port through requests and urllib3."""
+    import socket
+
+    with socket.socket() as probe:  # a port that was free a moment ago: nothing listens
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = Config(proxy_https=f"http://127.0.0.1:{port}", proxy_http=f"http://127.0.0.1:{port}")
+    with pytest.raises(YouTubeError) as info:
+        fetch_transcript(VIDEO_ID, session=requests.Session(), config=config)
+    message = str(info.value)
+    assert info.value.reason == "proxy"
+    assert "through the proxy (connection refused)" in message
+    for noise in ("HTTPSConnection", "object at 0x", "Max retries", "\n"):
+        assert noise not in message
