@@ -51,6 +51,9 @@ class Config:
     whisper_model: str = "tiny.en"
     prices: dict[str, dict[str, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
     keymap: dict[str, str] = field(default_factory=dict)
+    anki_endpoint: str = ""
+    anki_user: str = ""
+    anki_key: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -184,6 +187,9 @@ VALIDATORS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "whisper_model": (_text, "a faster-whisper model name (tiny.en, base, ...) or folder"),
     "prices": (_prices, "a table of model -> {input, output, cache_write, cache_read}"),
     "keymap": (_keymap, 'a table of binding id -> keys, e.g. "study.search" = "ctrl+f"'),
+    "anki_endpoint": (_text, "an Anki sync server URL (empty = AnkiWeb)"),
+    "anki_user": (_text, "the Anki sync user name (set by `ponder anki login`)"),
+    "anki_key": (_text, "the Anki sync key (set by `ponder anki login`; never a password)"),
 }
 
 
@@ -262,6 +268,9 @@ _HEADER = """\
 #   prices             USD per million tokens, for the cost estimate
 #   keymap             rebind keys: binding id -> keys, e.g. [keymap] "study.search" = "ctrl+f"
 #                      (the ids are listed in the ? help screen)
+#   anki_endpoint      Anki sync server URL; empty = AnkiWeb (set by `ponder anki login`)
+#   anki_user          Anki sync user (set by `ponder anki login`)
+#   anki_key           Anki sync key from the server (the password itself is never stored)
 """
 
 

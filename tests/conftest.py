@@ -8,8 +8,9 @@ import pytest
 
 from tests.e2e.tmux import OUTSIDE_VARIABLES
 
-# The `fake_claude` fixture, for every test file without importing it (which ruff flags as F811).
-pytest_plugins = ["tests.fake_claude"]
+# The `fake_claude` and `anki_server` fixtures, for every test file without importing them
+# (which ruff flags as F811).
+pytest_plugins = ["tests.fake_claude", "tests.anki_server"]
 
 
 @pytest.fixture(autouse=True)

@@ -22,6 +22,7 @@ from decks.store.rows import (
     _scheduling_columns,
 )
 from decks.store.values import (
+    ImportedReview,
     StaleCard,
     UndoError,
 )
@@ -94,6 +95,54 @@ class ReviewStore(NoteStore):
                 )
                 leech_added = tagged.rowcount > 0
         return log_id, leech_added
+
+    def add_reviews(
+        self,
+        before: Card,
+        reviews: Sequence[ImportedReview],
+        after: Card,
+        now: datetime | None = None,
+    ) -> list[int]:
+        """Reviews made elsewhere (Anki) added to a card's log, and the card's scheduling
+        set to `after` (its whole log replayed), in one transaction.
+
+        Raises StaleCard if the card was reviewed or reset since `before` was read.
+        Returns the new log ids, in the order given.
+        """
+        stamp = to_db_time(now or clock.now())
+        with transaction(self.conn):
+            row = self.conn.execute(
+                "SELECT reps, last_review, state FROM cards WHERE id = ?", (before.id,)
+            ).fetchone()
+            if row is None:
+                raise StaleCard(f"Card {before.id} was deleted.")
+            if (
+                row["reps"] != before.reps
+                or row["last_review"] != _db_time_or_none(before.last_review)
+                or row["state"] != before.state
+            ):
+                raise StaleCard(f"Card {before.id} changed since it was read.")
+            self.conn.execute(
+                "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
+                " last_review = ?, reps = ?, lapses = ?, modified_at = ? WHERE id = ?",
+                (*_scheduling_columns(after), after.reps, after.lapses, stamp, before.id),
+            )
+            ids = []
+            for review in reviews:
+                cursor = self.conn.execute(
+                    "INSERT INTO review_log (card_id, rating, reviewed_at, duration_ms,"
+                    " prior_state, state_before) VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        before.id,
+                        int(review.rating),
+                        to_db_time(review.reviewed_at),
+                        review.duration_ms,
+                        int(review.state_before.get("state", 0)),
+                        json.dumps(review.state_before),
+                    ),
+                )
+                ids.append(int(cursor.lastrowid or 0))
+        return ids
 
     def set_scheduling(
         self, changes: Iterable[tuple[Card, Card]], now: datetime | None = None

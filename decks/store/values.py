@@ -82,6 +82,16 @@ class NoteDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class ImportedReview:
+    """A review made outside Ponder (Anki), with the card's state before it (replayed)."""
+
+    rating: int
+    reviewed_at: datetime
+    duration_ms: int | None
+    state_before: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
 class CreatedNote:
     note: Note
     cards: list[Card]

@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "tui.cli.review",
     "tui.cli.search",
     "tui.cli.collections",
+    "tui.cli.anki",
 )
 
 

@@ -1,0 +1,287 @@
+"""The bridge collection: Ponder's own Anki collection, opened only with the `anki` library.
+
+It lives at `$PONDER_HOME/anki/collection.anki2` and is what Anki's sync protocol talks
+to; Ponder's database stays the source of truth for the notes Ponder made. Here: opening
+it, Ponder's three note types (public, so the .apkg export can share them), a note's
+fields, and setting an Anki card's scheduling to match Ponder's FSRS state.
+
+Trap (checked): changing the fields or templates of a note type that was synced makes
+the next sync demand a full sync. So note types are only ever added, never edited; a
+note type of ours whose fields differ (made by someone else) is left alone and a fresh one
+is added under another name.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from core.clock import study_day_start, to_utc
+from decks.anki_text import html_to_text, text_to_html
+from decks.models import Card, CardState
+
+if TYPE_CHECKING:
+    from anki.collection import Collection
+
+BRIDGE_FOLDER = "anki"
+BRIDGE_FILE = "collection.anki2"
+PASSAGE_LIMIT = 1200  # characters of the passage kept in the Source field
+
+CSS = """.card {
+  font-family: arial;
+  font-size: 20px;
+  text-align: center;
+  color: black;
+  background-color: white;
+}
+.source { font-size: 14px; color: #777; margin-top: 1.5em; }
+.source a { color: #777; }
+.passage { font-style: italic; }
+.cloze { font-weight: bold; color: blue; }
+.nightMode .cloze { color: lightblue; }
+"""
+SOURCE_BLOCK = '{{#Source}}<div class="source">{{Source}}</div>{{/Source}}'
+
+
+@dataclass(frozen=True, slots=True)
+class NoteTypeSpec:
+    """One of Ponder's note types: name, fields, templates (name, question, answer)."""
+
+    kind: str
+    name: str
+    fields: tuple[str, str, str]
+    templates: tuple[tuple[str, str, str], ...]
+    cloze: bool = False
+
+
+_BACK = "{{FrontSide}}\n\n<hr id=answer>\n\n{{Back}}\n" + SOURCE_BLOCK
+NOTE_TYPES: dict[str, NoteTypeSpec] = {
+    "basic": NoteTypeSpec(
+        "basic", "Ponder Basic", ("Front", "Back", "Source"), (("Card 1", "{{Front}}", _BACK),)
+    ),
+    "reversed": NoteTypeSpec(
+        "reversed",
+        "Ponder Basic (and reversed card)",
+        ("Front", "Back", "Source"),
+        (
+            ("Card 1", "{{Front}}", _BACK),
+            (
+                "Card 2",
+                "{{Back}}",
+                "{{FrontSide}}\n\n<hr id=answer>\n\n{{Front}}\n" + SOURCE_BLOCK,
+            ),
+        ),
+    ),
+    "cloze": NoteTypeSpec(
+        "cloze",
+        "Ponder Cloze",
+        ("Text", "Back Extra", "Source"),
+        (("Cloze", "{{cloze:Text}}", "{{cloze:Text}}<br>\n{{Back Extra}}\n" + SOURCE_BLOCK),),
+        cloze=True,
+    ),
+}
+
+
+def bridge_path(home: Path) -> Path:
+    return home / BRIDGE_FOLDER / BRIDGE_FILE
+
+
+def open_bridge(path: Path) -> tuple[Collection, bool]:
+    """The bridge collection (created when missing) and whether it was just created."""
+    from anki.collection import Collection
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fresh = not path.exists()
+    return Collection(str(path)), fresh
+
+
+def _compatible(model: dict[str, Any], spec: NoteTypeSpec) -> bool:
+    names = tuple(field["name"] for field in model.get("flds", []))
+    is_cloze = model.get("type") == 1
+    return names == spec.fields and is_cloze == spec.cloze
+
+
+def ensure_note_types(col: Collection) -> dict[str, int]:
+    """kind -> note type id of Ponder's note types in the collection, adding missing ones."""
+    ids: dict[str, int] = {}
+    for kind, spec in NOTE_TYPES.items():
+        name = spec.name
+        for attempt in range(1, 20):
+            model = col.models.by_name(name)
+            if model is None:
+                ids[kind] = _add_note_type(col, spec, name)
+                break
+            if _compatible(model, spec):
+                ids[kind] = int(model["id"])
+                break
+            name = f"{spec.name} ({attempt + 1})"
+    return ids
+
+
+def _add_note_type(col: Collection, spec: NoteTypeSpec, name: str) -> int:
+    models = col.models
+    model = models.new(name)
+    if spec.cloze:
+        model["type"] = 1
+    for field_name in spec.fields:
+        models.add_field(model, models.new_field(field_name))
+    for template_name, question, answer in spec.templates:
+        template = models.new_template(template_name)
+        template["qfmt"] = question
+        template["afmt"] = answer
+        models.add_template(model, template)
+    model["css"] = CSS
+    changes = models.add_dict(model)
+    return int(changes.id)
+
+
+# -- fields ---------------------------------------------------------------------------------
+
+
+def source_field(
+    title: str | None, timestamp: str | None, link: str | None, passage: str | None
+) -> str:
+    """The Source field: title @ time (linked to the video at that second), then the passage."""
+    if not title and not link:
+        label = ""
+    else:
+        label = html.escape(title or "Source", quote=False)
+        if timestamp:
+            label += " @ " + html.escape(timestamp, quote=False)
+        if link:
+            label = f'<a href="{html.escape(link, quote=True)}">{label}</a>'
+    text = " ".join((passage or "").split())
+    if len(text) > PASSAGE_LIMIT:
+        text = text[: PASSAGE_LIMIT - 1].rstrip() + "…"
+    if text:
+        quoted = f'<div class="passage">{html.escape(text, quote=False)}</div>'
+        return f"{label}{quoted}" if label else quoted
+    return label
+
+
+def note_fields(front: str, back: str, source: str) -> list[str]:
+    return [text_to_html(front), text_to_html(back), source]
+
+
+def fields_to_text(fields: list[str]) -> tuple[str, str]:
+    """(front, back) as Ponder's plain text from an Anki note's first two fields."""
+    front = html_to_text(fields[0]) if fields else ""
+    back = html_to_text(fields[1]) if len(fields) > 1 else ""
+    return front, back
+
+
+def split_fields(flds: str) -> list[str]:
+    """Anki stores a note's fields joined by the 0x1f unit separator."""
+    return flds.split("\x1f")
+
+
+def split_tags(tags: str) -> tuple[str, ...]:
+    return tuple(sorted((tag for tag in tags.split() if tag), key=str.lower))
+
+
+# -- scheduling -----------------------------------------------------------------------------
+
+
+def _days_between(start: datetime, end: datetime, rollover_hour: int) -> int:
+    """Whole study days from the study day of `start` to that of `end` (DST-safe)."""
+    first = study_day_start(start, rollover_hour)
+    last = study_day_start(end, rollover_hour)
+    return round((last - first).total_seconds() / 86400)
+
+
+@dataclass(frozen=True, slots=True)
+class AnkiDay:
+    """Anki's notion of today: day number, when the day ends (epoch s), FSRS on or off."""
+
+    today: int
+    day_cutoff: int
+    fsrs: bool
+
+    @classmethod
+    def of(cls, col: Collection) -> AnkiDay:
+        fsrs = bool(col.get_config("fsrs", False))  # the collection-wide FSRS switch
+        return cls(int(col.sched.today), int(col.sched.day_cutoff), fsrs)
+
+
+def apply_schedule(
+    anki_card: Any, card: Card, day: AnkiDay, now: datetime, rollover_hour: int
+) -> bool:
+    """Set an Anki card's scheduling to match Ponder's card; True if anything changed.
+
+    Review cards get `due` = Anki's today plus the study days until Ponder's due, so both
+    show the same next due day; learning cards due before Anki's day ends go to the
+    intraday queue (due in epoch seconds), later ones to the day-learning queue. Suspended
+    and buried cards keep their queue. A new Ponder card leaves the Anki card alone.
+    """
+    if card.state == CardState.NEW:
+        return False
+    before = _schedule_tuple(anki_card)
+    due = to_utc(card.due)
+    days = _days_between(now, due, rollover_hour)
+    hidden = anki_card.queue < 0
+    if card.state == CardState.REVIEW:
+        anki_card.type = 2
+        queue, anki_card.due = 2, day.today + days
+        last = to_utc(card.last_review) if card.last_review else now
+        anki_card.ivl = max(1, _days_between(last, due, rollover_hour))
+        anki_card.left = 0
+    else:
+        anki_card.type = 1 if card.state == CardState.LEARNING else 3
+        if due.timestamp() < day.day_cutoff:
+            queue, anki_card.due = 1, int(due.timestamp())
+        else:
+            queue, anki_card.due = 3, day.today + days
+        anki_card.left = max(1, anki_card.left % 1000)
+        if card.state == CardState.RELEARNING:
+            anki_card.ivl = max(1, anki_card.ivl)
+    if not hidden:
+        anki_card.queue = queue
+    anki_card.reps = card.reps
+    anki_card.lapses = card.lapses
+    if not anki_card.factor:
+        anki_card.factor = 2500
+    if day.fsrs and card.stability is not None and card.difficulty is not None:
+        from anki.cards import FSRSMemoryState
+
+        anki_card.memory_state = FSRSMemoryState(
+            stability=float(card.stability), difficulty=float(card.difficulty)
+        )
+    if card.last_review is not None:
+        anki_card.last_review_time = int(to_utc(card.last_review).timestamp())
+    return _schedule_tuple(anki_card) != before
+
+
+def _schedule_tuple(anki_card: Any) -> tuple[Any, ...]:
+    return (
+        anki_card.type,
+        anki_card.queue,
+        anki_card.due,
+        anki_card.ivl,
+        anki_card.left,
+        anki_card.reps,
+        anki_card.lapses,
+        anki_card.factor,
+        anki_card.last_review_time,
+    )
+
+
+def revlog_interval(reviewed_at: datetime, due: datetime | None) -> int:
+    """Anki's revlog interval: days when a day or more, else negative seconds."""
+    if due is None:
+        return 0
+    seconds = (to_utc(due) - to_utc(reviewed_at)).total_seconds()
+    if seconds >= 86400:
+        return round(seconds / 86400)
+    return -max(1, int(seconds))
+
+
+def revlog_type(prior_state: int) -> int:
+    """Anki revlog type from the card's state before: 0 learn, 1 review, 2 relearn."""
+    return {0: 0, 1: 0, 2: 1, 3: 2}.get(int(prior_state), 0)
+
+
+ProgressFn = Callable[[str, int, int], None]
