@@ -114,3 +114,39 @@ def search(
         )
         for row in rows
     ]
+
+
+def matching_segments(where: Any, query: str, source_id: int) -> list[int]:
+    """Indexes (0-based) of every segment of one source that matches `query`, in order."""
+    match = fts_query(query)
+    try:
+        rows = _connection(where).execute(
+            "SELECT idx FROM segment_search WHERE segment_search MATCH ? AND source_id = ?"
+            " ORDER BY idx",
+            (match, source_id),
+        )
+        return [int(row[0]) for row in rows]
+    except sqlite3.OperationalError as error:
+        raise SearchError(f"Cannot search for {query!r}: {error}") from None
+
+
+def highlight_pattern(query: str) -> re.Pattern[str] | None:
+    """A regex for the words a query matches, to paint them in a segment (an approximation
+    of the index's tokenizer: words at word starts, a trailing * as any word ending)."""
+    terms: list[str] = []
+    for match in _TOKEN.finditer(query or ""):
+        phrase, word = match.group(1), match.group(2)
+        if phrase is not None:
+            words = re.findall(r"\w+", phrase)
+            if words:
+                terms.append(r"\W+".join(re.escape(w) for w in words) + r"\b")
+            continue
+        prefix = word.endswith("*")
+        words = re.findall(r"\w+", word)
+        if not words:
+            continue
+        body = r"\W+".join(re.escape(w) for w in words)
+        terms.append(body + (r"\w*" if prefix else r"\b"))
+    if not terms:
+        return None
+    return re.compile(r"\b(?:" + "|".join(terms) + ")", re.IGNORECASE)

@@ -114,3 +114,24 @@ def test_study_screen_with_a_saved_answer(snap_compare) -> None:
     usage = Usage(input_tokens=1200, output_tokens=80, cache_read_tokens=1100)
     store.finish_assistant_message(answer.id, text=text, citations=[citation], usage=usage)
     assert snap_compare(PonderApp(library=library), press=["enter"], terminal_size=(120, 40))
+
+
+def test_search_all_screen(snap_compare) -> None:
+    """F from the library, a query typed: results from every transcript, matches marked."""
+
+    async def results_shown(pilot) -> None:
+        from tests.tui_helpers import wait_until
+        from tui.screens.search_all import SearchAllScreen
+
+        await pilot.press("F")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, SearchAllScreen))
+        await pilot.press(*"memory")
+        await wait_until(pilot, lambda: pilot.app.screen.query_shown == "memory")
+        await pilot.pause()
+
+    app = PonderApp(library=_library_with_sources())
+    assert snap_compare(
+        app,
+        run_before=results_shown,
+        terminal_size=(100, 30),
+    )

@@ -43,6 +43,7 @@ class PonderApp(App[None]):
         Binding("r", "review", "Review", id="app.review"),
         Binding("S", "stats", "Stats", id="app.stats"),
         Binding("B", "browse", "Cards", id="app.browse"),
+        Binding("F", "search_all", "Search all transcripts", show=False, id="app.search_all"),
         Binding("comma", "settings", "Settings", show=False, id="app.settings"),
     ]
 
@@ -156,6 +157,7 @@ class PonderApp(App[None]):
             "review": "ReviewScreen",
             "stats": "StatsScreen",
             "browse": "BrowseScreen",
+            "search_all": "SearchAllScreen",
         }
         return type(self.screen).__name__ != screen_for_action.get(action)
 
@@ -171,6 +173,12 @@ class PonderApp(App[None]):
         from tui.screens.browse import open_browse
 
         open_browse(self)
+
+    def action_search_all(self) -> None:
+        """Search every transcript (the library-wide index), from any screen."""
+        from tui.screens.search_all import open_search_all
+
+        open_search_all(self)
 
     # -- command palette -------------------------------------------------------------
 

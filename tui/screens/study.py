@@ -130,9 +130,21 @@ class StudyScreen(Screen[None]):
     StudyScreen Footer.-compact FooterKey.-command-palette { padding-right: 1; margin-right: 0; }
     """
 
-    def __init__(self, source_id: int, *, name: str | None = None, id: str | None = None) -> None:
+    def __init__(
+        self,
+        source_id: int,
+        *,
+        at_segment: int | None = None,
+        marks: str | None = None,
+        name: str | None = None,
+        id: str | None = None,
+    ) -> None:
+        """`at_segment`: open there instead of at the saved reading position; `marks`: a
+        library-wide search query whose matches are marked (n / N move between them)."""
         super().__init__(name=name, id=id)
         self.source_id = source_id
+        self._open_at = at_segment
+        self._marks = marks
         self.current_transcript: Transcript | None = None
         self._search_origin = 0
         self._saved_cursor: int | None = None
@@ -154,6 +166,8 @@ class StudyScreen(Screen[None]):
                 else:
                     cursor = library.cursor(self.source_id)
                     self._saved_cursor = cursor
+                    if self._open_at is not None:
+                        cursor = self._open_at
                     self._view = TranscriptView(
                         transcript,
                         cursor=cursor,
@@ -183,8 +197,23 @@ class StudyScreen(Screen[None]):
         kind = {"youtube": "YouTube", "demo": "demo"}.get(source.kind, source.format or "file")
         length = format_timestamp(transcript.duration_s) if transcript.timed else "untimed"
         self.sub_title = f"{kind} · {len(transcript.segments)} segments · {length}"
+        if self._marks:
+            self._mark_search_hits(self._marks)
         self._update_status()
         self.set_interval(self.CURSOR_SAVE_INTERVAL, self.save_cursor)
+
+    def _mark_search_hits(self, query: str) -> None:
+        """Mark the segments the library-wide index matched (opened from Search all)."""
+        from core.search import SearchError, highlight_pattern, matching_segments
+
+        try:
+            indexes = matching_segments(self.app.library, query, self.source_id)
+        except (SearchError, sqlite3.Error):
+            return
+        view = self.transcript_view
+        view.mark_matches(query, indexes, highlight_pattern(query))
+        if self._open_at is not None:
+            view.jump_to_segment(self._open_at, flash=True)
 
     def on_resize(self, event: Resize) -> None:
         self.set_class(event.size.width < NARROW_WIDTH, "-narrow")

@@ -231,6 +231,9 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         self.set_highlights(highlights)
         self._query = ""
         self._matches: list[int] = []
+        # What to paint in a matching segment when the matches came from elsewhere
+        # (`mark_matches`, the library-wide index); None: the query itself.
+        self._pattern: re.Pattern[str] | None = None
         self._search_generation = 0
         self.search_wrapped = False
         self._flash: int | None = None
@@ -494,7 +497,8 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             paint(*span, highlight_style)
         if match:
             style = self._style("match-current" if is_cursor else "match")
-            for found in re.finditer(re.escape(self._query), self._raw[index], re.IGNORECASE):
+            pattern = self._pattern or re.compile(re.escape(self._query), re.IGNORECASE)
+            for found in pattern.finditer(self._raw[index]):
                 paint(found.start(), found.end(), style)
         if selection is not None:
             paint(*selection, self._style("selection"))
@@ -805,7 +809,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
         if not needle:
             self.clear_search(restore=origin)
             return 0
-        if self._query and needle.startswith(self._query.lower()):
+        if self._query and self._pattern is None and needle.startswith(self._query.lower()):
             pool: Iterable[int] = self._matches
             lower = self._lower
             matches = [index for index in pool if needle in lower[index]]
@@ -813,6 +817,7 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             matches = [index for index, text in enumerate(self._lower) if needle in text]
         self._query = query
         self._matches = matches
+        self._pattern = None
         self._search_generation += 1
         self.search_wrapped = False
         self.refresh()
@@ -827,10 +832,25 @@ class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
             self.move_cursor(origin)
         return len(matches)
 
+    def mark_matches(
+        self, query: str, indexes: Iterable[int], pattern: re.Pattern[str] | None = None
+    ) -> None:
+        """Mark segments found elsewhere (the library-wide index) as the matches of `query`;
+        `pattern` is what to paint in them. n / N then move between them, as after `/`."""
+        self._query = query
+        self._matches = sorted({i for i in indexes if 0 <= i < self._count})
+        self._pattern = pattern
+        self._search_generation += 1
+        self.search_wrapped = False
+        self.refresh()
+        self.refresh_bindings()
+        self.post_message(self.Changed(self))
+
     def clear_search(self, restore: int | None = None) -> None:
         """Forget the query and its marks; optionally put the cursor back on `restore`."""
         had = bool(self._query)
         self._query = ""
+        self._pattern = None
         self._matches = []
         self._search_generation += 1
         self.search_wrapped = False
