@@ -51,6 +51,25 @@ class Piece:
     text: str
 
 
+def progress_text(done: float, total: float, elapsed: float, width: int = 30) -> str:
+    """`[#####.....] 0:12 / 1:05  18%  ETA 0:40`: audio time done of total, time left.
+
+    The ETA assumes the rest goes at the speed so far; it is left out until some audio
+    is done (the model load and the voice filter come before the first segment).
+    """
+    from core.durations import format_hms
+
+    total = max(total, 0.0)
+    done = min(max(done, 0.0), total) if total else max(done, 0.0)
+    share = done / total if total > 0 else 0.0
+    filled = int(share * width)
+    bar = "#" * filled + "." * (width - filled)
+    line = f"[{bar}] {format_hms(done)} / {format_hms(total)}  {share:4.0%}"
+    if 0 < done < total and elapsed > 0:
+        line += f"  ETA {format_hms(elapsed * (total - done) / done)}"
+    return line
+
+
 def media_kind(head: bytes) -> str | None:
     """ "audio" or "video" family name for these first bytes, or None when not media."""
     if head.startswith(b"ID3"):

@@ -1,14 +1,17 @@
-"""The add dialog: one input for a YouTube URL/id or a transcript file path.
+"""The add dialog: one input for a YouTube URL/id, a transcript file or an audio/video file.
 
-Fetching and parsing run in a thread worker (youtube-transcript-api is synchronous); the
-transcript is stored on the UI thread only after the worker succeeds, so Esc during a
-fetch discards the result and nothing is stored. Dismisses with an `AddOutcome`, or None
+Fetching, parsing and transcribing run in a thread worker (youtube-transcript-api and
+faster-whisper are synchronous); the transcript is stored on the UI thread only after the
+worker succeeds, so Esc during a fetch or a transcription discards the result and nothing
+is stored. A transcription posts `TranscribeProgress` messages (audio time done / total,
+time left) and stops at the next segment once cancelled. Dismisses with an `AddOutcome`, or None
 when the user closes the dialog.
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +21,11 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input, Label, LoadingIndicator, Static
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.textsafe import inert_line
 from tui.widgets.completing_input import CompletingInput
@@ -93,6 +97,29 @@ class SafeDirectoryTree(DirectoryTree):
         return label
 
 
+class TranscribeProgress(Message):
+    """Posted from the transcribing worker: seconds of audio done of total, wall so far."""
+
+    def __init__(self, worker: object, done: float, total: float, elapsed: float) -> None:
+        super().__init__()
+        self.worker = worker
+        self.done = done
+        self.total = total
+        self.elapsed = elapsed
+
+
+def is_media_path(text: str) -> bool:
+    """Whether the typed text names an audio or video file (known by its first bytes)."""
+    from core.transcription import is_media_file
+
+    if not looks_like_path(text):
+        return False
+    try:
+        return is_media_file(Path(text.strip()).expanduser())
+    except (OSError, ValueError):
+        return False
+
+
 class SourceInput(CompletingInput):
     """Tab accepts the path completion; without one it moves on as usual."""
 
@@ -113,12 +140,13 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
         super().__init__()
         self.initial = initial
         self._pending: str | None = None
+        self._worker: Worker[Any] | None = None  # the import in progress (older ones ignored)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add-dialog", classes="dialog") as dialog:
             dialog.border_title = "Add a transcript"
             yield Label(
-                Text("YouTube URL or video id, or a transcript file (SRT, VTT, JSON, text…)"),
+                Text("YouTube URL or id, a transcript (SRT, VTT, JSON, text…) or audio/video"),
                 id="add-help",
             )
             yield SourceInput(
@@ -182,9 +210,13 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
             self.dismiss(existing)
             return
         self._pending = text
-        fetching = not looks_like_path(text)
-        self._set_busy("Fetching transcript…" if fetching else "Reading file…")
-        self.fetch(text)
+        if is_media_path(text):
+            self._set_busy("Transcribing on this computer (loading the model)…")
+        elif looks_like_path(text):
+            self._set_busy("Reading file…")
+        else:
+            self._set_busy("Fetching transcript…")
+        self._worker = self.fetch(text)
 
     def _already_stored(self, text: str) -> AddOutcome | None:
         """A video already in the library is selected, not fetched again (no network)."""
@@ -198,13 +230,39 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
     def fetch(self, text: str) -> Any:
-        """Fetch or read and parse the transcript (no database access off the UI thread)."""
+        """Fetch, read or transcribe (no database access off the UI thread)."""
         from core.importer import import_source
 
-        return import_source(text, config=self.app.config)
+        worker = get_current_worker()
+        started = time.monotonic()
+
+        def progress(done: float, total: float) -> None:
+            if not worker.is_cancelled:
+                self.post_message(
+                    TranscribeProgress(worker, done, total, time.monotonic() - started)
+                )
+
+        config = self.app.config
+        return import_source(
+            text,
+            config=config,
+            whisper_model=getattr(config, "whisper_model", None),
+            on_progress=progress,
+            should_cancel=lambda: worker.is_cancelled,
+        )
+
+    @on(TranscribeProgress)
+    def _transcribe_progress(self, event: TranscribeProgress) -> None:
+        from core.transcription import progress_text
+
+        event.stop()
+        if self._pending is None or event.worker is not self._worker:
+            return  # cancelled: a late message from the stopping worker
+        line = progress_text(event.done, event.total, event.elapsed, width=12)
+        self.query_one("#add-progress-label", Static).update(Text(f"Transcribing {line}"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.group != "import" or self._pending is None:
+        if event.worker is not self._worker or self._pending is None:
             return
         state = event.state
         if state == WorkerState.SUCCESS:
