@@ -119,22 +119,27 @@ def html_to_text(value: str) -> str:
 
 
 def format_anki_text(notes: Iterable[TextNote]) -> str:
-    """The text file for these notes (Anki's header layout, tab separated, HTML fields)."""
+    """The text file for these notes (Anki's header layout, tab separated, HTML fields).
+
+    The file is read by people as well as by Anki (`cat`, `less`), so control characters
+    from card text (ESC, CSI, OSC...) are made inert, as in every other output.
+    """
+    from core.textsafe import inert
+
     buffer = io.StringIO()
     buffer.write("#separator:tab\n#html:true\n")
     buffer.write("#guid column:1\n#notetype column:2\n#deck column:3\n#tags column:6\n")
     writer = csv.writer(buffer, delimiter="\t", quoting=csv.QUOTE_MINIMAL, lineterminator="\n")
     for note in notes:
-        writer.writerow(
-            [
-                note.guid or "",
-                NOTETYPE_NAMES[note.kind],
-                note.deck or "",
-                text_to_html(note.front),
-                text_to_html(note.back),
-                " ".join(tag.replace(" ", "_") for tag in note.tags if tag),
-            ]
-        )
+        row = [
+            note.guid or "",
+            NOTETYPE_NAMES[note.kind],
+            note.deck or "",
+            text_to_html(note.front),
+            text_to_html(note.back),
+            " ".join(tag.replace(" ", "_") for tag in note.tags if tag),
+        ]
+        writer.writerow([inert(value) for value in row])
     return buffer.getvalue()
 
 
@@ -231,20 +236,28 @@ def kind_for_notetype(name: str) -> str | None:
     return None
 
 
-def _records(text: str, separator: str) -> Iterator[tuple[int, list[str] | None]]:
+_TOO_LONG = f"a field is longer than {MAX_FIELD_CHARS} characters"
+
+
+def _records(text: str, separator: str) -> Iterator[tuple[int, list[str] | str]]:
     """(first line number, fields) for each record; quoted fields may span lines.
 
-    A record the csv reader cannot read comes back as None (reported, then skipped).
+    A record the csv reader cannot read comes back as the reason why (reported, then
+    skipped): csv's own field limit (131,072 characters) is above ours, so a field it
+    refuses is simply too long.
     """
     reader = csv.reader(io.StringIO(text), delimiter=separator, quotechar='"', strict=False)
     start = 1
     while True:
         try:
-            row: list[str] | None = next(reader)
+            row: list[str] | str = next(reader)
         except StopIteration:
             return
-        except csv.Error:
-            row = None
+        except csv.Error as error:
+            if "field limit" in str(error):
+                row = _TOO_LONG
+            else:
+                row = "unreadable line (a line break inside an unquoted field)"
         yield start, row
         start = reader.line_num + 1
 
@@ -284,8 +297,8 @@ def parse_anki_text(text: str) -> ParsedFile:
 
     for offset, row in _records(body, separator):
         line = first + offset
-        if row is None:
-            skipped.append(Skipped(line, "unreadable line (a line break inside an unquoted field)"))
+        if isinstance(row, str):
+            skipped.append(Skipped(line, row))
             continue
         if not any(value.strip() for value in row):
             continue
@@ -296,7 +309,7 @@ def parse_anki_text(text: str) -> ParsedFile:
             tag_text = cell(row, headers.tags_column)
             fields = [value for index, value in enumerate(row) if index not in meta]
         if any(len(value) > MAX_FIELD_CHARS for value in fields):
-            skipped.append(Skipped(line, f"a field is longer than {MAX_FIELD_CHARS} characters"))
+            skipped.append(Skipped(line, _TOO_LONG))
             continue
         values = [html_to_text(value) if as_html else value.strip() for value in fields]
         front = values[0] if values else ""

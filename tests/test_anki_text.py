@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.textsafe import inert
 from decks.anki import export_anki_text
 from decks.anki_text import (
     AnkiTextError,
@@ -197,7 +198,8 @@ def test_format_then_parse_keeps_any_text(pairs: list[tuple[str, str]]) -> None:
     ]
     parsed = parse_anki_text(format_anki_text(notes))
     expected = [
-        (html_to_text(text_to_html(n.front)), html_to_text(text_to_html(n.back))) for n in notes
+        (html_to_text(inert(text_to_html(n.front))), html_to_text(inert(text_to_html(n.back))))
+        for n in notes
     ]
     kept = [(n.front, n.back) for n in parsed.notes]
     skipped_lines = {skip.line for skip in parsed.skipped}
@@ -226,3 +228,27 @@ def test_cli_export_and_import(
     assert data["unchanged"] == 1 and data["added"] == 0
     assert main(["import", "anki-text", str(tmp_path / "nope.txt")]) == 1
     assert "is not a file" in capsys.readouterr().err
+
+
+def test_export_makes_escape_bytes_inert(store: CardStore, tmp_path: Path) -> None:
+    """Card text with ESC/CSI/OSC sequences is written as visible symbols, not raw bytes."""
+    store.create_note(
+        "basic", "red \x1b[31mfront\x1b[0m", "osc \x1b]52;c;aGk=\x07 \x9b2J back", deck="Esc"
+    )
+    out = tmp_path / "esc.txt"
+    export_anki_text(store.conn, out)
+    data = out.read_bytes()
+    for raw in (b"\x1b", b"\x07", "\x9b".encode()):
+        assert raw not in data, raw
+    text = data.decode("utf-8")
+    assert "red ␛[31mfront␛[0m" in text and "osc ␛]52;c;aGk=␇" in text
+
+
+def test_a_line_over_the_size_limit_is_reported_as_too_long() -> None:
+    """csv refuses a field past 131,072 characters; the reason is its length, not a line break."""
+    huge = "a" * 200_000
+    parsed = parse_anki_text(f"#separator:tab\n{huge}\tback\nok\tfine\n")
+    assert [(skip.line, skip.reason) for skip in parsed.skipped] == [
+        (2, "a field is longer than 100000 characters")
+    ]
+    assert [(note.front, note.back) for note in parsed.notes] == [("ok", "fine")]
