@@ -10,6 +10,7 @@ import pytest
 
 from core.formats import TranscriptImportError, parse_bytes, parse_document, read_file
 from core.formats.cleanup import collapse
+from core.formats.decode import decode_bytes
 from core.models import Segment
 
 FIXTURES = Path(__file__).parent / "fixtures" / "formats"
@@ -505,8 +506,20 @@ def test_read_file_refusals(tmp_path: Path) -> None:
     big = tmp_path / "big.srt"
     with big.open("wb") as handle:
         handle.truncate(51 * 1024 * 1024)  # sparse: costs no disk
-    with pytest.raises(TranscriptImportError, match="too big"):
+    with pytest.raises(TranscriptImportError, match=r"too big \(51\.0 MB; the limit is 50 MB\)"):
         read_file(big)
+    with big.open("r+b") as handle:  # just over: the size must not read as the limit
+        handle.truncate(50 * 1024 * 1024 + 300)
+    with pytest.raises(
+        TranscriptImportError, match=r"\(52,429,100 bytes; the limit is 52,428,800 bytes\)"
+    ):
+        read_file(big)
+    with big.open("r+b") as handle:
+        handle.truncate(int(50.3 * 1024 * 1024))
+    with pytest.raises(TranscriptImportError, match=r"\(50\.3 MB; the limit is 50 MB\)"):
+        read_file(big)
+    with pytest.raises(TranscriptImportError, match=r"file too big \(50\.3 MB; the limit is 50 MB"):
+        decode_bytes(b"x" * int(50.3 * 1024 * 1024))
     empty = tmp_path / "empty.txt"
     empty.write_bytes(b"")
     with pytest.raises(TranscriptImportError, match="empty file"):

@@ -13,7 +13,7 @@ import re
 import stat
 from pathlib import Path
 
-from core.formats.decode import MAX_BYTES, decode_bytes
+from core.formats.decode import MAX_BYTES, decode_bytes, size_over_limit
 from core.formats.detect import parse_text
 from core.formats.errors import TranscriptExportError, TranscriptImportError
 from core.formats.result import Parsed
@@ -108,10 +108,7 @@ def read_file(path: str | os.PathLike[str]) -> Transcript:
     if not stat.S_ISREG(info.st_mode):
         raise TranscriptImportError(f"{name} is not a regular file")
     if info.st_size > MAX_BYTES:
-        raise TranscriptImportError(
-            f"{name} is too big ({info.st_size / 1048576:.0f} MB; the limit is"
-            f" {MAX_BYTES // 1048576} MB)"
-        )
+        raise TranscriptImportError(f"{name} is too big {size_over_limit(info.st_size)}")
     try:
         with file_path.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)

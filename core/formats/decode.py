@@ -77,12 +77,18 @@ def _decode_unicode_bom(data: bytes) -> str | None:
     return None
 
 
+def size_over_limit(size: int, limit: int = MAX_BYTES) -> str:
+    """The size and the limit, precise enough that the size never reads as the limit."""
+    shown = f"{size / 1048576:.1f}"
+    if shown == f"{limit / 1048576:.1f}":
+        return f"({size:,} bytes; the limit is {limit:,} bytes)"
+    return f"({shown} MB; the limit is {limit / 1048576:g} MB)"
+
+
 def decode_bytes(data: bytes) -> str:
     """The file's text with newlines normalised to LF; refuses empty and binary input."""
     if len(data) > MAX_BYTES:
-        raise TranscriptImportError(
-            f"file too big ({len(data) / 1048576:.0f} MB; the limit is {MAX_BYTES // 1048576} MB)"
-        )
+        raise TranscriptImportError(f"file too big {size_over_limit(len(data))}")
     if not data.strip():
         raise TranscriptImportError("empty file")
     text = _decode_unicode_bom(data)
