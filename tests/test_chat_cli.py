@@ -136,6 +136,17 @@ def test_no_api_key_says_how_and_keeps_the_question(capsys, monkeypatch) -> None
     assert [m.status for m in messages_of()] == ["complete", "complete"]
 
 
+def test_a_key_with_a_line_break_is_malformed_not_offline(fake_claude, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", FAKE_API_KEY[:10] + "\n" + FAKE_API_KEY[10:])
+    code, _out, err = run(capsys, "ask", "1", "Keep me")
+    assert code == 1
+    assert "malformed" in err and "network" not in err and err.count("\n") == 1
+    assert FAKE_API_KEY[10:] not in err
+    [draft] = messages_of()
+    assert draft.status == "draft" and draft.content == "Keep me"
+    assert fake_claude.message_requests == []  # nothing was sent
+
+
 def test_offline_keeps_a_draft_and_retry_sends_it(fake_claude, capsys, monkeypatch) -> None:
     real = fake_claude.base_url
     with socket.socket() as probe:  # a port nothing listens on

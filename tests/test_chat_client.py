@@ -15,6 +15,7 @@ from core.chat.errors import (
     AuthFailed,
     ChatError,
     Forbidden,
+    MalformedKey,
     NoApiKey,
     Offline,
     Overloaded,
@@ -273,6 +274,13 @@ def test_no_api_key_says_how_to_set_one() -> None:
         ChatClient("")
     with pytest.raises(NoApiKey, match="api_key"):
         ChatClient.from_config(Config())
+
+
+@pytest.mark.parametrize("key", ["sk-ant-abc\ndef-0000", "sk-ant-abc def-0000", "sk-ant-é-0000"])
+def test_a_key_that_cannot_be_a_header_is_malformed(key: str) -> None:
+    with pytest.raises(MalformedKey, match="malformed"):
+        ChatClient(key)
+    ChatClient("  sk-ant-trailing-newline-ok\n")  # surrounding whitespace is trimmed
 
 
 def test_environment_key_wins_over_config(monkeypatch) -> None:

@@ -9,6 +9,7 @@ what still fails after that surfaces here. `ANTHROPIC_BASE_URL` is honoured by t
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from core.chat.errors import (
     BadRequest,
     ChatError,
     Forbidden,
+    MalformedKey,
     NoApiKey,
     Offline,
     Overloaded,
@@ -36,6 +38,8 @@ DEFAULT_MODEL = "claude-sonnet-5-5"
 DEFAULT_MAX_TOKENS = 4096
 DEFAULT_TIMEOUT_S = 60.0
 CONNECT_TIMEOUT_S = 10.0
+# What can travel in the x-api-key header: visible ASCII, no spaces or line breaks.
+_KEY_CHARACTERS = re.compile(r"[\x21-\x7e]+")
 
 __all__ = [
     "AuthFailed",
@@ -43,6 +47,7 @@ __all__ = [
     "ChatClient",
     "ChatError",
     "Forbidden",
+    "MalformedKey",
     "NoApiKey",
     "Offline",
     "Overloaded",
@@ -96,6 +101,8 @@ class ChatClient:
     ) -> None:
         if not api_key or not api_key.strip():
             raise NoApiKey()
+        if not _KEY_CHARACTERS.fullmatch(api_key.strip()):
+            raise MalformedKey()
         self.__api_key = api_key.strip()
         remember_secret(self.__api_key)
         self.model = model

@@ -57,6 +57,19 @@ class NoApiKey(ChatError):
     )
 
 
+class MalformedKey(NoApiKey):
+    """A key that cannot go in an HTTP header (a line break, a space, a control inside).
+
+    HTTP libraries refuse such a header before any connection, which used to read as
+    "no network?"; a NoApiKey so the UI shows the same "set a key" hint.
+    """
+
+    default_message = (
+        "The Anthropic API key is malformed (it contains a line break, a space or another "
+        "character a key cannot have). Set ANTHROPIC_API_KEY or api_key in Settings again."
+    )
+
+
 class Offline(ChatError):
     default_message = (
         "Cannot reach Claude (no network?). Your question is kept as a draft; retry when online."

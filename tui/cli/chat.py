@@ -200,10 +200,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 raise CliError(f'nothing to re-send; ask a question: ponder ask {source_id} "..."')
         try:
             client = _client(args, config)
-        except CliError:
+        except CliError as error:
             if question is not None:  # keep the question: `ponder ask ID` sends it later
                 draft = store.add_user_message(conversation.id, question)
-                store.set_error(draft.id, "Not sent: no API key.")
+                reason = "malformed API key" if "malformed" in str(error) else "no API key"
+                store.set_error(draft.id, f"Not sent: {reason}.")
             raise
 
         async def run() -> tuple[Any, Any]:
