@@ -95,7 +95,30 @@ def test_bad_input_is_one_line_and_writes_nothing(
 def test_segments_are_checked_against_the_transcript(capsys: pytest.CaptureFixture[str]) -> None:
     source = _demo_id(capsys)
     code, _, err = _run(capsys, "card", "add", str(source), "--front", "F", "--segments", "9999")
-    assert code == 1 and "the transcript has segments 0-" in err
+    assert code == 1 and "the transcript has segments 1-" in err
+    code, _, err = _run(capsys, "card", "add", str(source), "--front", "F", "--segments", "0")
+    assert code == 1 and "count from 1" in err
+
+
+def test_segment_numbers_are_the_ones_the_app_shows(capsys: pytest.CaptureFixture[str]) -> None:
+    """The app labels the first segment ¶1: `--segments 2` is the second segment, stored as
+    index 1, and every JSON output says 2 again."""
+    from core.library import Library
+
+    source = _demo_id(capsys)
+    second = Library().segments(source)[1]
+    code, out, err = _run(capsys, "card", "add", str(source), "--front", "F", "--segments", "2-3")
+    assert code == 0, err
+    card_id = int(out.split()[0])
+    card = _cards_json(capsys)[0]
+    assert (card["first_segment"], card["last_segment"]) == (2, 3)
+    assert card["start_s"] == second.start
+    code, out, _ = _run(capsys, "card", "show", str(card_id), "--json")
+    shown = json.loads(out)["card"]
+    assert (shown["first_segment"], shown["last_segment"]) == (2, 3)
+    with connect() as connection:
+        (stored,) = connection.execute("SELECT first_segment FROM notes").fetchone()
+    assert stored == 1
 
 
 def test_front_and_cloze_are_exclusive(capsys: pytest.CaptureFixture[str]) -> None:

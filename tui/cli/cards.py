@@ -46,7 +46,9 @@ def register(subparsers: Any) -> None:
     add.add_argument("--deck", metavar="D", help="deck name; A::B nests (created if missing)")
     add.add_argument("--tags", metavar="t1,t2", default="", help="comma separated tags")
     add.add_argument(
-        "--segments", metavar="N[-M]", help="the transcript segment(s) it comes from (0-based)"
+        "--segments",
+        metavar="N[-M]",
+        help="the transcript segment(s) it comes from, numbered from 1 as in the app",
     )
     add.add_argument(
         "--highlight", metavar="ID", type=id_option("highlight"), help="the highlight it comes from"
@@ -109,6 +111,7 @@ def _id(text: str) -> int:
 
 
 def _segments(text: str | None, count: int) -> tuple[int | None, int | None]:
+    """Segment numbers as the app shows them (1..count) to stored indexes (0-based)."""
     if text is None:
         return None, None
     first_text, _, last_text = text.partition("-")
@@ -117,11 +120,11 @@ def _segments(text: str | None, count: int) -> tuple[int | None, int | None]:
         last = int(last_text) if last_text else first
     except ValueError:
         raise CliError(f"--segments takes N or N-M (numbers), not {text!r}") from None
-    if first < 0 or last < first:
-        raise CliError(f"--segments {text}: need 0 <= N <= M")
-    if last >= count:
-        raise CliError(f"--segments {text}: the transcript has segments 0-{count - 1}")
-    return first, last
+    if first < 1 or last < first:
+        raise CliError(f"--segments {text}: need 1 <= N <= M (segments count from 1)")
+    if last > count:
+        raise CliError(f"--segments {text}: the transcript has segments 1-{count}")
+    return first - 1, last - 1
 
 
 def _one_line(text: str, width: int | None = None) -> str:

@@ -69,7 +69,26 @@ def out(text: str = "") -> None:
 _C1_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x80, 0xA0)}
 
 
+SEGMENT_KEYS = frozenset({"first_segment", "last_segment"})
+
+
+def numbered_as_shown(data: Any) -> Any:
+    """Segment indexes (stored from 0) as the app numbers them (from 1), at any depth, so
+    a script reads the same numbers a learner sees and `--segments` takes."""
+    if isinstance(data, dict):
+        return {
+            key: value + 1
+            if key in SEGMENT_KEYS and isinstance(value, int) and not isinstance(value, bool)
+            else numbered_as_shown(value)
+            for key, value in data.items()
+        }
+    if isinstance(data, list):
+        return [numbered_as_shown(item) for item in data]
+    return data
+
+
 def print_json(data: Any) -> None:
-    """JSON for scripts; C1 controls (which JSON leaves raw) are escaped too."""
-    text = json.dumps(data, ensure_ascii=False, indent=2).translate(_C1_ESCAPES)
+    """JSON for scripts (segments numbered from 1, as shown); C1 controls (which JSON leaves
+    raw) are escaped too."""
+    text = json.dumps(numbered_as_shown(data), ensure_ascii=False, indent=2).translate(_C1_ESCAPES)
     sys.stdout.write(text + "\n")
