@@ -253,6 +253,45 @@ def test_ctrl_c_mid_stream_keeps_the_partial_answer_and_exits_130(fake_claude) -
     conn.close()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["TERM", "HUP"])
+def test_sigterm_mid_stream_keeps_the_partial_answer_as_ctrl_c_does(fake_claude, signum) -> None:
+    fake_claude.queue(Reply.tokens(2000, tokens_per_second=200))
+    process = _spawn_ask(fake_claude, "Long answer")
+    try:
+        assert _read_at_least(process, 50).startswith(b"word ")
+        process.send_signal(signum)
+        _rest, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 128 + signum, err
+    assert b"partial answer is kept" in err and b"Traceback" not in err
+    question, answer = messages_of()
+    assert question.content == "Long answer"
+    assert answer.status == "stopped" and answer.content.startswith("word ")
+    assert len(answer.content) >= 50
+
+
+def test_ctrl_c_before_any_text_says_nothing_was_kept(fake_claude) -> None:
+    fake_claude.queue(Reply(hang=True))
+    process = _spawn_ask(fake_claude, "Too slow")
+    try:
+        deadline = time.monotonic() + 30
+        while not fake_claude.message_requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert fake_claude.message_requests, "the question never reached the fake Claude"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 130, err
+    assert b"partial answer" not in err and b"nothing was kept" in err, err
+    assert b"ponder ask 1" in err and b"Traceback" not in err
+    assert out == b""
+    assert [m.content for m in messages_of() if m.role == "user"] == ["Too slow"]
+
+
 def test_killed_mid_stream_leaves_a_consistent_database(fake_claude) -> None:
     fake_claude.queue(Reply.tokens(2000, tokens_per_second=200))
     process = _spawn_ask(fake_claude, "Long answer")

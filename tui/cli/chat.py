@@ -3,9 +3,9 @@
 `ask` streams the answer to stdout with citations as `[hh:mm:ss]`, stores it in the
 source's latest conversation, and ends with `tokens: in=N out=N cache_write=N
 cache_read=N`. Model output is untrusted: it goes through `inert` before the terminal.
-Ctrl+C mid-answer keeps the partial answer (status stopped) and exits 130; an error exits
-1 with one line on stderr, and a question that could not be sent stays a draft that
-`ponder ask ID` (without a question) sends again.
+Ctrl+C (or SIGTERM/SIGHUP) mid-answer keeps the partial answer (status stopped) and exits
+130 (143/129); an error exits 1 with one line on stderr, and a question that could not be
+sent stays a draft that `ponder ask ID` (without a question) sends again.
 """
 
 from __future__ import annotations
@@ -115,9 +115,11 @@ def _client(args: argparse.Namespace, config: Any) -> Any:
 
 
 class _Output:
-    """Whether answer text reached stdout (so an error line starts on a fresh line)."""
+    """Whether answer text reached stdout (so an error line starts on a fresh line), and
+    whether any arrived at all (so a stop says whether a partial answer was kept)."""
 
     wrote = False
+    answered = False
 
 
 async def _print_stream(events: Any) -> tuple[Any, Any]:
@@ -128,7 +130,7 @@ async def _print_stream(events: Any) -> tuple[Any, Any]:
     started = None
     async for event in events:
         if isinstance(event, TextDelta):
-            _Output.wrote = True
+            _Output.wrote = _Output.answered = True
             _write(event.text)
         elif isinstance(event, CitationEvent):
             _write(f" {event.citation.marker}")
@@ -139,6 +141,28 @@ async def _print_stream(events: Any) -> tuple[Any, Any]:
         elif isinstance(event, Done):
             done = event
     return done, started
+
+
+def _stop_on_signals(stopped_by: list[int]) -> None:
+    """SIGTERM and SIGHUP (a closed terminal, a `kill`) stop the answer as Ctrl+C does:
+    the running task is cancelled, so the service stores what arrived as `stopped`."""
+    import asyncio
+    import contextlib
+    import signal
+
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    if task is None:
+        return
+
+    def stop(signum: int) -> None:
+        stopped_by.append(signum)
+        task.cancel()
+
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        # Not the main thread (tests calling main() from a worker): no handler, no harm.
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signum, stop, signum)
 
 
 def _end_partial_line() -> None:
@@ -207,7 +231,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 store.set_error(draft.id, f"Not sent: {reason}.")
             raise
 
+        stopped_by: list[int] = []
+
         async def run() -> tuple[Any, Any]:
+            _stop_on_signals(stopped_by)
             try:
                 if question is None:
                     from core.chat.service import retry
@@ -234,12 +261,19 @@ def cmd_ask(args: argparse.Namespace) -> int:
             finally:
                 await client.aclose()
 
+        _Output.answered = False
         try:
             done, _started = asyncio.run(run())
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, asyncio.CancelledError):
             _end_partial_line()
-            _note(f"stopped; the partial answer is kept. Re-send with: ponder ask {source_id}")
-            return EXIT_INTERRUPTED
+            if _Output.answered:
+                _note(f"stopped; the partial answer is kept. Re-send with: ponder ask {source_id}")
+            else:
+                _note(
+                    "stopped before any answer arrived; nothing was kept but your question. "
+                    f"Send it again with: ponder ask {source_id}"
+                )
+            return 128 + stopped_by[0] if stopped_by else EXIT_INTERRUPTED
         except ChatError as error:
             _end_partial_line()
             hint = f" (retry: ponder ask {source_id})" if error.retryable else ""
@@ -305,7 +339,10 @@ def cmd_guide(args: argparse.Namespace) -> int:
         config = load()
         client = _client(args, config)
 
+        stopped_by: list[int] = []
+
         async def run() -> tuple[Any, Any]:
+            _stop_on_signals(stopped_by)
             try:
                 return await _print_stream(
                     generate_guide(
