@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sqlite3
 import subprocess
 import sys
@@ -56,3 +57,20 @@ def test_every_subcommand_takes_options_anywhere_on_the_line() -> None:
     assert (args.source_id, args.kind, args.show) == ("3", "ideas", True)
     args = parser.parse_args(["ask", "3", "--new", "Quiz me on this talk"])
     assert (args.source_id, args.question, args.new) == ("3", "Quiz me on this talk", True)
+
+
+def test_without_a_terminal_the_app_says_so_and_exits(ponder_home: Path) -> None:
+    """`ponder < /dev/null` used to spin at 100% CPU on end-of-file forever."""
+    for argv in ([], ["ui"], ["review"]):
+        with open(os.devnull, "rb") as nothing:
+            result = subprocess.run(
+                [sys.executable, "-m", "tui.cli", *argv],
+                stdin=nothing,
+                capture_output=True,
+                text=True,
+                timeout=60,
+            )
+        assert result.returncode == 1, (argv, result)
+        assert result.stderr.count("\n") == 1, (argv, result.stderr)
+        assert "no terminal" in result.stderr, (argv, result.stderr)
+        assert "\x1b[" not in result.stdout + result.stderr  # the app never started

@@ -220,6 +220,8 @@ def screen_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:
         )
 
 
-def run() -> int:
-    PonderApp().run()
-    return 0
+def run(library: Library | None = None) -> int:
+    """Run the app; the exit status is non-zero when it ended on an error."""
+    app = PonderApp(library=library)
+    app.run()
+    return app.return_code or 0

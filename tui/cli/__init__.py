@@ -80,12 +80,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_app() -> int:
     from core.db import DatabaseError
-    from tui.app import run
+    from core.library import Library
+    from tui.cli.common import require_terminal
 
     try:
-        return run()
-    except DatabaseError as error:  # e.g. a database newer than this Ponder
+        library = Library()
+    except DatabaseError as error:  # e.g. a database newer than this Ponder, or damaged
         raise CliError(str(error)) from None
+    try:
+        require_terminal()
+        from tui.app import run
+
+        return run(library)
+    except DatabaseError as error:
+        raise CliError(str(error)) from None
+    finally:
+        library.close()
 
 
 def _warn_about_config() -> None:

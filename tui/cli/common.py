@@ -47,6 +47,20 @@ def id_option(what: str) -> Callable[[str], int]:
     return convert
 
 
+def require_terminal() -> None:
+    """The app reads keys from a terminal: without one (`ponder < /dev/null`, cron, a pipe)
+    Textual would spin on end-of-file forever, so say so and stop instead."""
+    try:
+        interactive = sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # stdin closed
+        interactive = False
+    if not interactive:
+        raise CliError(
+            "no terminal: the app needs one to read keys (stdin is not a terminal). "
+            "From scripts use the commands instead: ponder --help"
+        )
+
+
 def open_library():  # -> core.library.Library
     """The library, with the demo transcript seeded on first use."""
     from core.db import DatabaseError

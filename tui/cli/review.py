@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tui.cli.common import CliError, open_library
+from tui.cli.common import CliError, open_library, require_terminal
 
 
 def register(subparsers: Any) -> None:
@@ -66,6 +66,7 @@ def build_app(library: Any, deck_id: int | None) -> Any:
 
 def launch(app: Any) -> int:
     """Run the app until it quits (tests replace this)."""
+    require_terminal()
     app.run()
     return 0
 
