@@ -65,6 +65,7 @@ def _transcribe_file(
     whisper_model: str | None,
     on_progress: Callable[[float, float], None] | None,
     should_cancel: Callable[[], bool] | None,
+    on_note: Callable[[str], None] | None = None,
 ) -> Transcript:
     from core.models import Segment, Source
     from core.transcription import DEFAULT_MODEL, Cancelled, TranscriptionError, transcribe
@@ -77,6 +78,7 @@ def _transcribe_file(
             language,
             on_progress=on_progress,
             should_cancel=should_cancel,
+            on_note=on_note,
         )
     except Cancelled:
         raise
@@ -120,6 +122,7 @@ def import_source(
     whisper_model: str | None = None,
     on_progress: Callable[[float, float], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
+    on_note: Callable[[str], None] | None = None,
 ) -> Transcript:
     """Read a file or fetch a YouTube video into a Transcript (not stored).
 
@@ -127,7 +130,8 @@ def import_source(
     `title` replaces the title the file or video gave. An audio or video file (known by
     its first bytes) is transcribed locally with `whisper_model`; the source's origin is
     the media file's absolute path. `on_progress(done_s, total_s)` and `should_cancel`
-    are passed to the transcriber (a cancel raises `core.transcription.Cancelled`).
+    are passed to the transcriber (a cancel raises `core.transcription.Cancelled`), and
+    `on_note(line)` hears where a first-use model download went.
     """
     from core.transcription import is_media_file
     from core.youtube import looks_like_video_ref
@@ -137,7 +141,9 @@ def import_source(
         raise ImportFailed("Nothing to import: give a transcript file, a YouTube URL or id.")
     path = _existing_path(text)
     if path is not None and path.is_file() and is_media_file(path):
-        transcript = _transcribe_file(path, lang, whisper_model, on_progress, should_cancel)
+        transcript = _transcribe_file(
+            path, lang, whisper_model, on_progress, should_cancel, on_note
+        )
     elif path is not None:
         transcript = _read_file(path, lang)
     elif looks_like_video_ref(text):

@@ -65,8 +65,7 @@ def play(media_path: str | Path, start_s: float | None) -> Playing:
     path = Path(media_path)
     if not path.is_file():
         raise PlaybackError(
-            f"The media file is no longer at {path} (moved or deleted); "
-            "the transcript still works."
+            f"The media file is no longer at {path} (moved or deleted); the transcript still works."
         )
     found = find_player()
     if found is None:

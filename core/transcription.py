@@ -51,12 +51,8 @@ class Piece:
     text: str
 
 
-def progress_text(done: float, total: float, elapsed: float, width: int = 30) -> str:
-    """`[#####.....] 0:12 / 1:05  18%  ETA 0:40`: audio time done of total, time left.
-
-    The ETA assumes the rest goes at the speed so far; it is left out until some audio
-    is done (the model load and the voice filter come before the first segment).
-    """
+def progress_text(done: float, total: float, eta: float | None, width: int = 30) -> str:
+    """`[#####.....] 0:00:12 / 0:01:05   18%  ETA 0:00:40`: audio done of total, time left."""
     from core.durations import format_hms
 
     total = max(total, 0.0)
@@ -65,9 +61,33 @@ def progress_text(done: float, total: float, elapsed: float, width: int = 30) ->
     filled = int(share * width)
     bar = "#" * filled + "." * (width - filled)
     line = f"[{bar}] {format_hms(done)} / {format_hms(total)}  {share:4.0%}"
-    if 0 < done < total and elapsed > 0:
-        line += f"  ETA {format_hms(elapsed * (total - done) / done)}"
+    if eta is not None and done < total:
+        line += f"  ETA {format_hms(eta)}"
     return line
+
+
+class ProgressClock:
+    """Time left from the speed since the first report.
+
+    The first report comes after the model load and the voice filter, which say nothing
+    about the speed of the rest, so the ETA starts with the second report.
+    """
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        import time
+
+        self._clock = clock or time.monotonic
+        self._first: tuple[float, float] | None = None
+
+    def eta(self, done: float, total: float) -> float | None:
+        now = self._clock()
+        if self._first is None:
+            self._first = (now, done)
+            return None
+        started, done_then = self._first
+        if done <= done_then or now <= started:
+            return None
+        return (now - started) * max(total - done, 0.0) / (done - done_then)
 
 
 def media_kind(head: bytes) -> str | None:
@@ -101,26 +121,70 @@ def is_media_file(path: Path) -> bool:
         return False
 
 
-def _load_model(model: str, threads: int) -> object:
+def _missing_extra() -> AudioExtraMissing:
+    return AudioExtraMissing(f"audio transcription needs the audio extra; {INSTALL_HINT}")
+
+
+def _looks_like_folder(model: str) -> bool:
+    return model.startswith(("/", "~", ".")) or "\\" in model or model.count("/") > 1
+
+
+def _resolve_model(model: str, on_note: Callable[[str], None] | None) -> str:
+    """A local folder holding `model`: the folder given, or a named model from the cache.
+
+    A named model not cached yet is downloaded through faster-whisper (the Hugging Face
+    hub, with its progress bar on stderr), and `on_note` says where it was cached.
+    """
+    try:
+        from faster_whisper.utils import available_models, download_model
+    except ImportError:
+        raise _missing_extra() from None
+    folder = Path(model).expanduser()
+    if folder.is_dir():
+        return str(folder)
+    if _looks_like_folder(model) or folder.exists():
+        raise ModelUnavailable(f"no whisper model folder at {model}")
+    if "/" not in model and model not in available_models():
+        raise ModelUnavailable(
+            f"unknown whisper model {model!r}: use one of "
+            + ", ".join(available_models())
+            + ", or pass --model PATH to a model folder"
+        )
+    try:
+        return str(download_model(model, local_files_only=True))
+    except Exception:  # not in the cache yet: the first use downloads it
+        pass
+    try:
+        path = str(download_model(model))
+    except Exception as error:
+        raise ModelUnavailable(
+            f"whisper model {model!r} is not downloaded and could not be fetched "
+            f"({type(error).__name__}): connect to the internet once to download it, "
+            "or pass --model PATH to a downloaded model folder"
+        ) from None
+    if on_note is not None:
+        on_note(f"downloaded whisper model {model} (first use); it is cached in {path}")
+    return path
+
+
+def _load_model(model: str, threads: int, on_note: Callable[[str], None] | None = None) -> object:
     try:
         from faster_whisper import WhisperModel
     except ImportError:
-        raise AudioExtraMissing(
-            f"audio transcription needs the audio extra; {INSTALL_HINT}"
-        ) from None
+        raise _missing_extra() from None
+    folder = _resolve_model(model, on_note)
     try:
         return WhisperModel(
-            model,
+            folder,
             device="cpu",
             compute_type="int8",
             cpu_threads=threads,
             local_files_only=True,
         )
-    except Exception as error:  # unknown name, not cached, offline, unreadable folder
-        kind = "model folder" if Path(model).expanduser().exists() else "model"
+    except Exception as error:  # an unreadable or incomplete folder
         raise ModelUnavailable(
-            f"cannot load the whisper {kind} {model!r} offline "
-            f"({type(error).__name__}); pass --model PATH to a downloaded model folder"
+            f"cannot load the whisper model in {folder} ({type(error).__name__}); "
+            "pass --model PATH to a complete faster-whisper model folder"
         ) from None
 
 
@@ -146,9 +210,7 @@ def _check_media(path: Path) -> float:
     try:
         import av
     except ImportError:
-        raise AudioExtraMissing(
-            f"audio transcription needs the audio extra; {INSTALL_HINT}"
-        ) from None
+        raise _missing_extra() from None
     try:
         with av.open(str(path)) as container:
             if not container.streams.audio:
@@ -168,15 +230,17 @@ def transcribe(
     on_progress: Callable[[float, float], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     threads: int = 2,
+    on_note: Callable[[str], None] | None = None,
 ) -> list[Piece]:
     """Pieces (start, end, text) of the speech in `path`, in order.
 
     `on_progress(done_seconds, total_seconds)` is called as audio is decoded;
-    `should_cancel()` returning true raises `Cancelled`.
+    `should_cancel()` returning true raises `Cancelled`; `on_note(line)` hears about a
+    first-use model download and where it was cached.
     """
     path = Path(path)
     _check_media(path)
-    whisper = _load_model(model, threads)
+    whisper = _load_model(model, threads, on_note)
     try:
         segments, info = whisper.transcribe(  # type: ignore[attr-defined]
             str(path), vad_filter=True, language=language or None

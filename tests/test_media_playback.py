@@ -109,9 +109,7 @@ async def test_vlc_when_mpv_is_missing(tmp_path: Path, media: Path, only_path) -
         assert "--start-time=3.000" in argv and argv[-1] == str(media)
 
 
-async def test_no_player_says_which_it_looked_for(
-    tmp_path: Path, media: Path, only_path
-) -> None:
+async def test_no_player_says_which_it_looked_for(tmp_path: Path, media: Path, only_path) -> None:
     only_path(tmp_path / "empty")
     async with study_screen(make_segments(10), media_path=str(media)) as (_, pilot, *_):
         await pilot.press("o")
@@ -193,4 +191,3 @@ def test_migration_keeps_transcribed_sources_media_file(tmp_path: Path) -> None:
         assert library.segments(1)[0].text == "hi"
     finally:
         conn.close()
-

@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import select
+import signal
 import subprocess
 import sys
+import time
+import wave
 from pathlib import Path
 
 import pytest
 
-from core.transcription import media_kind
+from core.durations import format_hms
+from core.transcription import ProgressClock, media_kind, progress_text
 from tui.cli import main
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
@@ -58,6 +64,18 @@ def test_media_kind_by_content() -> None:
     assert media_kind(b"\xff\xfb\x90\x64") == "mp3"
     assert media_kind(b"1\n00:00:01,000 --> 00:00:02,000\nhi\n") is None
     assert media_kind(b"WEBVTT\n\n") is None
+
+
+def test_progress_line_and_eta_from_the_speed_after_the_first_report() -> None:
+    now = [100.0]
+    clock = ProgressClock(lambda: now[0])
+    assert clock.eta(10.0, 130.0) is None  # the first report follows the model load
+    now[0] = 104.0  # 20 s of audio in 4 s: 5x, so the other 100 s take 20 s
+    assert clock.eta(30.0, 130.0) == pytest.approx(20.0)
+    line = progress_text(30.0, 130.0, 20.0, width=10)
+    assert line == "[##........] 0:00:30 / 0:02:10   23%  ETA 0:00:20"
+    assert "ETA" not in progress_text(130.0, 130.0, 0.0, width=10)
+    assert progress_text(5.0, 0.0, None, width=4) == "[....] 0:00:05 / 0:00:00    0%"
 
 
 def test_add_speech_through_console_script(tmp_path: Path, ponder_home: Path) -> None:
@@ -146,19 +164,161 @@ def test_unknown_model_says_pass_model_path(capsys: pytest.CaptureFixture[str]) 
     assert source_ids(capsys) == before
 
 
-def test_ctrl_c_stores_nothing(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def long_speech(path: Path, repeats: int) -> float:
+    """A WAV of the speech fixture said `repeats` times (16 kHz mono); its length in s."""
+    import av
+
+    with av.open(str(AUDIO / "speech.mp3")) as container:
+        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
+        pcm = b"".join(
+            bytes(out.planes[0])[: out.samples * 2]
+            for frame in container.decode(audio=0)
+            for out in resampler.resample(frame)
+        )
+    with wave.open(str(path), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(pcm * repeats)
+    return len(pcm) * repeats / 32000
+
+
+def read_until(fd: int, wanted: bytes, timeout: float) -> bytes:
+    """What the pty gives until `wanted` appears (or the time is up, or it closes)."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the child closed its end
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def test_sigint_cancels_with_130_and_stores_nothing(tmp_path: Path, ponder_home: Path) -> None:
+    """A real SIGINT mid-transcription; stderr is a terminal, so the bar shows (with ETA)."""
+    env = {**os.environ, "PONDER_HOME": str(ponder_home)}
+    listed = [*_ponder_command(), "list", "--json"]
+    before = json.loads(subprocess.run(listed, env=env, capture_output=True, check=True).stdout)
+    media = tmp_path / "long talk.wav"
+    seconds = long_speech(media, 20)
+    primary, secondary = pty.openpty()
+    process = subprocess.Popen(
+        [*_ponder_command(), "add", str(media), "--model", MODEL, "--language", "en"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+    )
+    os.close(secondary)
+    try:
+        shown = read_until(primary, b"ETA", timeout=240)
+        assert b"ETA" in shown, shown
+        assert process.poll() is None, "it finished before the signal: use a longer file"
+        process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=120)
+        shown += read_until(primary, b"nothing stored", timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        os.close(primary)
+    assert code == 130
+    text = shown.decode(errors="replace")
+    assert "transcribing [" in text and f"/ {format_hms(seconds)}" in text  # done / total
+    assert "cancelled: nothing stored" in text and "Traceback" not in text
+    assert process.stdout is not None and process.stdout.read() == b""
+    after = json.loads(subprocess.run(listed, env=env, capture_output=True, check=True).stdout)
+    assert after == before
+
+
+def test_a_folder_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    before = source_ids(capsys)
+    code, _, stderr = run(capsys, "add", str(tmp_path), "--model", MODEL)
+    assert code == 1 and "folder" in stderr and len(stderr.strip().splitlines()) == 1
+    assert source_ids(capsys) == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads anything")
+def test_unreadable_media_file_is_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     before = source_ids(capsys)
-    import core.transcription as transcription
-
-    def interrupted(*args: object, **kwargs: object) -> None:
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(transcription, "transcribe", interrupted)
-    code, _, _ = run(capsys, "add", str(AUDIO / "speech.mp3"), "--model", MODEL)
-    assert code == 130
+    media = tmp_path / "locked.mp3"
+    media.write_bytes((AUDIO / "speech.mp3").read_bytes())
+    media.chmod(0)
+    try:
+        code, _, stderr = run(capsys, "add", str(media), "--model", MODEL)
+    finally:
+        media.chmod(0o600)
+    assert code == 1 and "locked.mp3" in stderr and len(stderr.strip().splitlines()) == 1
     assert source_ids(capsys) == before
+
+
+def test_missing_model_folder_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, stderr = run(capsys, "add", str(AUDIO / "speech.mp3"), "--model", "./no/model")
+    assert code == 1
+    assert stderr.strip() == "ponder: no whisper model folder at ./no/model"
+
+
+def test_offline_and_not_cached_says_how_to_get_it(tmp_path: Path, ponder_home: Path) -> None:
+    """A known name with an empty model cache and the hub switched off (no network)."""
+    env = {
+        **os.environ,
+        "PONDER_HOME": str(ponder_home),
+        "HF_HOME": str(tmp_path / "hf"),
+        "HF_HUB_OFFLINE": "1",
+    }
+    added = subprocess.run(
+        [*_ponder_command(), "add", str(AUDIO / "speech.mp3"), "--model", "base.en"],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert added.returncode == 1
+    lines = added.stderr.decode().strip().splitlines()
+    assert len(lines) == 1, lines
+    assert "'base.en' is not downloaded" in lines[0] and "--model PATH" in lines[0]
+    assert "connect to the internet once" in lines[0]
+
+
+def test_first_use_of_a_named_model_says_where_it_is_cached(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """faster-whisper's download stands in for the hub: not cached, then fetched here."""
+    import shutil
+
+    import faster_whisper.utils
+
+    cache = tmp_path / "hub" / "models--Systran--faster-whisper-tiny.en" / "snapshots" / "c0"
+    calls: list[tuple[str, bool]] = []
+
+    def download_model(name: str, local_files_only: bool = False, **_: object) -> str:
+        calls.append((name, local_files_only))
+        if not cache.exists():
+            if local_files_only:
+                raise RuntimeError("not in the cache")
+            shutil.copytree(MODEL, cache)
+        return str(cache)
+
+    monkeypatch.setattr(faster_whisper.utils, "download_model", download_model)
+    code, stdout, stderr = run(capsys, "add", str(AUDIO / "speech.mp3"), "--model", "tiny.en")
+    assert code == 0, stderr
+    assert calls == [("tiny.en", True), ("tiny.en", False)]
+    assert stderr.strip() == (
+        f"downloaded whisper model tiny.en (first use); it is cached in {cache}"
+    )
+    source_id = stdout.strip().splitlines()[-1]
+    # The second use finds it in the cache and says nothing.
+    run(capsys, "remove", source_id)
+    code, _, stderr = run(capsys, "add", str(AUDIO / "speech.mp3"), "--model", "tiny.en")
+    assert code == 0 and stderr == ""
+    assert calls[-1] == ("tiny.en", True)
 
 
 def test_missing_extra_message(

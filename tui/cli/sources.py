@@ -126,6 +126,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 title=args.title,
                 whisper_model=getattr(args, "model", None) or _whisper_model(),
                 on_progress=_progress_bar() if sys.stderr.isatty() else None,
+                on_note=_note,
             )
         except ImportFailed as error:
             _end_progress()
@@ -159,18 +160,26 @@ def _whisper_model() -> str:
 
 
 def _progress_bar() -> Any:
-    """A callback drawing `[####....] 0:12 / 1:05` on stderr."""
+    """A callback drawing `transcribing [####....] 0:00:12 / 0:01:05  18%  ETA 0:00:40`."""
+    from core.transcription import ProgressClock, progress_text
+
+    clock = ProgressClock()
 
     def draw(done: float, total: float) -> None:
         global _bar_shown
         _bar_shown = True
-        share = done / total if total > 0 else 0.0
-        filled = int(share * 30)
-        bar = "#" * filled + "." * (30 - filled)
-        sys.stderr.write(f"\rtranscribing [{bar}] {clock(done)} / {clock(total)}")
+        line = progress_text(done, total, clock.eta(done, total))
+        sys.stderr.write(f"\rtranscribing {line}\x1b[K")
         sys.stderr.flush()
 
     return draw
+
+
+def _note(line: str) -> None:
+    """A line on stderr (a first-use model download and where it is cached)."""
+    _end_progress()
+    sys.stderr.write(_one_line(line) + "\n")
+    sys.stderr.flush()
 
 
 def _end_progress() -> None:

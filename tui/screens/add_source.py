@@ -11,7 +11,6 @@ when the user closes the dialog.
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,14 +97,22 @@ class SafeDirectoryTree(DirectoryTree):
 
 
 class TranscribeProgress(Message):
-    """Posted from the transcribing worker: seconds of audio done of total, wall so far."""
+    """Posted from the transcribing worker: seconds of audio done of total, time left."""
 
-    def __init__(self, worker: object, done: float, total: float, elapsed: float) -> None:
+    def __init__(self, worker: object, done: float, total: float, eta: float | None) -> None:
         super().__init__()
         self.worker = worker
         self.done = done
         self.total = total
-        self.elapsed = elapsed
+        self.eta = eta
+
+
+class TranscribeNote(Message):
+    """Posted from the worker: a line worth showing (where a downloaded model is cached)."""
+
+    def __init__(self, line: str) -> None:
+        super().__init__()
+        self.line = line
 
 
 def is_media_path(text: str) -> bool:
@@ -232,15 +239,14 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
     def fetch(self, text: str) -> Any:
         """Fetch, read or transcribe (no database access off the UI thread)."""
         from core.importer import import_source
+        from core.transcription import ProgressClock
 
         worker = get_current_worker()
-        started = time.monotonic()
+        clock = ProgressClock()
 
         def progress(done: float, total: float) -> None:
             if not worker.is_cancelled:
-                self.post_message(
-                    TranscribeProgress(worker, done, total, time.monotonic() - started)
-                )
+                self.post_message(TranscribeProgress(worker, done, total, clock.eta(done, total)))
 
         config = self.app.config
         return import_source(
@@ -249,7 +255,13 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
             whisper_model=getattr(config, "whisper_model", None),
             on_progress=progress,
             should_cancel=lambda: worker.is_cancelled,
+            on_note=lambda line: self.post_message(TranscribeNote(line)),
         )
+
+    @on(TranscribeNote)
+    def _transcribe_note(self, event: TranscribeNote) -> None:
+        event.stop()
+        self.notify(inert_line(event.line), markup=False)
 
     @on(TranscribeProgress)
     def _transcribe_progress(self, event: TranscribeProgress) -> None:
@@ -258,7 +270,7 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
         event.stop()
         if self._pending is None or event.worker is not self._worker:
             return  # cancelled: a late message from the stopping worker
-        line = progress_text(event.done, event.total, event.elapsed, width=12)
+        line = progress_text(event.done, event.total, event.eta, width=12)
         self.query_one("#add-progress-label", Static).update(Text(f"Transcribing {line}"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
