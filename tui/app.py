@@ -73,9 +73,30 @@ class PonderApp(App[None]):
         return LibraryScreen()
 
     def on_mount(self) -> None:
+        if not self.is_headless:  # a real terminal (run_test leaves the test's handlers alone)
+            self._exit_on_signals()
         self.call_after_refresh(self._log_startup)
         for warning in self.config_warnings:
             self.notify(warning, title="Settings", severity="warning", timeout=20, markup=False)
+
+    def _exit_on_signals(self) -> None:
+        """SIGTERM and SIGHUP (a `kill`, a closed terminal tab) end the app as `q` does.
+
+        Python's default is to die on the spot, leaving the terminal on the alternate
+        screen with mouse reporting on and the cursor hidden. Everything a learner did is
+        already committed, so a normal exit loses nothing and restores the terminal.
+        """
+        import asyncio
+        import contextlib
+        import signal
+
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, self._exit_on_signal, signum)
+
+    def _exit_on_signal(self, signum: int) -> None:
+        self.exit(return_code=128 + signum)
 
     def _log_startup(self) -> None:
         """Posting-style: record how long the first paint took (plus a line in textual's log)."""
