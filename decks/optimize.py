@@ -568,11 +568,75 @@ def reschedule_preset(
     return RescheduleReport(rescheduled, skipped, time.perf_counter() - started)
 
 
-def set_desired_retention(store: Any, preset_id: int, value: float) -> tuple[Any, str | None]:
-    """Store a preset's desired retention (0.70-0.99); returns (preset, warning or None)."""
+@dataclass(frozen=True, slots=True)
+class RetentionChange:
+    """A desired retention set for a preset.
+
+    The Default preset has no retention of its own: it is the `desired_retention` setting,
+    so that Settings, Stats and the scheduler show one value. For it `for_settings` holds
+    the value the caller (an entry point, which owns the config file) must save there.
+    """
+
+    preset: Any
+    warning: str | None
+    for_settings: float | None = None
+
+
+def set_desired_retention(store: Any, preset_id: int, value: float) -> RetentionChange:
+    """Store a preset's desired retention (0.70-0.99), or hand the Default preset's to the
+    caller for the settings file (see RetentionChange)."""
+    from decks.models import DEFAULT_PRESET_ID
+
     warning = check_retention(value)
+    if preset_id == DEFAULT_PRESET_ID:
+        preset = store.update_preset(preset_id, desired_retention=None)
+        return RetentionChange(preset, warning, for_settings=float(value))
     preset = store.update_preset(preset_id, desired_retention=float(value))
-    return preset, warning
+    return RetentionChange(preset, warning)
+
+
+def own_preset_for_deck(store: Any, deck_id: int) -> tuple[Any, str | None]:
+    """The deck's preset if only this deck uses it (and it is not Default, which belongs to
+    the settings); otherwise a new preset (a copy of the shared one, named after the deck)
+    given to this deck, and a sentence saying so. A deck option then changes that deck
+    only, as in Anki."""
+    from decks.repository import CardStoreError
+
+    deck = store.deck(deck_id)
+    if deck is None:
+        raise OptimizeError(f"No deck {deck_id}.")
+    from decks.models import DEFAULT_PRESET_ID
+
+    shared = store.preset_for_deck(deck_id)
+    others = [d.name for d in preset_decks(store, shared.id) if d.id != deck_id]
+    if not others and shared.id != DEFAULT_PRESET_ID:  # Default is every new deck's too
+        return shared, None
+    values = {
+        "desired_retention": shared.desired_retention,
+        "learning_steps": shared.learning_steps,
+        "relearning_steps": shared.relearning_steps,
+        "maximum_interval": shared.maximum_interval,
+        "new_per_day": shared.new_per_day,
+        "reviews_per_day": shared.reviews_per_day,
+    }
+    taken = {preset.name for preset in store.presets()}
+    name, number = deck.name, 2
+    while name in taken:
+        name, number = f"{deck.name} ({number})", number + 1
+    try:
+        preset = store.create_preset(name, **values)
+    except CardStoreError as error:
+        raise OptimizeError(str(error)) from None
+    if shared.parameters is not None:
+        store.set_preset_parameters(preset.id, shared.parameters, shared.optimized_at)
+    store.set_deck_preset(deck_id, preset.id)
+    shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    sharing = f" with {shown}" if others else ", the preset of every new deck"
+    note = (
+        f"Deck {deck.name} now has its own preset {name!r} (it shared {shared.name!r}"
+        f"{sharing}); the other decks keep theirs."
+    )
+    return store.preset(preset.id), note
 
 
 def workload_for_preset(

@@ -190,9 +190,11 @@ def test_reschedule_replays_history_with_the_new_parameters(store: CardStore) ->
 
 def test_desired_retention_and_workload_for_a_preset(store: CardStore) -> None:
     store.create_note("basic", "q", "a", deck="Lang")
-    preset = store.preset_for_deck(store.deck_by_name("Lang").id)
-    updated, warning = set_desired_retention(store, preset.id, 0.97)
-    assert updated.desired_retention == pytest.approx(0.97) and "above 0.95" in warning
+    preset = store.create_preset("Languages")
+    store.set_deck_preset(store.deck_by_name("Lang").id, preset.id)
+    change = set_desired_retention(store, preset.id, 0.97)
+    assert change.preset.desired_retention == pytest.approx(0.97)
+    assert change.for_settings is None and "above 0.95" in change.warning
     with pytest.raises(ValueError):
         set_desired_retention(store, preset.id, 1.2)
     assert store.preset(preset.id).desired_retention == pytest.approx(0.97)
@@ -225,9 +227,69 @@ def test_cli_optimize_json_and_reschedule(store: CardStore, capsys: pytest.Captu
     assert data[0]["result"]["after"]["log_loss"] < data[0]["result"]["before"]["log_loss"]
     assert main(["optimize", "--deck", "Big", "--retention", "0.75"]) == 0
     printed = capsys.readouterr().out
+    assert "own preset 'Big'" in printed and "every new deck" in printed
     assert "desired retention set to 0.75" in printed and "below 0.80" in printed
     assert "reviews/day" in printed
     assert main(["optimize", "--deck", "Big", "--retention", "0.5"]) == 1
     assert "0.70 to 0.99" in capsys.readouterr().err
     assert main(["optimize", "--deck", "Big", "--reset", "--json"]) == 0
     assert store.preset_for_deck(store.deck_by_name("Big").id).parameters is None
+
+
+def test_the_default_presets_retention_is_the_setting(store: CardStore) -> None:
+    """One truth: the Default preset keeps no retention of its own (Settings shows it)."""
+    from decks.models import DEFAULT_PRESET_ID
+
+    store.update_preset(DEFAULT_PRESET_ID, desired_retention=0.8)  # an older override
+    change = set_desired_retention(store, DEFAULT_PRESET_ID, 0.85)
+    assert change.for_settings == pytest.approx(0.85)
+    assert store.preset(DEFAULT_PRESET_ID).desired_retention is None
+
+
+def test_a_deck_sharing_a_preset_gets_its_own(store: CardStore) -> None:
+    from decks.optimize import own_preset_for_deck
+
+    for deck in ("Talks", "Talks::Physics", "Languages"):
+        store.create_note("basic", "q", "a", deck=deck)
+    talks = store.deck_by_name("Talks")
+    store.set_preset_parameters(1, [0.5] * 21)
+    preset, note = own_preset_for_deck(store, talks.id)
+    assert preset.id != 1 and preset.name == "Talks"
+    assert preset.parameters == tuple([0.5] * 21)  # a copy of what it shared
+    assert "own preset" in note and "Languages" in note and "Talks::Physics" in note
+    assert store.preset_for_deck(talks.id).id == preset.id
+    assert store.preset_for_deck(store.deck_by_name("Languages").id).id == 1
+    assert store.preset_for_deck(store.deck_by_name("Talks::Physics").id).id == 1
+    again, note = own_preset_for_deck(store, talks.id)  # now it is its own: nothing new
+    assert again.id == preset.id and note is None
+
+
+def test_cli_retention_for_a_deck_leaves_the_setting_and_other_decks_alone(
+    store: CardStore, capsys: pytest.CaptureFixture
+) -> None:
+    """`ponder optimize --retention 0.85 --deck Talks`: Talks at 0.85, Settings still 0.9;
+    without --deck the Default preset's value is the setting itself."""
+    from core import config as config_store
+    from decks.scheduling import settings_for
+    from tui.cli import main
+    from tui.screens.stats import preset_text
+
+    for deck in ("Talks", "Languages"):
+        store.create_note("basic", "q", "a", deck=deck)
+    assert main(["optimize", "--retention", "0.85", "--deck", "Talks"]) == 0
+    assert "own preset 'Talks'" in capsys.readouterr().out
+    config = config_store.load()
+    talks = store.preset_for_deck(store.deck_by_name("Talks").id)
+    languages = store.preset_for_deck(store.deck_by_name("Languages").id)
+    assert config.desired_retention == pytest.approx(0.9)
+    assert settings_for(talks, config).desired_retention == pytest.approx(0.85)
+    assert settings_for(languages, config).desired_retention == pytest.approx(0.9)
+
+    assert main(["optimize", "--retention", "0.88", "--json"]) == 0
+    capsys.readouterr()
+    config = config_store.load()
+    languages = store.preset_for_deck(store.deck_by_name("Languages").id)
+    assert config.desired_retention == pytest.approx(0.88)  # what Settings shows
+    assert "0.88 (settings)" in preset_text(languages, config.desired_retention).plain  # Stats
+    talks = store.preset_for_deck(store.deck_by_name("Talks").id)
+    assert settings_for(talks, config).desired_retention == pytest.approx(0.88)

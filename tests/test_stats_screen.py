@@ -18,6 +18,7 @@ import pytest
 from fsrs import Rating
 from textual.widgets import Input, Select
 
+from core import config as config_store
 from core.db import connect
 from decks import scheduling
 from decks.models import CardState
@@ -298,15 +299,17 @@ async def test_retention_warning_workload_and_saving(
         await pilot.press("enter")
         await pilot.pause()
         assert store.preset_for_deck(small["physics"]).desired_retention is None
-        # A valid value is saved with Enter.
+        # A valid value is saved with Enter: the Default preset's retention is the
+        # desired_retention setting, so Settings and Stats show one value.
         field.value = "0.85"
         await pilot.press("enter")
-        await wait_until(
-            pilot, lambda: store.preset_for_deck(small["physics"]).desired_retention == 0.85
-        )
+        await wait_until(pilot, lambda: config_store.load().desired_retention == 0.85)
+        assert app.config.desired_retention == 0.85
+        assert store.preset_for_deck(small["physics"]).desired_retention is None
         await pilot.press("escape")  # focus is in the input: Esc still closes the dialog
         await wait_until(pilot, lambda: app.screen is stats)
-        assert "0.85" in screen_text(app)
+        text = screen_text(app)
+        assert "Retention      0.85" in text and "(settings)" in text
 
 
 # -- preset: optimise ------------------------------------------------------------------------

@@ -380,11 +380,24 @@ def _workload_line(workload: Any) -> str:
     return line
 
 
+def _save_setting(name: str, value: Any) -> None:
+    """The Default preset's values live in the config file (Settings shows them)."""
+    from core import config as config_store
+
+    config = config_store.load()
+    setattr(config, name, value)
+    try:
+        config_store.save(config)
+    except (OSError, config_store.ConfigError) as error:
+        raise CliError(f"Could not save {name} in the config file: {error}") from None
+
+
 def cmd_optimize(args: Any) -> int:
     from decks.optimize import (
         NotEnoughReviews,
         OptimizeError,
         optimize_preset,
+        own_preset_for_deck,
         reschedule_preset,
         reset_parameters,
         set_desired_retention,
@@ -401,15 +414,30 @@ def cmd_optimize(args: Any) -> int:
     results: list[dict[str, Any]] = []
 
     if args.workload or args.retention is not None:
+        notice = None
+        if args.retention is not None and args.deck is not None:
+            try:
+                own, notice = own_preset_for_deck(store, store.deck_by_name(args.deck).id)
+            except OptimizeError as error:
+                raise CliError(str(error)) from None
+            presets = [own]
+            if notice and not args.json:
+                out(notice)
         for preset in presets:
             entry: dict[str, Any] = {"preset_id": preset.id, "preset": preset.name}
             if args.retention is not None:
                 try:
-                    preset, warning = set_desired_retention(store, preset.id, args.retention)
+                    change = set_desired_retention(store, preset.id, args.retention)
                 except (ValueError, CardStoreError) as error:
                     raise CliError(str(error)) from None
-                entry["desired_retention"] = preset.desired_retention
-                entry["warning"] = warning
+                if change.for_settings is not None:
+                    _save_setting("desired_retention", change.for_settings)
+                preset = change.preset
+                entry["desired_retention"] = args.retention
+                entry["warning"] = change.warning
+                entry["in_settings"] = change.for_settings is not None
+                if notice:
+                    entry["notice"] = notice
             table = workload_table(store, preset.id)
             current = workload_for_preset(store, preset.id)
             entry["workload"] = current.to_dict()
@@ -417,7 +445,11 @@ def cmd_optimize(args: Any) -> int:
             results.append(entry)
             if not args.json:
                 if args.retention is not None:
-                    out(f"Preset {preset.name}: desired retention set to {args.retention:.2f}")
+                    where = " (the desired_retention setting)" if entry["in_settings"] else ""
+                    out(
+                        f"Preset {preset.name}: desired retention set to "
+                        f"{args.retention:.2f}{where}"
+                    )
                 else:
                     out(f"Preset {preset.name}:")
                 out(_workload_line(current))

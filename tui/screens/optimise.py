@@ -319,13 +319,18 @@ class PresetScreen(PostsFromThreads, ModalScreen[bool]):
             self.notify(note, severity="error", markup=False)
             return False
         try:
-            preset, warning = set_desired_retention(self.store, self.preset.id, value)
-        except (ValueError, sqlite3.Error) as error:
+            change = set_desired_retention(self.store, self.preset.id, value)
+            if change.for_settings is not None:
+                self.config.desired_retention = change.for_settings
+                self.app.save_config()  # type: ignore[attr-defined]
+        except (ValueError, sqlite3.Error, OSError) as error:
             self.notify(f"desired_retention: {error}", severity="error", markup=False)
             return False
+        preset, warning = change.preset, change.warning
         self._preset = preset
         self.changed = True
-        message = f"Desired retention {value:.2f} saved for preset {inert_line(preset.name)}."
+        message = f"Desired retention {value:.2f} saved for preset {inert_line(preset.name)}"
+        message += " (the desired_retention setting)." if change.for_settings else "."
         if warning:
             message += f" {warning}"
         self.notify(message, severity="warning" if warning else "information", markup=False)
