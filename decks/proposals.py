@@ -1,13 +1,15 @@
 """Cards proposed by Claude for a passage (the domain side of `C` on the study screen).
 
-`propose_cards` sends one instruction after the cached transcript document (the same
-prefix as the chat, so the transcript is read from the prompt cache) asking for up to
-`MAX_PROPOSALS` cards as a JSON array, then parses and validates the answer. Nothing
-is stored here: the learner accepts, edits or skips each proposal in the card editor.
+`propose_cards` sends one instruction after the transcript document (the chat's block)
+and gets up to `MAX_PROPOSALS` cards back as data: the input of the forced, strict
+`propose_cards` tool (`CARDS_SHAPE`, see core.chat.structured), so the shape is valid by
+construction. Nothing is stored here: the learner accepts, edits or skips each proposal
+in the card editor.
 
-Model output is untrusted: control characters are removed, sizes are capped, unknown
-kinds and empty or malformed cards are dropped. A reply with no usable card raises
-`ProposalError` with a one-line message (the UI then offers the manual editor).
+Model output is still untrusted: control characters are removed, sizes are capped, and
+empty sides or cloze text without a valid deletion are dropped. No usable card raises
+`ProposalError`; a refusal or a cut-off answer is a ChatError (`Refused`, `CutOff`);
+each is one line, and the UI then offers the manual editor.
 
 No Textual here, and anthropic is imported lazily by `core.chat.client` only.
 """
@@ -17,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from core.chat.structured import AnswerShape, ask_structured, strict_object
 from core.textsafe import clean_model_text
 from decks import cloze
 from decks.models import NoteKind
@@ -30,18 +33,6 @@ MAX_PROPOSALS = 3
 MAX_FIELD_CHARS = 2000  # a card side longer than this is not a flashcard
 MAX_PASSAGE_CHARS = 6000  # the passage quoted in the instruction (the document has it all)
 MAX_ANSWER_TOKENS = 1500
-
-_KIND_ALIASES = {
-    "basic": NoteKind.BASIC,
-    "front/back": NoteKind.BASIC,
-    "qa": NoteKind.BASIC,
-    "reversed": NoteKind.REVERSED,
-    "reverse": NoteKind.REVERSED,
-    "basic_reversed": NoteKind.REVERSED,
-    "basic+reverse": NoteKind.REVERSED,
-    "basic-and-reversed": NoteKind.REVERSED,
-    "cloze": NoteKind.CLOZE,
-}
 
 
 class ProposalError(ValueError):
@@ -173,14 +164,48 @@ talk at hand. Prefer fewer, better cards over {MAX_PROPOSALS} weak ones.
 asked both ways), "cloze" (a sentence with the key words hidden as {{{{c1::answer}}}} or \
 {{{{c1::answer::hint}}}}; one card per number).
 
-Reply with only a JSON array, no prose and no code fence, in this shape:
-[{{"kind": "basic", "front": "question", "back": "answer"}},
- {{"kind": "reversed", "front": "term", "back": "definition"}},
- {{"kind": "cloze", "text": "The {{{{c1::key idea}}}} in context.", "back": "optional extra"}}]
+Record the cards with the propose_cards tool.
 """
 
 
-# -- parsing the answer --------------------------------------------------------------------
+# -- the answer, as data --------------------------------------------------------------------
+
+KINDS = {"basic": NoteKind.BASIC, "reversed": NoteKind.REVERSED, "cloze": NoteKind.CLOZE}
+
+CARDS_SHAPE = AnswerShape(
+    name="propose_cards",
+    description=f"Record up to {MAX_PROPOSALS} flashcards proposed for the passage, best first.",
+    schema=strict_object(
+        {
+            "cards": {
+                "type": "array",
+                "description": f"At most {MAX_PROPOSALS} cards; fewer, better cards are fine.",
+                "items": strict_object(
+                    {
+                        "kind": {
+                            "type": "string",
+                            "enum": list(KINDS),
+                            "description": "basic: question and answer; reversed: term and "
+                            "definition, asked both ways; cloze: a sentence with hidden words.",
+                        },
+                        "front": {
+                            "type": "string",
+                            "description": "basic: the question; reversed: the term; cloze: "
+                            "the sentence with {{c1::hidden words}} (or {{c1::words::hint}}).",
+                        },
+                        "back": {
+                            "type": "string",
+                            "description": "basic: the answer; reversed: the definition; "
+                            "cloze: an optional extra note, or an empty string.",
+                        },
+                    }
+                ),
+            }
+        }
+    ),
+    task="propose cards for this passage",
+    noun="list of proposed cards",
+)
 
 
 def _field(value: Any) -> str:
@@ -188,58 +213,38 @@ def _field(value: Any) -> str:
 
 
 def _proposal_from_item(item: Any) -> Proposal | None:
+    """A card from one item of the schema's `cards`; None when its content is unusable."""
     if not isinstance(item, dict):
         return None
-    lowered = {str(key).lower(): value for key, value in item.items()}
-    raw_kind = lowered.get("kind", lowered.get("type", "basic"))
-    kind_text = raw_kind.strip().lower() if isinstance(raw_kind, str) else ""
-    kind = _KIND_ALIASES.get(kind_text)
-    front = _field(lowered.get("front", lowered.get("question")))
-    back = _field(lowered.get("back", lowered.get("answer", lowered.get("extra"))))
-    text = _field(lowered.get("text", lowered.get("cloze")))
-    if kind is None:
-        kind = NoteKind.CLOZE if cloze.deletions(text or front) else None
+    kind = KINDS.get(str(item.get("kind", "")))
     if kind is None:
         return None
+    front = _field(item.get("front", item.get("text")))
+    back = _field(item.get("back"))
     if kind == NoteKind.CLOZE:
-        body = text or front
         try:
-            cloze.validate(body)
+            cloze.validate(front)
         except cloze.ClozeError:
             return None
-        return Proposal(NoteKind.CLOZE, body, back)
+        return Proposal(NoteKind.CLOZE, front, back)
     if not front or not back:
         return None
     return Proposal(kind, front, back)
 
 
-def parse_proposals(answer: str) -> list[Proposal]:
-    """Up to MAX_PROPOSALS usable cards from Claude's answer.
+def proposals_from_data(data: dict[str, Any]) -> list[Proposal]:
+    """Up to MAX_PROPOSALS usable cards from the `propose_cards` tool input.
 
-    Accepts a bare JSON array, one wrapped in prose or a code fence, `{"cards": [...]}`
-    or a single card object. Raises ProposalError when nothing usable is in it.
+    The schema fixes the shape; this checks the content: empty sides, cloze text
+    without a valid {{c1::...}}, repeats, and sizes and control characters (model text
+    is untrusted). Raises ProposalError when no card is usable.
     """
-    from core.chat.service import extract_json
-
-    if not answer.strip():
-        raise ProposalError("Claude sent an empty answer instead of cards.")
-    try:
-        data = extract_json(answer)
-    except ValueError:
-        raise ProposalError(
-            "Claude's answer was not the JSON list of cards asked for; write the card yourself "
-            "or press C to ask again."
-        ) from None
-    if isinstance(data, dict):
-        inner = next(
-            (data[key] for key in ("cards", "flashcards", "proposals") if key in data), None
-        )
-        data = inner if isinstance(inner, list) else [data]
-    if not isinstance(data, list):
-        raise ProposalError("Claude's answer held no list of cards.")
+    items = data.get("cards")
+    if not isinstance(items, list) or not items:
+        raise ProposalError("Claude proposed no card for this passage; write one yourself.")
     proposals: list[Proposal] = []
     seen: set[tuple[str, str]] = set()
-    for item in data:
+    for item in items:
         proposal = _proposal_from_item(item)
         if proposal is None or (proposal.front, proposal.back) in seen:
             continue
@@ -249,8 +254,8 @@ def parse_proposals(answer: str) -> list[Proposal]:
             break
     if not proposals:
         raise ProposalError(
-            f"None of the {len(data)} item(s) in Claude's answer was a usable card "
-            "(front and back, or cloze text with {{c1::...}})."
+            f"None of the {len(items)} card(s) Claude proposed was usable (an empty side, or "
+            "cloze text without {{c1::...}}); write one yourself or press C to ask again."
         )
     return proposals
 
@@ -268,10 +273,9 @@ async def propose_cards(
     """Ask Claude for up to MAX_PROPOSALS cards about segments first..last.
 
     `deck_language_hint` is what `language_hint` returns (None: the transcript's
-    language). Raises ChatError (offline, no key, ...) or ProposalError (bad answer).
+    language). Raises ChatError (offline, no key, a refusal, a cut-off answer, ...) or
+    ProposalError (no usable card).
     """
-    from core.chat.service import complete_text
-
     count = len(transcript.segments)
     if not 0 <= first_segment <= last_segment < count:
         raise ProposalError(
@@ -279,24 +283,26 @@ async def propose_cards(
         )
     language = deck_language_hint or language_hint(None, None, transcript)
     instruction = build_instruction(transcript, first_segment, last_segment, language)
-    text, _citations, _usage = await complete_text(
+    answer = await ask_structured(
         client,
-        transcript,
+        CARDS_SHAPE,
         instruction,
+        transcript=transcript,
         cursor_segment=first_segment,
         max_tokens=MAX_ANSWER_TOKENS,
     )
-    return parse_proposals(text)
+    return proposals_from_data(answer.data)
 
 
 __all__ = [
+    "CARDS_SHAPE",
     "MAX_PROPOSALS",
     "Proposal",
     "ProposalError",
     "build_instruction",
     "language_hint",
-    "parse_proposals",
     "passage_label",
     "passage_text",
+    "proposals_from_data",
     "propose_cards",
 ]

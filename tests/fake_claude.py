@@ -14,7 +14,18 @@ What a `Reply` can do:
 - fail with an HTTP status (401, 403, 429, 529, ...) and a proper JSON error body, with a
   short `retry-after-ms` so the SDK's retries are quick;
 - send an `error` event in the middle of the stream, or drop the connection;
-- pace the stream (`tokens_per_second`) or hang (for timeouts).
+- pace the stream (`tokens_per_second`) or hang (for timeouts);
+- answer structured requests as the real API does (`Reply.json(data)`): a request that
+  forces a tool (`tool_choice: {"type": "tool"}`) gets one `tool_use` block whose input
+  streams as `input_json_delta` chunks (stop_reason "tool_use"); a request with
+  `output_config.format` gets the JSON as text. The data is checked against the request's
+  schema (constrained decoding cannot produce anything else) and, when a test scripts
+  none, an instance of the schema is made up. `Reply.refusal()` stops with stop_reason
+  "refusal"; `Reply.json(data, cut_at=N)` sends N characters of the JSON and stops with
+  "max_tokens". As the real API does, `output_config.format` with a citation-enabled
+  document is a 400. Schemas the strict grammar would not honour (objects without
+  `additionalProperties: false`, length or range keywords) are recorded in `problems`,
+  and the fixture fails the test that sent them.
 
 `POST /v1/messages/count_tokens` answers with the same token estimate.
 
@@ -37,6 +48,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
+from tests.fake_schema import (
+    cites_documents,
+    forced_tool,
+    output_schema,
+    schema_errors,
+    schema_instance,
+    strict_schema_problems,
+)
 
 FAKE_API_KEY = "sk-ant-api03-FAKE-TEST-KEY-0123456789-never-show-me"
 
@@ -70,9 +90,23 @@ class Cite:
     text: str = ""
 
 
+_UNSET: Any = object()
+
+
+@dataclass(frozen=True)
+class _JsonChunk:
+    """A piece of a structured answer's JSON (a tool's input_json_delta, or JSON text)."""
+
+    text: str
+
+
 @dataclass
 class Reply:
-    """One scripted response. `parts` are text chunks (str) and citations (Cite)."""
+    """One scripted response. `parts` are text chunks (str) and citations (Cite).
+
+    `data`: the structured answer (tool input or JSON output) for a request that asks for
+    one; unset, such a request gets an instance of its schema.
+    """
 
     parts: list[str | Cite] = field(default_factory=lambda: ["Hello from the fake Claude."])
     status: int = 200
@@ -86,7 +120,12 @@ class Reply:
     hang_after: int | None = None  # send N parts, then stall
     tokens_per_second: float | None = None  # pace text parts (one part = one token)
     output_tokens: int | None = None  # default: one per text part
-    stop_reason: str = "end_turn"
+    stop_reason: str | None = None  # default: "tool_use" after a tool block, else "end_turn"
+    stop_explanation: str | None = None  # stop_details.explanation (a refusal's reason)
+    data: Any = _UNSET
+    json_chunk: int = 24  # characters per input_json_delta
+    cut_at: int | None = None  # send this many characters of the JSON, then max_tokens
+    unchecked: bool = False  # send `data` (or text parts) whatever the schema: a lax model
     retry_after_ms: int = 5
     headers: dict[str, str] = field(default_factory=dict)
     stream: bool | None = None  # None: as the request asks
@@ -98,6 +137,18 @@ class Reply:
     @classmethod
     def error(cls, status: int, error_type: str | None = None, **options: Any) -> Reply:
         return cls(parts=[], status=status, error_type=error_type, **options)
+
+    @classmethod
+    def json(cls, data: Any, **options: Any) -> Reply:
+        """A structured answer: tool input (forced tool) or JSON text (output_config)."""
+        return cls(parts=[], data=data, **options)
+
+    @classmethod
+    def refusal(cls, *parts: str | Cite, explanation: str | None = None, **options: Any) -> Reply:
+        """Claude declines: whatever `parts` stream first, then stop_reason "refusal"."""
+        return cls(
+            parts=list(parts), stop_reason="refusal", stop_explanation=explanation, **options
+        )
 
     @classmethod
     def tokens(cls, count: int, word: str = "word ", **options: Any) -> Reply:
@@ -170,6 +221,7 @@ class FakeClaude:
         self.min_cache_tokens = min_cache_tokens
         self.model_echo = model_echo
         self.requests: list[RecordedRequest] = []
+        self.problems: list[str] = []  # requests the real API would treat differently
         self.default_reply = Reply(parts=["Here is what the talk says", Cite(0, 1), " about that."])
         self._script: list[Reply] = []
         self._cache: set[str] = set()
@@ -256,6 +308,9 @@ class FakeClaude:
     def _breakpoint_prefixes(self, body: dict[str, Any]) -> list[str]:
         """Canonical text of the request up to each cache_control breakpoint, in order."""
         pieces: list[Any] = [body.get("model")]
+        for key in ("tools", "tool_choice", "output_config"):
+            if body.get(key):  # tools come first in the cached prefix; the rest invalidate it
+                pieces.append({key: body[key]})
         prefixes: list[str] = []
         system = body.get("system")
         if isinstance(system, str):
@@ -392,12 +447,16 @@ class _Handler(BaseHTTPRequestHandler):
             extra = {"retry-after-ms": str(reply.retry_after_ms), **reply.headers}
             self._send_json(reply.status, _error_body(kind, message), extra)
             return
+        planned = self._plan(fake, reply, body)
+        if planned is None:
+            return  # answered with a 400, as the real API would
+        parts, tool = planned
         usage = fake.usage_for(body)
         model = body.get("model", "claude-sonnet-5-5") if fake.model_echo else "claude-fake"
         blocks = document_blocks(body)
         stream = reply.stream if reply.stream is not None else bool(body.get("stream"))
         if not stream:
-            self._answer_whole(fake, reply, usage, model, blocks)
+            self._answer_whole(fake, reply, usage, model, blocks, parts, tool)
             return
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
@@ -420,8 +479,9 @@ class _Handler(BaseHTTPRequestHandler):
         delay = 1.0 / reply.tokens_per_second if reply.tokens_per_second else 0.0
         index = -1
         open_plain = False
+        open_tool = False
         text_parts = 0
-        for count, part in enumerate(reply.parts):
+        for count, part in enumerate(parts):
             if reply.stream_error_after is not None and count == reply.stream_error_after:
                 kind = reply.stream_error_type
                 self._event("error", _error_body(kind, ERROR_MESSAGES.get(kind, "Error.")))
@@ -436,6 +496,36 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if delay:
                 time.sleep(delay)
+            if isinstance(part, _JsonChunk):
+                if open_plain:
+                    self._block_stop(index)
+                    open_plain = False
+                if not open_tool:
+                    index += 1
+                    self._event(
+                        "content_block_start",
+                        {
+                            "type": "content_block_start",
+                            "index": index,
+                            "content_block": {
+                                "type": "tool_use",
+                                "id": f"toolu_fake_{index:04d}",
+                                "name": (tool or {}).get("name", ""),
+                                "input": {},
+                            },
+                        },
+                    )
+                    open_tool = True
+                self._event(
+                    "content_block_delta",
+                    {
+                        "type": "content_block_delta",
+                        "index": index,
+                        "delta": {"type": "input_json_delta", "partial_json": part.text},
+                    },
+                )
+                text_parts += 1
+                continue
             if isinstance(part, Cite):
                 if open_plain:
                     self._event(
@@ -488,23 +578,87 @@ class _Handler(BaseHTTPRequestHandler):
                 open_plain = True
             self._text_delta(index, part)
             text_parts += 1
-        if reply.stream_error_after is not None and reply.stream_error_after >= len(reply.parts):
+        if reply.stream_error_after is not None and reply.stream_error_after >= len(parts):
             kind = reply.stream_error_type
             self._event("error", _error_body(kind, ERROR_MESSAGES.get(kind, "Error.")))
             return
-        if open_plain:
+        if open_plain or open_tool:
             self._event("content_block_stop", {"type": "content_block_stop", "index": index})
         output = reply.output_tokens if reply.output_tokens is not None else max(text_parts, 1)
+        delta: dict[str, Any] = {
+            "stop_reason": _stop_reason(reply, open_tool),
+            "stop_sequence": None,
+        }
+        if delta["stop_reason"] == "refusal":
+            delta["stop_details"] = {
+                "type": "refusal",
+                "category": None,
+                "explanation": reply.stop_explanation,
+            }
         self._event(
             "message_delta",
-            {
-                "type": "message_delta",
-                "delta": {"stop_reason": reply.stop_reason, "stop_sequence": None},
-                "usage": {"output_tokens": output},
-            },
+            {"type": "message_delta", "delta": delta, "usage": {"output_tokens": output}},
         )
         self._event("message_stop", {"type": "message_stop"})
         self.wfile.flush()
+
+    def _plan(
+        self, fake: FakeClaude, reply: Reply, body: dict[str, Any]
+    ) -> tuple[list[str | Cite | _JsonChunk], dict[str, Any] | None] | None:
+        """The parts to send and the forced tool (None: none); None once a 400 is sent."""
+        tool = forced_tool(body)
+        schema = output_schema(body)
+        if tool is None and schema is None:
+            parts: list[str | Cite | _JsonChunk] = list(reply.parts)
+            if reply.data is not _UNSET:  # JSON scripted for a plain request: plain text
+                parts.append(json.dumps(reply.data, ensure_ascii=False))
+            return parts, None
+        if tool == {}:
+            name = body["tool_choice"].get("name")
+            self._send_json(
+                400,
+                _error_body("invalid_request_error", f"tool_choice: no tool named {name!r}."),
+            )
+            return None
+        if schema is not None and cites_documents(body):
+            # The real API: JSON outputs cannot be combined with citations.
+            self._send_json(
+                400,
+                _error_body(
+                    "invalid_request_error",
+                    "Citations are not supported together with output_config.format.",
+                ),
+            )
+            return None
+        if tool is not None:
+            schema = tool.get("input_schema") or {}
+            if tool.get("strict"):
+                fake.problems += [
+                    f"tool {tool.get('name')}: {problem}"
+                    for problem in strict_schema_problems(schema)
+                ]
+        else:
+            fake.problems += [f"output_config: {p}" for p in strict_schema_problems(schema)]
+        assert schema is not None
+        if reply.stop_reason == "refusal" or (reply.unchecked and reply.data is _UNSET):
+            return list(reply.parts), None  # a refusal, or a model that ignores the request
+        data = schema_instance(schema) if reply.data is _UNSET else reply.data
+        strict = tool is None or bool(tool.get("strict"))
+        if strict and not reply.unchecked:
+            errors = schema_errors(schema, data)
+            if errors:
+                fake.problems.append(
+                    "scripted data breaks the request's schema (a strict model cannot send "
+                    "it): " + "; ".join(errors[:5])
+                )
+        text = json.dumps(data, ensure_ascii=False)
+        if reply.cut_at is not None:
+            text = text[: reply.cut_at]
+        size = max(reply.json_chunk, 1)
+        pieces = [text[i : i + size] for i in range(0, len(text), size)] or [""]
+        if tool is None:
+            return list(pieces), None  # JSON output: plain text deltas
+        return [_JsonChunk(piece) for piece in pieces], tool
 
     def _block_stop(self, index: int) -> None:
         self._event("content_block_stop", {"type": "content_block_stop", "index": index})
@@ -526,10 +680,16 @@ class _Handler(BaseHTTPRequestHandler):
         usage: dict[str, int],
         model: str,
         blocks: list[str],
+        parts: list[str | Cite | _JsonChunk],
+        tool: dict[str, Any] | None,
     ) -> None:
         content: list[dict[str, Any]] = []
         plain = ""
-        for part in reply.parts:
+        tool_json = ""
+        for part in parts:
+            if isinstance(part, _JsonChunk):
+                tool_json += part.text
+                continue
             if isinstance(part, Cite):
                 if plain:
                     content.append({"type": "text", "text": plain})
@@ -554,7 +714,20 @@ class _Handler(BaseHTTPRequestHandler):
                 plain += part
         if plain:
             content.append({"type": "text", "text": plain})
-        text_parts = sum(1 for p in reply.parts if isinstance(p, str) or p.text)
+        if tool is not None:
+            try:
+                tool_input = json.loads(tool_json)
+            except ValueError:
+                tool_input = {}  # cut off: what the SDK's partial parse would keep is unknown
+            content.append(
+                {
+                    "type": "tool_use",
+                    "id": "toolu_fake_0000",
+                    "name": tool.get("name", ""),
+                    "input": tool_input,
+                }
+            )
+        text_parts = sum(1 for p in parts if isinstance(p, str | _JsonChunk) or p.text)
         output = reply.output_tokens if reply.output_tokens is not None else max(text_parts, 1)
         self._send_json(
             200,
@@ -564,11 +737,19 @@ class _Handler(BaseHTTPRequestHandler):
                 "role": "assistant",
                 "model": model,
                 "content": content,
-                "stop_reason": reply.stop_reason,
+                "stop_reason": _stop_reason(reply, tool is not None),
                 "stop_sequence": None,
                 "usage": {**usage, "output_tokens": output},
             },
         )
+
+
+def _stop_reason(reply: Reply, sent_tool: bool) -> str:
+    if reply.stop_reason is not None:
+        return reply.stop_reason
+    if reply.cut_at is not None:
+        return "max_tokens"
+    return "tool_use" if sent_tool else "end_turn"
 
 
 def _error_body(kind: str, message: str) -> dict[str, Any]:
@@ -585,3 +766,6 @@ def fake_claude(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeClaude]:
         yield server
     finally:
         server.stop()
+    assert not server.problems, "The fake Claude saw requests the real API would not honour: " + (
+        " | ".join(server.problems)
+    )

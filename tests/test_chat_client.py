@@ -25,7 +25,7 @@ from core.chat.errors import (
 )
 from core.chat.models import CitationEvent, Done, Focus, Notice, Started, TextDelta, Usage
 from core.chat.prompts import GUIDE_KINDS, SYSTEM_PROMPT
-from core.chat.service import ask, complete_text, extract_json, generate_guide, retry
+from core.chat.service import ask, generate_guide, retry
 from core.chat.store import ConversationStore
 from core.config import Config
 from core.models import Segment, Source, Transcript
@@ -189,15 +189,6 @@ async def test_guide_is_saved_and_reuses_the_cached_document(
     assert note.citations[0].first_segment == 0
     with pytest.raises(KeyError):
         await collect(generate_guide(store, client, transcript, "poem"))
-
-
-async def test_complete_text_returns_text_citations_usage(fake_claude, client, transcript) -> None:
-    fake_claude.queue(Reply.text('{"cards": [{"front": "Q", "back": "A"}]}'))
-    text, citations, usage = await complete_text(client, transcript, "Propose cards as JSON.")
-    assert extract_json(text) == {"cards": [{"front": "Q", "back": "A"}]}
-    assert citations == []
-    assert usage.output_tokens == 1 and usage.cache_write_tokens > 0
-    assert fake_claude.last_body["messages"][0]["content"][1]["text"] == "Propose cards as JSON."
 
 
 async def test_edit_question_then_regenerate(fake_claude, client, store, transcript) -> None:

@@ -21,7 +21,6 @@ from core.chat.document import (
 )
 from core.chat.models import Citation, Focus, Usage, render_with_citations
 from core.chat.prompts import GUIDE_KINDS, SYSTEM_PROMPT, guide_kind, question_text
-from core.chat.service import extract_json
 from core.config import DEFAULT_PRICES
 from core.models import Segment, Source, Transcript
 
@@ -220,17 +219,10 @@ def test_question_text_frames_the_focus_passage() -> None:
     assert question_text("  Plain?  ", None) == "Plain?"
 
 
-def test_extract_json_finds_the_first_value() -> None:
-    assert extract_json('Here you go:\n```json\n{"cards": [1, 2]}\n```') == {"cards": [1, 2]}
-    assert extract_json('[1, {"a": 2}] trailing') == [1, {"a": 2}]
-    assert extract_json("not {json but [3]") == [3]
-    with pytest.raises(ValueError):
-        extract_json("no json here")
-
-
 def test_chat_domain_imports_neither_textual_nor_anthropic() -> None:
     code = (
-        "import sys, core.chat.service, core.chat.store, core.chat.client, tui.cli.chat; "
+        "import sys, core.chat.service, core.chat.store, core.chat.client, core.chat.structured, "
+        "core.quiz, core.recall, decks.proposals, tui.cli.chat; "
         "print('textual' in sys.modules, 'anthropic' in sys.modules)"
     )
     result = subprocess.run(

@@ -23,7 +23,7 @@ from decks.recall_mode import (
     set_deck_free_recall,
 )
 from decks.repository import CardStore, NoteDraft
-from tests.fake_claude import Cite, FakeClaude, Reply
+from tests.fake_claude import FakeClaude, Reply
 from tests.tui_helpers import (
     Driven,
     add_transcript,
@@ -66,7 +66,7 @@ class Review(Driven):
         await wait_until(self.pilot, lambda: self.screen.revealed)
 
     async def settle(self) -> None:
-        await wait_until(self.pilot, lambda: not self.screen.grading, timeout=10)
+        await wait_until(self.pilot, lambda: not self.screen.grading, timeout=30)
         await self.pilot.pause()
 
 
@@ -298,9 +298,14 @@ async def test_claude_compares_and_suggests_but_the_key_decides(
     card_id = sourced_card(library, store)
     set_deck_free_recall(library.conn, deck_id(store), True)
     fake_claude.queue(
-        Reply.text(
-            '{"right": "You named [bold]gamma[/].", "missing": "The exit condition.", ',
-            Cite(4, 6, '"rating": 2}'),
+        Reply.json(
+            {
+                "right": "You named [bold]gamma[/].",
+                "missing": "The exit condition.",
+                "rating": 2,
+                "sources": ["00:00:15"],
+            },
+            json_chunk=5,
         )
     )
     async with reviewing(library) as review:
@@ -317,7 +322,8 @@ async def test_claude_compares_and_suggests_but_the_key_decides(
         assert "Right: You named [bold]gamma[/]." in feedback  # model text is not markup
         assert "Missing: The exit condition." in feedback
         assert "Suggested: Hard (2)" in feedback
-        assert "Cited: [" in feedback
+        assert "Cited: [00:00:15]" in feedback, feedback
+        assert body["tool_choice"] == {"type": "tool", "name": "recall_grade"}
         assert review.screen.query_one("#rate-2", Button).has_class("-suggested")
         assert not review.screen.query_one("#rate-3", Button).has_class("-suggested")
         await review.pilot.press("3")  # the learner disagrees: 3 is what counts
@@ -353,7 +359,7 @@ async def test_rating_while_grading_goes_on_and_drops_the_late_grade(
     store = CardStore(library.conn)
     cards(store, 2)
     set_deck_free_recall(library.conn, deck_id(store), True)
-    fake_claude.queue(Reply.text('{"right": "x", "missing": "", "rating": 4}', hang_after=0))
+    fake_claude.queue(Reply.json({"right": "x", "missing": "", "rating": 4}, hang_after=0))
     async with reviewing(library) as review:
         first = review.screen.card
         await review.type_and_check("guess")
@@ -366,19 +372,21 @@ async def test_rating_while_grading_goes_on_and_drops_the_late_grade(
         assert review.feedback() == "" and not review.screen.revealed
 
 
-async def test_a_reply_that_is_no_grade_falls_back_to_self_grading(
+async def test_a_refusal_falls_back_to_self_grading(
     library: Library, fake_claude: FakeClaude
 ) -> None:
     store = CardStore(library.conn)
     cards(store, 1)
     set_deck_free_recall(library.conn, deck_id(store), True)
-    fake_claude.queue(Reply.text("I think it is fine."), Reply.error(401))
+    fake_claude.queue(Reply.refusal(explanation="Declined."), Reply.error(401))
     async with reviewing(library) as review:
         await review.type_and_check("guess")
         await review.settle()
-        assert "No grade from Claude" in review.feedback()
-        assert "rate the card yourself" in review.feedback()
-        assert any("Grading failed" in note for note in review.notes())
+        assert review.feedback() == (
+            "No grade from Claude: Claude declined to grade this answer (Declined). Nothing "
+            "was changed. Compare the answers and rate it yourself."
+        )
+        assert any("Grading failed: Claude declined" in note for note in review.notes())
         assert all("\n" not in note for note in review.notes())
         assert "guess" in review.typed()
         await review.pilot.press("u")  # (nothing to undo yet: a warning, still revealed)
@@ -391,6 +399,25 @@ async def test_a_reply_that_is_no_grade_falls_back_to_self_grading(
         await review.settle()
         assert "No grade from Claude" in review.feedback()
         assert "FAKE-TEST-KEY" not in review.text()
+
+
+async def test_a_cut_off_grade_falls_back_to_self_grading(
+    library: Library, fake_claude: FakeClaude
+) -> None:
+    store = CardStore(library.conn)
+    sourced_card(library, store)
+    set_deck_free_recall(library.conn, deck_id(store), True)
+    grade = {"right": "Most of it " * 20, "missing": "", "rating": 3, "sources": []}
+    fake_claude.queue(Reply.json(grade, cut_at=70))
+    async with reviewing(library) as review:
+        await review.type_and_check("the gamma condition")
+        await review.settle()
+        assert "grade was cut off at the 500-token limit" in review.feedback()
+        assert "rate it yourself" in review.feedback()
+        assert not any(
+            review.screen.query_one(f"#rate-{n}", Button).has_class("-suggested")
+            for n in range(1, 5)
+        )
 
 
 async def test_an_empty_answer_is_rated_again_without_asking(

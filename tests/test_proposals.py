@@ -1,10 +1,9 @@
 """Cards proposed by Claude (`C` on the study screen) against the fake Messages API:
-the request, accepting / editing / skipping, bad answers, no key, offline, cancelling;
-and the parsing of model answers."""
+the structured request (a forced, strict tool), accepting / editing / skipping, a refusal,
+a cut-off answer, unusable cards, no key, offline, cancelling; and checking the cards."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,12 +15,13 @@ from core.library import Library
 from core.models import Segment, Source, Transcript
 from decks.models import NoteKind
 from decks.proposals import (
+    CARDS_SHAPE,
     MAX_PROPOSALS,
     Proposal,
     ProposalError,
     build_instruction,
     language_hint,
-    parse_proposals,
+    proposals_from_data,
     propose_cards,
 )
 from decks.repository import CardFilter, CardStore
@@ -40,8 +40,13 @@ from tui.screens.study import StudyScreen
 THREE = [
     {"kind": "basic", "front": "What is seg 10 about?", "back": "alpha and beta"},
     {"kind": "reversed", "front": "gamma", "back": "the third letter"},
-    {"kind": "cloze", "text": "seg 11 comes after {{c1::seg 10}}.", "back": ""},
+    {"kind": "cloze", "front": "seg 11 comes after {{c1::seg 10}}.", "back": ""},
 ]
+
+
+def cards(*items: dict, **options: object) -> Reply:
+    """The propose_cards tool input, streamed as the real API streams a forced tool."""
+    return Reply.json({"cards": list(items)}, **options)
 
 
 @dataclass
@@ -90,18 +95,21 @@ async def next_editor(session: Session, previous: object = None) -> CardEditorSc
 
 
 async def test_three_proposals_accept_edit_skip_saves_exactly_two(fake_claude: FakeClaude) -> None:
-    fake_claude.queue(Reply.text(json.dumps(THREE)))
+    fake_claude.queue(cards(*THREE, json_chunk=7))
     async with open_study() as session:
         await propose_for(session, 10, 12)
         first = await next_editor(session)
-        # The request: the transcript document, then the passage and a request for JSON.
+        # The request: the transcript document, then the passage; the answer is the input
+        # of the forced, strict propose_cards tool.
         body = fake_claude.last_body
         instruction = body["messages"][0]["content"][-1]["text"]
         passage = session.study.transcript_view.range_text((10, 12, None, None))
         assert passage in instruction
-        assert "JSON" in instruction and "up to 3" in instruction
+        assert "propose_cards tool" in instruction and "up to 3" in instruction
         assert "[00:00:30–00:00:39]" in instruction
         assert body["messages"][0]["content"][0]["type"] == "document"
+        assert body["tools"] == [CARDS_SHAPE.tool()] and body["tools"][0]["strict"] is True
+        assert body["tool_choice"] == {"type": "tool", "name": "propose_cards"}
         # Nothing saved before a keypress.
         assert session.saved() == []
         assert first.front_area.text == "What is seg 10 about?"
@@ -140,7 +148,7 @@ async def test_three_proposals_accept_edit_skip_saves_exactly_two(fake_claude: F
 
 
 async def test_escape_in_a_proposal_skips_it(fake_claude: FakeClaude) -> None:
-    fake_claude.queue(Reply.text(json.dumps(THREE[:2])))
+    fake_claude.queue(cards(*THREE[:2]))
     async with open_study() as session:
         await propose_for(session, 3, 3)
         first = await next_editor(session)
@@ -152,17 +160,30 @@ async def test_escape_in_a_proposal_skips_it(fake_claude: FakeClaude) -> None:
         assert len({view.note.id for view in session.saved()}) == 1
 
 
-async def test_bad_json_says_why_and_opens_the_manual_editor(fake_claude: FakeClaude) -> None:
-    fake_claude.queue(Reply.text("Sure! Here are some cards: front: what? back: that."))
+async def manual_editor_after(session: Session, first: int, last: int) -> CardEditorScreen:
+    await propose_for(session, first, last)
+    editor = await next_editor(session)
+    assert editor.proposal is None and not editor.skippable
+    assert session.saved() == []
+    assert not any(isinstance(s, ProposalsScreen) for s in session.app.screen_stack)
+    return editor
+
+
+async def test_unusable_cards_say_why_and_open_the_manual_editor(
+    fake_claude: FakeClaude,
+) -> None:
+    # Valid by the schema, yet no card: an empty back, a cloze with nothing hidden.
+    fake_claude.queue(
+        cards(
+            {"kind": "basic", "front": "What?", "back": " "},
+            {"kind": "cloze", "front": "Nothing hidden here.", "back": ""},
+        )
+    )
     async with open_study() as session:
-        await propose_for(session, 5, 6)
-        editor = await next_editor(session)
-        assert editor.proposal is None and not editor.skippable
+        editor = await manual_editor_after(session, 5, 6)
         assert editor.passage_area.text.startswith("seg 5 ")
         assert editor.front_area.text == ""
-        assert any("not the JSON list of cards" in note for note in session.notes())
-        assert session.saved() == []
-        assert not any(isinstance(s, ProposalsScreen) for s in session.app.screen_stack)
+        assert any("None of the 2 card(s) Claude proposed" in n for n in session.notes())
         # The manual editor works as usual.
         send_burst(session.app, [(_character_to_key(c), c) for c in "mine"])
         await session.pilot.press("tab")
@@ -172,6 +193,29 @@ async def test_bad_json_says_why_and_opens_the_manual_editor(fake_claude: FakeCl
         await wait_until(session.pilot, lambda: session.app.screen is session.study)
         [view] = session.saved()
         assert view.front == "mine"
+
+
+async def test_a_refusal_is_said_in_one_line_and_opens_the_manual_editor(
+    fake_claude: FakeClaude,
+) -> None:
+    fake_claude.queue(Reply.refusal(explanation="This request was declined."))
+    async with open_study() as session:
+        await manual_editor_after(session, 2, 3)
+        (note,) = [n for n in session.notes() if "declined" in n]
+        assert note == (
+            "Claude declined to propose cards for this passage (This request was declined). "
+            "Nothing was changed. The manual editor is open."
+        )
+
+
+async def test_a_cut_off_answer_proposes_nothing(fake_claude: FakeClaude) -> None:
+    fake_claude.queue(cards(*THREE, cut_at=60))  # two thirds of the first card
+    async with open_study() as session:
+        await manual_editor_after(session, 2, 3)
+        assert any(
+            "list of proposed cards was cut off at the 1,500-token limit" in note
+            for note in session.notes()
+        ), session.notes()
 
 
 async def test_no_key_says_how_to_set_one_and_opens_the_manual_editor() -> None:
@@ -215,57 +259,41 @@ async def test_escape_while_asking_cancels_the_request(fake_claude: FakeClaude) 
         fake_claude.release_hangs()
 
 
-# -- parsing and the instruction ----------------------------------------------------------------
+# -- checking the cards and the instruction -----------------------------------------------------
 
 
-def test_parse_accepts_fences_prose_and_wrappers() -> None:
-    fenced = "Here you go:\n```json\n" + json.dumps(THREE) + "\n```"
-    assert [p.kind for p in parse_proposals(fenced)] == [
-        NoteKind.BASIC,
-        NoteKind.REVERSED,
-        NoteKind.CLOZE,
-    ]
-    wrapped = json.dumps({"cards": THREE[:1]})
-    assert parse_proposals(wrapped) == [
-        Proposal(NoteKind.BASIC, THREE[0]["front"], "alpha and beta")
-    ]
-    single = json.dumps(THREE[2])
-    assert parse_proposals(single)[0].front == "seg 11 comes after {{c1::seg 10}}."
-
-
-def test_parse_drops_bad_items_caps_at_three_and_cleans_text() -> None:
+def test_cards_are_checked_capped_and_cleaned() -> None:
     items = [
         {"kind": "basic", "front": "", "back": "no front"},
-        {"kind": "cloze", "text": "no deletion"},
-        {"kind": "poem", "front": "x", "back": "y"},
+        {"kind": "cloze", "front": "no deletion", "back": ""},
+        {"kind": "poem", "front": "x", "back": "y"},  # only a lax model sends this
         "not an object",
         {"kind": "basic", "front": "ok\x1b[31m", "back": "fine\x07"},
         {"kind": "basic", "front": "ok\x1b[31m", "back": "fine\x07"},  # duplicate
-        {"type": "reverse", "question": "q2", "answer": "a2"},
-        {"kind": "cloze", "front": "{{c1::x}} y"},
+        {"kind": "reversed", "front": "q2", "back": "a2"},
+        {"kind": "cloze", "front": "{{c1::x}} y", "back": ""},
         {"kind": "basic", "front": "fourth", "back": "dropped"},
     ]
-    proposals = parse_proposals(json.dumps(items))
+    proposals = proposals_from_data({"cards": items})
     assert len(proposals) == MAX_PROPOSALS
     assert proposals[0] == Proposal(NoteKind.BASIC, "ok[31m", "fine")
     assert proposals[1] == Proposal(NoteKind.REVERSED, "q2", "a2")
     assert proposals[2] == Proposal(NoteKind.CLOZE, "{{c1::x}} y", "")
     assert proposals[2].card_count == 1
+    assert Proposal.from_dict(proposals[2].to_dict()) == proposals[2]
 
 
 @pytest.mark.parametrize(
-    ("answer", "message"),
+    ("data", "message"),
     [
-        ("", "empty answer"),
-        ("no json at all", "not the JSON list"),
-        ('"just a string"', "not the JSON list"),
-        ("[1, 2, 3]", r"None of the 3 item\(s\)"),
-        ('{"answer": 42}', r"None of the 1 item\(s\)"),
+        ({"cards": []}, "proposed no card"),
+        ({}, "proposed no card"),
+        ({"cards": [{"kind": "basic", "front": "", "back": ""}]}, r"None of the 1 card\(s\)"),
     ],
 )
-def test_parse_errors_are_one_clear_line(answer: str, message: str) -> None:
+def test_no_usable_card_is_one_clear_line(data: dict, message: str) -> None:
     with pytest.raises(ProposalError, match=message) as raised:
-        parse_proposals(answer)
+        proposals_from_data(data)
     assert "\n" not in str(raised.value)
 
 
@@ -279,7 +307,7 @@ def test_instruction_quotes_the_passage_and_language() -> None:
     text = build_instruction(transcript, 0, 1, hint)
     assert "Erster Satz. Zweiter Satz." in text
     assert "[00:00:00–00:00:05]" in text
-    assert "JSON" in text and "{{c1::answer}}" in text
+    assert "propose_cards tool" in text and "{{c1::answer}}" in text
     assert "language code de" in text
 
 
@@ -300,7 +328,7 @@ def test_language_hint_prefers_the_decks_existing_cards() -> None:
 async def test_propose_cards_against_the_fake_server(fake_claude: FakeClaude) -> None:
     from core.chat.client import ChatClient
 
-    fake_claude.queue(Reply.text(json.dumps(THREE[:1])))
+    fake_claude.queue(cards(*THREE[:1]))
     transcript = Transcript(Source(title="T", origin="x"), make_segments(5))
     async with ChatClient.from_config() as client:
         proposals = await propose_cards(client, transcript, 1, 2, "English")

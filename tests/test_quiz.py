@@ -3,7 +3,6 @@ QuizScreen and the study screen's `Q` with Pilot."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -17,14 +16,14 @@ from core.chat.store import ConversationStore
 from core.library import Library
 from core.models import Segment
 from core.quiz import (
+    GRADE_SHAPE,
+    QUESTION_SHAPE,
     QuizError,
     QuizSession,
-    parse_grade,
-    parse_question,
-    parse_verdict,
-    segment_for_label,
+    grade_from_data,
+    question_from_data,
 )
-from tests.fake_claude import Cite, FakeClaude, Reply
+from tests.fake_claude import FakeClaude, Reply
 from tests.tui_helpers import (
     add_transcript,
     make_segments,
@@ -37,15 +36,29 @@ from tui.screens.quiz import QuizScreen
 
 
 def question_reply(question: str, answer: str, where: str = "00:00:30") -> Reply:
-    return Reply.text(json.dumps({"question": question, "answer": answer, "where": [where]}))
+    """The quiz_question tool input, streamed as the real API streams a forced tool."""
+    return Reply.json({"question": question, "answer": answer, "sources": [where]})
 
 
-def grade_reply(verdict: str, feedback: str, *, cite: tuple[int, int] | None = None) -> Reply:
-    body = json.dumps({"verdict": verdict, "feedback": feedback, "answer": "model answer"})
-    if cite is None:
-        return Reply.text(body)
-    head, tail = body[:-1], body[-1]
-    return Reply.text(head, Cite(cite[0], cite[1], tail))
+def grade_reply(
+    verdict: str, feedback: str, *, cite: tuple[int, int] | None = None, **options: Any
+) -> Reply:
+    """The quiz_grade tool input; `cite` names the document blocks start..end as sources."""
+    sources = [] if cite is None else [block_label(i) for i in range(*cite)]
+    return Reply.json(
+        {"verdict": verdict, "feedback": feedback, "answer": "model answer", "sources": sources},
+        **options,
+    )
+
+
+def block_label(index: int, segments: int = 40) -> str:
+    """The label that starts document block `index` of a make_segments(segments) talk."""
+    from core.chat.document import build_document
+    from core.models import Source, Transcript
+
+    talk = Transcript(Source(title="t", origin="o"), make_segments(segments))
+    text = build_document(talk).block["source"]["content"][index]["text"]
+    return text[1 : text.index("]")]
 
 
 def instruction_of(body: dict) -> str:
@@ -78,13 +91,18 @@ async def test_whole_talk_quiz_asks_grades_and_saves_the_conversation(
         item = await quiz.next_question(chat)
         assert item.question == "What does gamma do?"
         assert item.expected_answer == "It opens the loop."
-        assert (item.first_segment, item.last_segment) == (10, 10)  # 00:00:30 at 3 s/segment
+        # 00:00:30 starts the document block of segments 10-14 (3 s each): the question's range
+        assert (item.first_segment, item.last_segment) == (10, 14)
         first = fake_claude.last_body
         assert first["messages"][0]["content"][0]["type"] == "document"
+        assert first["tools"] == [QUESTION_SHAPE.tool()]
+        assert first["tool_choice"] == {"type": "tool", "name": "quiz_question"}
+        assert item.citations and item.citations[0].label == "00:00:30"
         assert "Quiz the learner on this talk" in instruction_of(first)
         assert "<passage>" not in instruction_of(first)
 
         grade = await quiz.grade(chat, "gamma is involved somehow")
+    assert fake_claude.last_body["tools"] == [GRADE_SHAPE.tool()]
     grading = instruction_of(fake_claude.last_body)
     assert "gamma is involved somehow" in grading
     assert "What does gamma do?" in grading and "It opens the loop." in grading
@@ -142,18 +160,20 @@ async def test_earlier_questions_are_listed_and_a_repeat_is_refused(
     assert quiz.summary().skipped == 1  # the first; the second is current
 
 
-async def test_bad_json_grade_keeps_the_answer_and_can_be_retried(
+async def test_a_cut_off_grade_keeps_the_answer_and_can_be_retried(
     library: Library, fake_claude: FakeClaude
 ) -> None:
+    from core.chat.structured import CutOff
+
     quiz = session(library)
     fake_claude.queue(
         question_reply("What is eta?", "A letter."),
-        Reply.text("Well, that was nearly right!"),
+        grade_reply("correct", "Yes, a letter of the Greek alphabet.", cut_at=30),  # max_tokens
         grade_reply("correct", "Yes."),
     )
     async with client() as chat:
         await quiz.next_question(chat)
-        with pytest.raises(QuizError, match="not the JSON grade"):
+        with pytest.raises(CutOff, match="grade was cut off at the 900-token limit"):
             await quiz.grade(chat, "a greek letter")
         assert quiz.draft_answer == "a greek letter" and quiz.awaiting_answer
         grade = await quiz.grade(chat, quiz.draft_answer)
@@ -161,14 +181,27 @@ async def test_bad_json_grade_keeps_the_answer_and_can_be_retried(
     assert quiz.questions[0].answer == "a greek letter"
 
 
+async def test_a_refused_question_leaves_the_session_unchanged(
+    library: Library, fake_claude: FakeClaude
+) -> None:
+    from core.chat.structured import Refused
+
+    quiz = session(library)
+    fake_claude.queue(Reply.refusal())
+    async with client() as chat:
+        with pytest.raises(Refused, match=r"^Claude declined to write a quiz question"):
+            await quiz.next_question(chat)
+    assert quiz.questions == [] and quiz.conversation_id is None
+
+
 async def test_missed_lists_questions_for_cards(library: Library, fake_claude: FakeClaude) -> None:
     quiz = session(library)
     fake_claude.queue(
-        question_reply("Q1?", "A1.", "00:00:03"),
+        question_reply("Q1?", "A1.", "00:00:16"),  # inside the block 00:00:15 (segments 5-9)
         grade_reply("missed", "No."),
-        question_reply("Q2?", "A2.", "00:00:06"),
+        question_reply("Q2?", "A2.", "00:00:00"),
         grade_reply("correct", "Yes."),
-        question_reply("Q3?", "A3.", "00:00:09"),
+        question_reply("Q3?", "A3.", "00:00:30"),
         grade_reply("partial", "Half."),
     )
     async with client() as chat:
@@ -177,7 +210,7 @@ async def test_missed_lists_questions_for_cards(library: Library, fake_claude: F
             await quiz.grade(chat, answer)
     missed = quiz.missed()
     assert [(m.question, m.expected_answer, m.first_segment) for m in missed] == [
-        ("Q1?", "model answer", 1)
+        ("Q1?", "model answer", 5)
     ]
     assert [m.question for m in quiz.missed(include_partial=True)] == ["Q1?", "Q3?"]
     assert missed[0].proposal() == {"kind": "basic", "front": "Q1?", "back": "model answer"}
@@ -207,43 +240,18 @@ def test_scope_validation(library: Library) -> None:
     assert QuizSession(transcript, first_segment=3, last_segment=1).span == (1, 3)
 
 
-def test_parsers_are_tolerant_and_clear() -> None:
-    assert parse_question(
-        '```json\n{"Question": "Why?", "Expected": "Because", "at": "1:02"}\n```'
-    ) == (
-        "Why?",
-        "Because",
-        ["1:02"],
-    )
+def test_answers_are_checked_and_cleaned() -> None:
+    data = {"question": " Why?\x1b[2J ", "answer": "Because", "sources": []}
+    assert question_from_data(data) == ("Why?[2J", "Because")
     with pytest.raises(QuizError, match="no question"):
-        parse_question('{"answer": "x"}')
-    assert parse_grade('[{"grade": "Partially correct", "right": "a", "missing": "b"}]')[:2] == (
+        question_from_data({"question": "  ", "answer": "x", "sources": []})
+    assert grade_from_data({"verdict": "partial", "feedback": "a b", "answer": "c"}) == (
         "partial",
         "a b",
+        "c",
     )
-    with pytest.raises(QuizError, match="no verdict"):
-        parse_grade('{"verdict": "maybe", "feedback": "hm"}')
-    assert [parse_verdict(v) for v in (True, 0.9, 5, 10, 40, "Wrong.")] == [
-        "correct",
-        "correct",
-        "partial",
-        "correct",
-        "partial",
-        "missed",
-    ]
-
-
-def test_segment_for_label() -> None:
-    from core.models import Source, Transcript
-
-    timed = Transcript(Source(title="t", origin="o", kind="file"), make_segments(10))
-    assert segment_for_label(timed, "[00:00:07]") == 2
-    assert segment_for_label(timed, "0:15") == 5
-    assert segment_for_label(timed, "01:00:00") is None  # past the end
-    assert segment_for_label(timed, "¶4") == 3
-    untimed = Transcript(Source(title="t", origin="o", kind="file"), make_segments(3, timed=False))
-    assert segment_for_label(untimed, "00:00:03") is None
-    assert segment_for_label(untimed, "¶9") is None
+    with pytest.raises(QuizError, match="no verdict"):  # only a model ignoring the schema
+        grade_from_data({"verdict": "maybe", "feedback": "hm", "answer": ""})
 
 
 # -- the screen -------------------------------------------------------------------------------
@@ -427,10 +435,10 @@ async def test_no_key_on_the_screen_itself_is_a_clear_message() -> None:
         await wait_until(study.pilot, lambda: study.app.screen is study.screen)
 
 
-async def test_bad_json_grade_keeps_the_typed_answer(fake_claude: FakeClaude) -> None:
+async def test_a_refused_grade_keeps_the_typed_answer(fake_claude: FakeClaude) -> None:
     fake_claude.queue(
         question_reply("Q?", "A."),
-        Reply.text("Nearly! Good effort."),
+        Reply.refusal(explanation="Declined."),
         grade_reply("partial", "Half of it."),
     )
     async with open_study() as study:
@@ -438,12 +446,32 @@ async def test_bad_json_grade_keeps_the_typed_answer(fake_claude: FakeClaude) ->
         await study.wait_idle()
         await study.answer("my careful answer")
         quiz = study.quiz
-        assert "not the JSON grade" in quiz.status_text
-        assert "answer is kept" in quiz.status_text
+        assert quiz.status_text.startswith("Claude declined to grade this answer (Declined).")
+        assert "answer is kept" in quiz.status_text and "\n" not in quiz.status_text
         assert quiz.answer_area.text == "my careful answer" and quiz.phase == "answer"
         await study.pilot.press("ctrl+s")
         await study.wait_idle()
         assert quiz.phase == "graded" and "~ Partly right" in screen_text(study.app)
+
+
+async def test_a_cut_off_question_says_so_and_n_asks_again(fake_claude: FakeClaude) -> None:
+    fake_claude.queue(
+        Reply.json({"question": "A very long question?", "answer": "A.", "sources": []}, cut_at=20),
+        question_reply("Short?", "Yes."),
+    )
+    async with open_study() as study:
+        await study.pilot.press("Q")
+        await wait_until(
+            study.pilot,
+            lambda: study.on_quiz() and not study.quiz.busy and "cut off" in study.quiz.status_text,
+            timeout=10,
+        )
+        status = study.quiz.status_text
+        assert "quiz question was cut off at the 700-token limit" in status
+        assert "Press n or ctrl+n to ask again." in status
+        await study.pilot.press("n")
+        await study.wait_idle()
+        assert study.quiz.question_text == "Short?"
 
 
 async def test_escape_cancels_a_request_in_flight(fake_claude: FakeClaude) -> None:

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from core.chat.client import ChatClient
 from core.chat.errors import AuthFailed
 from core.chat.prompts import SYSTEM_PROMPT
+from core.chat.structured import CutOff, Refused
 from core.models import Source, Transcript
 from core.recall import (
+    RECALL_SHAPE,
     RECALL_SYSTEM,
     RecallError,
     RecallFeedback,
     grade_recall,
-    parse_rating,
-    parse_recall,
+    recall_from_data,
 )
-from tests.fake_claude import Cite, FakeClaude, Reply
+from tests.fake_claude import FakeClaude, Reply
 from tests.tui_helpers import make_segments
 
 
@@ -37,9 +36,13 @@ def last_instruction(fake: FakeClaude) -> str:
 
 async def test_request_carries_card_passage_and_typed_answer(fake_claude: FakeClaude) -> None:
     fake_claude.queue(
-        Reply.text(
-            '{"right": "You named the loop.", "missing": "The exit condition.", ',
-            Cite(1, 2, '"rating": 2}'),
+        Reply.json(
+            {
+                "right": "You named the loop.",
+                "missing": "The exit condition.",
+                "rating": 2,
+                "sources": ["00:00:15"],  # the block of segments 5-9
+            }
         )
     )
     async with client() as chat:
@@ -56,6 +59,8 @@ async def test_request_carries_card_passage_and_typed_answer(fake_claude: FakeCl
     assert body["system"] == SYSTEM_PROMPT
     first = body["messages"][0]["content"]
     assert first[0]["type"] == "document"
+    assert body["tools"] == [RECALL_SHAPE.tool()]
+    assert body["tool_choice"] == {"type": "tool", "name": "recall_grade"}
     instruction = last_instruction(fake_claude)
     for part in (
         "What keeps the loop going?",
@@ -68,15 +73,13 @@ async def test_request_carries_card_passage_and_typed_answer(fake_claude: FakeCl
     assert feedback.right == "You named the loop."
     assert feedback.missing == "The exit condition."
     assert feedback.suggested_rating == 2 and feedback.rating_name == "Hard"
-    assert feedback.citations and feedback.citations[0].first_segment >= 0
+    assert [(c.first_segment, c.last_segment) for c in feedback.citations] == [(5, 9)]
     assert feedback.usage.output_tokens > 0
     assert RecallFeedback.from_dict(feedback.to_dict()) == feedback
 
 
 async def test_card_without_a_source_sends_a_plain_request(fake_claude: FakeClaude) -> None:
-    fake_claude.queue(
-        Reply.text('```json\n{"right": "All of it.", "missing": "", "rating": "Easy"}\n```')
-    )
+    fake_claude.queue(Reply.json({"right": "All of it.", "missing": "", "rating": 4}))
     async with client() as chat:
         feedback = await grade_recall(chat, None, "Capital of France?", "Paris", None, "Paris")
     body = fake_claude.last_body
@@ -86,19 +89,26 @@ async def test_card_without_a_source_sends_a_plain_request(fake_claude: FakeClau
     assert (
         "Capital of France?" in content[0]["text"] and "<source_passage>" not in content[0]["text"]
     )
+    schema = body["tools"][0]["input_schema"]  # nothing to cite: no sources asked for
+    assert schema["required"] == ["right", "missing", "rating"]
     assert (feedback.right, feedback.missing, feedback.suggested_rating) == ("All of it.", "", 4)
     assert feedback.citations == []
 
 
-async def test_bad_json_raises_recall_error(fake_claude: FakeClaude) -> None:
-    fake_claude.queue(Reply.text("I think it was mostly right!"))
+async def test_a_refusal_and_a_cut_off_grade_are_one_line(fake_claude: FakeClaude) -> None:
+    fake_claude.queue(
+        Reply.refusal(),
+        Reply.json({"right": "x" * 80, "missing": "", "rating": 3, "sources": []}, cut_at=50),
+    )
     async with client() as chat:
-        with pytest.raises(RecallError, match="not the JSON"):
+        with pytest.raises(Refused, match=r"^Claude declined to grade this answer\. "):
             await grade_recall(chat, None, "Q", "A", None, "typed")
+        with pytest.raises(CutOff, match="grade was cut off at the 500-token limit"):
+            await grade_recall(chat, transcript(), "Q", "A", "p", "typed")
 
 
-async def test_reply_without_a_rating_raises_recall_error(fake_claude: FakeClaude) -> None:
-    fake_claude.queue(Reply.text(json.dumps({"right": "x", "missing": "y"})))
+async def test_a_lax_models_missing_rating_raises_recall_error(fake_claude: FakeClaude) -> None:
+    fake_claude.queue(Reply.json({"right": "x", "missing": "y"}, unchecked=True))
     async with client() as chat:
         with pytest.raises(RecallError, match="no rating"):
             await grade_recall(chat, transcript(), "Q", "A", "p", "typed")
@@ -119,27 +129,17 @@ async def test_network_errors_pass_through_as_chat_errors(fake_claude: FakeClaud
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("data", "expected"),
     [
-        (3, 3),
-        (3.6, 4),
-        (0, 1),
-        (9, 4),
-        ("2", 2),
-        ("3 (Good)", 3),
-        ("easy", 4),
-        ("Again", 1),
-        ("none", None),
-        (None, None),
-        (True, None),
+        ({"right": "ok\u001b[31m", "missing": " b ", "rating": 1}, ("ok[31m", "b", 1)),
+        ({"right": "", "missing": "", "rating": 4}, ("", "", 4)),
     ],
 )
-def test_parse_rating(value: object, expected: int | None) -> None:
-    assert parse_rating(value) == expected
+def test_recall_data_is_cleaned(data: dict, expected: tuple) -> None:
+    assert recall_from_data(data) == expected
 
 
-def test_parse_recall_strips_controls_and_accepts_aliases() -> None:
-    right, missing, rating = parse_recall(
-        'Sure: {"Correct": "ok\\u001b[31m", "Wrong": ["a", "b"], "Score": "1"} trailing'
-    )
-    assert right == "ok[31m" and missing == "a b" and rating == 1
+@pytest.mark.parametrize("rating", [0, 5, "3", True, None, 2.5])
+def test_a_rating_outside_1_to_4_is_refused(rating: object) -> None:
+    with pytest.raises(RecallError, match="no rating from 1 to 4"):
+        recall_from_data({"right": "", "missing": "", "rating": rating})

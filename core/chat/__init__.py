@@ -3,8 +3,9 @@
 The pieces: `models` (Usage, Citation, Focus, ChatMessage, Conversation, GuideNote and the
 streamed events), `errors` (ChatError and its kinds), `document` (the transcript as a
 cited, cached document block), `prompts`, `client` (ChatClient over the SDK), `store`
-(ConversationStore), `cost`, and `service` (ask, retry, regenerate, generate_guide,
-complete_text) which the UI and the CLI both call.
+(ConversationStore), `cost`, `service` (ask, retry, regenerate, generate_guide) which the
+UI and the CLI both call, and `structured` (answers that must be data: a forced, strict
+tool whose input is the answer).
 """
 
 from core.chat.client import ChatClient
@@ -40,8 +41,6 @@ from core.chat.models import (
 from core.chat.prompts import GUIDE_KINDS, QUIZ_REQUEST, guide_kind
 from core.chat.service import (
     ask,
-    complete_text,
-    extract_json,
     generate_guide,
     regenerate,
     retry,
@@ -78,8 +77,6 @@ __all__ = [
     "TimedOut",
     "Usage",
     "ask",
-    "complete_text",
-    "extract_json",
     "generate_guide",
     "guide_kind",
     "regenerate",

@@ -54,6 +54,7 @@ __all__ = [
     "RateLimited",
     "StreamBroken",
     "TimedOut",
+    "ToolInput",
 ]
 
 
@@ -68,7 +69,19 @@ class BlockCitation:
     end: int
 
 
-ClientEvent = Started | TextDelta | BlockCitation | Done
+@dataclass(frozen=True, slots=True)
+class ToolInput:
+    """A complete `tool_use` block: the tool's name and its input JSON as sent (unparsed).
+
+    With a forced, strict tool this is the structured answer; it carries no citations
+    (the API attaches citations to text blocks only).
+    """
+
+    name: str
+    raw_json: str
+
+
+ClientEvent = Started | TextDelta | BlockCitation | ToolInput | Done
 
 
 def _usage_from(sdk_usage: Any) -> Usage:
@@ -208,9 +221,14 @@ class ChatClient:
         system: str,
         messages: list[dict[str, Any]],
         max_tokens: int = DEFAULT_MAX_TOKENS,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: dict[str, Any] | None = None,
     ) -> AsyncIterator[ClientEvent]:
-        """Stream one answer as Started, TextDelta, BlockCitation..., Done.
+        """Stream one answer as Started, TextDelta, BlockCitation..., ToolInput..., Done.
 
+        `tools`/`tool_choice` are passed through (a forced tool is how structured answers
+        are asked for, see `core.chat.structured`). Done's `stop_reason` says how it
+        ended ("refusal", "max_tokens", ...): the caller decides what that means.
         Raises a ChatError subclass on failure; `StreamBroken` when the answer stops in
         the middle (an `error` event, or the stream ending without `message_stop`).
         """
@@ -221,11 +239,19 @@ class ChatClient:
         block_start: dict[int, int] = {}
         pending: dict[int, list[Any]] = {}
         stop_reason: str | None = None
+        stop_detail: str | None = None
+        tool_names: dict[int, str] = {}
+        tool_json: dict[int, list[str]] = {}
         model = self.model
         stream_obj: Any = None
+        extra: dict[str, Any] = {}
+        if tools:
+            extra["tools"] = tools
+        if tool_choice:
+            extra["tool_choice"] = tool_choice
         try:
             async with client.messages.stream(
-                model=self.model, max_tokens=max_tokens, system=system, messages=messages
+                model=self.model, max_tokens=max_tokens, system=system, messages=messages, **extra
             ) as stream_obj:
                 async for event in stream_obj:
                     kind = event.type
@@ -235,6 +261,9 @@ class ChatClient:
                         yield Started(message_id=None, model=model)
                     elif kind == "content_block_start":
                         block_start[event.index] = offset
+                        if getattr(event.content_block, "type", "") == "tool_use":
+                            tool_names[event.index] = str(event.content_block.name)
+                            tool_json[event.index] = []
                     elif kind == "content_block_delta":
                         delta = event.delta
                         if delta.type == "text_delta":
@@ -243,7 +272,15 @@ class ChatClient:
                                 yield TextDelta(delta.text)
                         elif delta.type == "citations_delta":
                             pending.setdefault(event.index, []).append(delta.citation)
+                        elif delta.type == "input_json_delta" and event.index in tool_json:
+                            tool_json[event.index].append(delta.partial_json or "")
                     elif kind == "content_block_stop":
+                        if event.index in tool_names:
+                            yield ToolInput(
+                                tool_names.pop(event.index),
+                                "".join(tool_json.pop(event.index, [])),
+                            )
+                            continue
                         start = block_start.get(event.index, offset)
                         for citation in pending.pop(event.index, []):
                             if getattr(citation, "type", "") != "content_block_location":
@@ -257,6 +294,9 @@ class ChatClient:
                             )
                     elif kind == "message_delta":
                         stop_reason = event.delta.stop_reason
+                        details = getattr(event.delta, "stop_details", None)
+                        explanation = getattr(details, "explanation", None)
+                        stop_detail = str(explanation) if explanation else None
                     elif kind == "message_stop":
                         finished = True
                 if not finished:
@@ -272,7 +312,17 @@ class ChatClient:
             raise self.translate(
                 error, started=started, usage=_snapshot_usage(stream_obj)
             ) from None
-        yield Done(usage=usage, stop_reason=stop_reason, message_id=None, model=model)
+        # A tool_use block cut off by max_tokens gets no content_block_stop: hand over
+        # what arrived, so the caller can tell a cut-off answer from a missing one.
+        for index, name in tool_names.items():
+            yield ToolInput(name, "".join(tool_json.get(index, [])))
+        yield Done(
+            usage=usage,
+            stop_reason=stop_reason,
+            message_id=None,
+            model=model,
+            stop_detail=stop_detail,
+        )
 
     # -- errors --------------------------------------------------------------------------
 

@@ -332,6 +332,7 @@ class Done:
     stop_reason: str | None
     message_id: int | None
     model: str
+    stop_detail: str | None = None  # the API's explanation of a refusal, when it gives one
 
 
 ChatEvent = Notice | Started | TextDelta | CitationEvent | Done

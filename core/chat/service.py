@@ -15,7 +15,6 @@ raised as `ChatError`s after the store is made consistent:
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import AsyncIterator
 from contextlib import aclosing
@@ -40,7 +39,6 @@ from core.chat.models import (
     Notice,
     Started,
     TextDelta,
-    Usage,
 )
 from core.chat.prompts import SYSTEM_PROMPT, guide_kind, question_text
 from core.chat.store import ConversationStore
@@ -359,7 +357,7 @@ async def _answer(
         raise
 
 
-# -- one-shot requests: study guides, JSON helpers -------------------------------------------
+# -- one-shot requests: study guides -------------------------------------------
 
 
 async def _one_shot(
@@ -444,55 +442,3 @@ async def generate_guide(
                     usage=event.usage,
                 )
             yield event
-
-
-async def complete_text(
-    client: ChatClient,
-    transcript: Transcript,
-    instruction: str,
-    *,
-    cursor_segment: int | None = None,
-    token_budget: int = DEFAULT_TOKEN_BUDGET,
-    max_tokens: int = 2048,
-) -> tuple[str, list[Citation], Usage]:
-    """One answer to an instruction about the transcript, whole: (text, citations, usage).
-
-    Uses the same system prompt and document block as the chat, so it reads the
-    transcript from the prompt cache. For JSON, ask for it and parse with `extract_json`.
-    """
-    parts: list[str] = []
-    citations: list[Citation] = []
-    usage = Usage()
-    stream = _one_shot(
-        client,
-        transcript,
-        instruction,
-        cursor_segment=cursor_segment,
-        token_budget=token_budget,
-        max_tokens=max_tokens,
-    )
-    async with aclosing(stream) as events:
-        async for event in events:
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            elif isinstance(event, CitationEvent):
-                citations.append(event.citation)
-            elif isinstance(event, Done):
-                usage = event.usage
-    return "".join(parts), citations, usage
-
-
-def extract_json(text: str) -> Any:
-    """The first JSON object or array in a model's answer (code fences and prose allowed).
-
-    Raises ValueError when there is none.
-    """
-    decoder = json.JSONDecoder()
-    for index, char in enumerate(text):
-        if char in "[{":
-            try:
-                value, _end = decoder.raw_decode(text, index)
-            except ValueError:
-                continue
-            return value
-    raise ValueError("The answer contains no JSON.")

@@ -372,7 +372,7 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             tui.press("down", "down", "enter")
             tui.wait_for(re.compile(rf"^ {retrieval + 1}/40 · ", re.M))
             tui.wait_stable()
-            fake.queue(Reply.text(json.dumps(PROPOSALS)))
+            fake.queue(Reply.json({"cards": PROPOSALS}))  # the propose_cards tool's input
             tui.press("C")
             tui.wait_ready("Proposed card 1 of 2", timeout=20)
             assert PROPOSALS[0]["front"] in tui.capture()
@@ -382,6 +382,8 @@ def test_day_1_import_read_highlight_ask_and_make_cards(life: Life) -> None:
             tui.wait_for("1 card added, 1 skipped.")
             assert scalar(home, "SELECT count(*) FROM notes") == 3
             assert len(fake.message_requests) == 3
+            assert fake.message_requests[2].body["tool_choice"]["name"] == "propose_cards"
+            assert not fake.problems, fake.problems
 
         with step(tui, day, "quit"):
             tui.press("q")
