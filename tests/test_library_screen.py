@@ -37,7 +37,7 @@ SIZE = (100, 30)
 # -- helpers -----------------------------------------------------------------------------
 
 
-async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 5.0) -> None:
+async def wait_until(pilot: Pilot, predicate: Callable[[], bool], timeout: float = 20.0) -> None:
     """Let the app run until `predicate()` holds (fails the test after `timeout`)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -798,3 +798,21 @@ async def test_due_column_counts_what_review_would_show_today(
         assert titles(app)[0] == "Gamma podcast"
         row = table(app).get_row(str(three["Gamma podcast"]))
         assert [cell.plain for cell in row[4:]] == ["7", "3"]  # 1 due review + 2 new
+
+
+async def test_a_redraw_keeps_a_cursor_move_whose_message_is_still_queued(
+    lib: Library, three: dict[str, int]
+) -> None:
+    """The card counts arrive after the first paint and redraw the table: a key pressed
+    before then must not be undone (this raced under load)."""
+    app = PonderApp(library=lib)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: table(app).row_count == 4)
+        screen = library_screen(app)
+        target = three["Gamma podcast"]
+        assert cursor_id(app) != target
+        table(app).move_cursor(row=screen.shown_ids.index(target))
+        screen.reload()  # before the RowHighlighted message is handled
+        assert cursor_id(app) == target
+        await pilot.pause()
+        assert cursor_id(app) == target and screen.selected_source.id == target

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 async def wait_until(
-    pilot: Pilot, predicate: Callable[[], object], timeout: float = 5.0, interval: float = 0.02
+    pilot: Pilot, predicate: Callable[[], object], timeout: float = 20.0, interval: float = 0.02
 ) -> None:
     """Let the app run until `predicate()` is truthy; fail with its name after `timeout` s.
 

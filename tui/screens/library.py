@@ -250,6 +250,7 @@ class LibraryScreen(Screen[None]):
         width = self._compute_title_width(self.size.width)
         if width != self._title_width:
             self._title_width = width
+            self._selected_id = self._cursor_source_id()
             self._render_table()
 
     def _compute_title_width(self, screen_width: int) -> int:
@@ -292,9 +293,16 @@ class LibraryScreen(Screen[None]):
         self._rows = load_rows(self.app.library, self.app.config, with_cards=with_cards)
         if self.collection is not None:  # renamed, changed or deleted elsewhere
             self.collection = collections.get(self.app.library, self.collection.id)
-        if select is not None:
-            self._selected_id = select
+        self._selected_id = select if select is not None else self._cursor_source_id()
         self._render_table()
+
+    def _cursor_source_id(self) -> int | None:
+        """The row under the cursor now: a redraw must not undo a move whose highlight
+        message is still queued (a key pressed while the counts were loading)."""
+        row = self.table.cursor_row
+        if self._shown and 0 <= row < len(self._shown) and self.table.row_count:
+            return self._shown[row].source_id
+        return self._selected_id
 
     def _render_table(self) -> None:
         table = self.table
