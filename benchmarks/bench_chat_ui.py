@@ -77,7 +77,7 @@ class Probe:
         from textual.app import App
         from textual.widgets import Markdown
 
-        from tui.widgets import chat_pane
+        from tui.widgets.chat import feed as chat_feed
 
         probe = self
         original_display = App._display
@@ -114,14 +114,14 @@ class Probe:
 
         Markdown.append = append  # type: ignore[method-assign]
 
-        original_text = chat_pane.MarkdownFeed.text
+        original_text = chat_feed.MarkdownFeed.text
 
         async def text(feed: Any, fragment: str) -> None:
             received = (probe.arrivals[-1][1] if probe.arrivals else 0) + len(fragment)
             probe.arrivals.append((time.perf_counter(), received))
             await original_text(feed, fragment)
 
-        chat_pane.MarkdownFeed.text = text  # type: ignore[method-assign]
+        chat_feed.MarkdownFeed.text = text  # type: ignore[method-assign]
 
     def shown_at(self, size: int) -> float | None:
         """When the widget first held `size` characters (append completed)."""
@@ -277,7 +277,7 @@ async def main_async(tokens: int, runs: int, paced_tokens: int, rate: float) -> 
     from tests.tui_helpers import wait_until
     from tui.app import PonderApp
     from tui.screens.study import StudyScreen
-    from tui.widgets.chat_pane import ChatPane
+    from tui.widgets.chat import ChatPane
 
     probe = Probe()
     probe.install()

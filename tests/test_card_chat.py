@@ -28,7 +28,7 @@ from tests.tui_helpers import (
 from tui.app import PonderApp
 from tui.screens.card_chat import CardChatPane, CardChatScreen, card_texts
 from tui.screens.review import ReviewScreen
-from tui.widgets.chat_pane import AnswerView, ChatPane, CitationLink
+from tui.widgets.chat import AnswerView, ChatPane, CitationLink
 
 
 @dataclass

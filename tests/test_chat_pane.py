@@ -27,7 +27,7 @@ from tui.app import PonderApp
 from tui.screens.conversations import ConversationsScreen
 from tui.screens.guide import GuideMenuScreen, GuideScreen
 from tui.screens.study import StudyScreen
-from tui.widgets.chat_pane import (
+from tui.widgets.chat import (
     AnswerView,
     ChatPane,
     CitationLink,
@@ -60,7 +60,7 @@ class Chat(Driven):
         self.pane.input.load_text(question)
         await self.pilot.press("enter")
 
-    async def settle(self, timeout: float = 10.0) -> None:
+    async def settle(self, timeout: float = 30.0) -> None:
         await wait_until(self.pilot, lambda: not self.pane.is_streaming, timeout=timeout)
         await self.pilot.pause()
 

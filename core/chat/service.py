@@ -11,6 +11,12 @@ raised as `ChatError`s after the store is made consistent:
   kept with status `error`;
 - cancelled (Ctrl+C, quitting, the consumer closing the generator): the partial answer is
   kept with status `stopped`.
+
+This module is the one writer of a conversation's state: the chat pane changes a
+conversation only through the functions below (`start_conversation`, `queue_question`,
+`hold_question`, `rewind_to_last_question`, `rewind_before`, `edit_question`,
+`delete_turn`) and the streams, never through the store; in particular a stopped answer
+is stored as `stopped` here, not by the pane.
 """
 
 from __future__ import annotations
@@ -156,6 +162,76 @@ def build_messages(
     return messages
 
 
+# -- changing a conversation (what the UI does between streams) ------------------------------
+
+
+def start_conversation(store: ConversationStore, source_id: int, title: str = "") -> int:
+    """A new, empty conversation about a source; returns its id."""
+    return store.create(source_id, title).id
+
+
+def queue_question(
+    store: ConversationStore, conversation_id: int, question: str, focus: Focus | None = None
+) -> ChatMessage:
+    """Store a question to send (a draft until Claude accepts it).
+
+    The same question still waiting as an unsent draft is reused, not copied."""
+    pending = store.pending_question(conversation_id)
+    if (
+        pending is not None
+        and pending.status == "draft"
+        and pending.content == question
+        and pending.focus == focus
+    ):
+        return pending
+    return store.add_user_message(conversation_id, question, focus=focus)
+
+
+def hold_question(store: ConversationStore, conversation_id: int, reason: str) -> None:
+    """The waiting question could not be sent (e.g. no API key): note why next to it."""
+    pending = store.pending_question(conversation_id)
+    if pending is not None:
+        store.set_error(pending.id, reason)
+
+
+def rewind_to_last_question(store: ConversationStore, conversation_id: int) -> int:
+    """Make the last question the one to send again: drops what follows it (how many).
+
+    Raises ValueError when the conversation has no question."""
+    questions = [m for m in store.messages(conversation_id) if m.role == "user"]
+    if not questions:
+        raise ValueError("There is no question to send.")
+    return store.truncate_after(questions[-1].id)
+
+
+def rewind_before(store: ConversationStore, message_id: int) -> int:
+    """Answer again from this message: drops it if it is an answer, and everything after
+    it; returns how many messages went. Raises ValueError when no question precedes it."""
+    message = store.message(message_id)
+    if message is None:
+        raise ValueError("That message no longer exists.")
+    earlier = [
+        m
+        for m in store.messages(message.conversation_id)
+        if m.role == "user" and m.id <= message_id
+    ]
+    if not earlier:
+        raise ValueError("There is no question before that answer.")
+    return store.truncate_after(earlier[-1].id)
+
+
+def edit_question(store: ConversationStore, message_id: int, text: str) -> ChatMessage:
+    """Change an earlier question and drop what followed; it becomes a draft to send.
+
+    Raises ValueError if the message is not a question."""
+    return store.edit_user_message_and_truncate(message_id, text)
+
+
+def delete_turn(store: ConversationStore, message_id: int) -> list[int]:
+    """Delete a question with its answer (given either); returns the ids deleted."""
+    return store.delete_turn(message_id)
+
+
 # -- streaming and storing -----------------------------------------------------------------
 
 
@@ -180,17 +256,11 @@ async def ask(
     instead of adding a copy; `question=None` re-sends the pending question.
     """
     focus = focus or focus_passage
-    pending = store.pending_question(conversation_id)
     if question is None or (not question.strip() and focus is None):
-        if pending is None:
+        if store.pending_question(conversation_id) is None:
             raise ValueError("There is no question to send.")
-    elif not (
-        pending is not None
-        and pending.status == "draft"
-        and pending.content == question
-        and pending.focus == focus
-    ):
-        store.add_user_message(conversation_id, question, focus=focus)
+    else:
+        queue_question(store, conversation_id, question, focus)
     answer = _answer(
         store,
         client,
@@ -214,11 +284,7 @@ async def retry(
     **options: Any,
 ) -> AsyncIterator[ChatEvent]:
     """Answer the last question again: drops a trailing answer (failed, stopped or not)."""
-    messages = store.messages(conversation_id)
-    questions = [m for m in messages if m.role == "user"]
-    if not questions:
-        raise ValueError("There is no question to send.")
-    store.truncate_after(questions[-1].id)
+    rewind_to_last_question(store, conversation_id)
     answer = _answer(store, client, transcript, conversation_id, **options)
     async with aclosing(answer) as events:
         async for event in events:
@@ -236,14 +302,7 @@ async def regenerate(
     message = store.message(message_id)
     if message is None:
         raise ValueError("That message no longer exists.")
-    earlier = [
-        m
-        for m in store.messages(message.conversation_id)
-        if m.role == "user" and m.id <= message_id
-    ]
-    if not earlier:
-        raise ValueError("There is no question before that message.")
-    store.truncate_after(earlier[-1].id)
+    rewind_before(store, message_id)
     answer = _answer(store, client, transcript, message.conversation_id, **options)
     async with aclosing(answer) as events:
         async for event in events:

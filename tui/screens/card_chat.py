@@ -1,7 +1,7 @@
 """Ask about this card: a short chat with Claude about a card, over the review.
 
 `CardChatScreen(view)` is a modal the review screen opens with `a` once the answer is
-shown. It reuses the study screen's chat pane (`tui.widgets.chat_pane.ChatPane`: the
+shown. It reuses the study screen's chat pane (`tui.widgets.chat.ChatPane`: the
 same cached transcript document, streamed Markdown answers, citation links, drafts,
 retry, Esc stops) through a small subclass, `CardChatPane`, which
 
@@ -37,13 +37,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from core.chat import service
 from core.chat.models import Focus
 from core.models import Transcript
 from core.textsafe import inert, inert_line
 from decks.models import CardView, NoteKind
 from decks.recall_mode import link_note_conversation, note_conversation
 from tui.screens.card_source import card_range
-from tui.widgets.chat_pane import ChatPane
+from tui.widgets.chat import ChatPane, CitationSelected
 from tui.widgets.footer import CoalescingFooter
 
 TITLE_PREFIX = "Card: "
@@ -107,7 +108,9 @@ class CardChatPane(ChatPane):
         focus: Focus | None,
         conversation_id: int | None = None,
     ) -> None:
-        super().__init__(source_id, transcript=transcript, id="chat")
+        # A transcript over the token budget is cut around the card's passage.
+        cursor = None if focus is None else focus.first_segment
+        super().__init__(source_id, transcript=transcript, cursor_segment=cursor, id="chat")
         self.note_id = note_id
         self.front = front
         self.back = back
@@ -144,10 +147,6 @@ class CardChatPane(ChatPane):
             return
         super().refresh_usage()
 
-    def _cursor_segment(self) -> int | None:
-        """A transcript over the token budget is cut around the card's passage."""
-        return None if self.card_focus is None else self.card_focus.first_segment
-
     @property
     def has_questions(self) -> bool:
         if self.conversation_id is None:
@@ -160,12 +159,13 @@ class CardChatPane(ChatPane):
             return
         if self.conversation_id is None:
             try:
-                conversation = self.store.create(self.source_id, TITLE_PREFIX + self.front)
-                link_note_conversation(self.app.library.conn, self.note_id, conversation.id)
+                title = TITLE_PREFIX + self.front
+                conversation_id = service.start_conversation(self.store, self.source_id, title)
+                link_note_conversation(self.app.library.conn, self.note_id, conversation_id)
             except sqlite3.Error as error:
                 self.set_status(f"Could not start the conversation: {error}", "error")
                 return
-            self.conversation_id = conversation.id
+            self.conversation_id = conversation_id
         if not self.has_questions:
             question = first_question(self.front, self.back, question)
             focus = focus or self.card_focus
@@ -258,8 +258,8 @@ class CardChatScreen(ModalScreen[None]):
     def pane(self) -> CardChatPane:
         return self.query_one(CardChatPane)
 
-    @on(ChatPane.CitationSelected)
-    def _show_cited(self, event: ChatPane.CitationSelected) -> None:
+    @on(CitationSelected)
+    def _show_cited(self, event: CitationSelected) -> None:
         """A citation link: the cited lines at the top (the review stays where it is)."""
         event.stop()
         segments = self.transcript.segments

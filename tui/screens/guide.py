@@ -13,7 +13,7 @@ import asyncio
 from contextlib import aclosing, suppress
 
 from rich.text import Text
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -35,15 +35,16 @@ from core.chat.prompts import GUIDE_KINDS, guide_kind
 from core.chat.store import ConversationStore
 from core.models import Transcript
 from core.textsafe import inert, inert_line
-from tui.widgets.chat_pane import (
-    ChatPane,
+from tui.widgets.chat.citations import (
     CitationRow,
-    MarkdownFeed,
+    CitationSelected,
     answer_markdown,
-    load_sdk_once,
     parse_citation_href,
-    usage_text,
 )
+from tui.widgets.chat.feed import MarkdownFeed
+from tui.widgets.chat.messages import usage_text
+from tui.widgets.chat.pane import ChatPane
+from tui.widgets.chat.sdk import load_sdk_once
 
 GUIDE_ORDER = list(GUIDE_KINDS)  # preread, ideas, vocabulary, references, people, questions
 """Kinds in menu order; the menu's keys 1..6 and the study screen's keys follow it."""
@@ -313,7 +314,8 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
         body = self.query_one("#guide-body", VerticalScroll)
         body.scroll_relative(y=step * 3, animate=False)
 
-    def on_chat_pane_citation_selected(self, event: ChatPane.CitationSelected) -> None:
+    @on(CitationSelected)
+    def _citation_selected(self, event: CitationSelected) -> None:
         event.stop()
         self.workers.cancel_group(self, "guide")
         self.dismiss((event.first_segment, event.last_segment))

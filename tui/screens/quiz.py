@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 from weakref import WeakKeyDictionary
 
-from textual import events, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
@@ -39,13 +39,13 @@ from core.chat.errors import ChatError, NoApiKey
 from core.chat.models import Citation
 from core.quiz import QuizError, QuizSession
 from core.textsafe import inert, inert_line
+from tui.widgets.chat.citations import LINK_WIDTH, CitationLink, CitationSelected
 from tui.widgets.footer import CoalescingFooter
 
 if TYPE_CHECKING:
     from core.chat.client import ChatClient
     from tui.screens.study import StudyScreen
 
-LINK_WIDTH = 12  # "[00:12:34]" plus a space
 ANSWER_HINT = "Enter: new line · ctrl+s: submit · ctrl+n: skip · Esc: finish"
 GRADED_HINT = "n: next question · f: finish · Tab to a [hh:mm:ss] link, Enter jumps there"
 VERDICT_MARKS = {"correct": "✓", "partial": "~", "missed": "✗", None: "–"}
@@ -65,41 +65,6 @@ class QuizOutcome:
     jump_to: tuple[int, int] | None = None
     session: QuizSession | None = None
     cards_saved: int = 0
-
-
-class QuizCitationLink(Static, can_focus=True):
-    """A `[hh:mm:ss]` link under the feedback: Enter, space or a click jumps there."""
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter,space", "activate", "Jump to passage", id="quiz.citation.jump"),
-        Binding("right,l", "sibling(1)", "Next link", show=False),
-        Binding("left,h", "sibling(-1)", "Previous link", show=False),
-    ]
-
-    DEFAULT_CSS = """
-    QuizCitationLink { width: auto; height: 1; color: $text-accent; text-style: underline; }
-    QuizCitationLink:hover { background: $boost; }
-    QuizCitationLink:focus { background: $accent; color: $text; text-style: bold; }
-    """
-
-    def __init__(self, citation: Citation) -> None:
-        super().__init__(Content(inert_line(citation.marker)))
-        self.citation = citation
-        self.tooltip = inert_line(citation.cited_text)[:300] or None
-
-    def action_activate(self) -> None:
-        screen = self.screen
-        if isinstance(screen, QuizScreen):
-            screen.jump_to(self.citation)
-
-    def on_click(self, event: events.Click) -> None:
-        event.stop()
-        self.action_activate()
-
-    def action_sibling(self, step: int) -> None:
-        links = list(self.screen.query(QuizCitationLink))
-        if self in links:
-            links[(links.index(self) + step) % len(links)].focus()
 
 
 class QuizScreen(Screen[QuizOutcome | None]):
@@ -259,8 +224,8 @@ class QuizScreen(Screen[QuizOutcome | None]):
         return str(self.query_one("#quiz-summary", Static).render())
 
     @property
-    def links(self) -> list[QuizCitationLink]:
-        return list(self.query(QuizCitationLink))
+    def links(self) -> list[CitationLink]:
+        return list(self.query(CitationLink))
 
     def set_status(self, text: str, kind: str = "") -> None:
         status = self.query_one("#quiz-status", Static)
@@ -334,7 +299,7 @@ class QuizScreen(Screen[QuizOutcome | None]):
         )
         grid = self.query_one("#quiz-links", Grid)
         await grid.remove_children()
-        links = [QuizCitationLink(citation) for citation in grade.citations]
+        links = [CitationLink(citation) for citation in grade.citations]
         if links:
             await grid.mount_all(links)
         grid.display = bool(links)
@@ -581,6 +546,12 @@ class QuizScreen(Screen[QuizOutcome | None]):
 
     # -- leaving -----------------------------------------------------------------------------
 
+    @on(CitationSelected)
+    def _citation_selected(self, event: CitationSelected) -> None:
+        event.stop()
+        if event.citation is not None:
+            self.jump_to(event.citation)
+
     def jump_to(self, citation: Citation) -> None:
         """Close the quiz (kept for `Q`) and show the cited passage in the transcript."""
         if self._leaving:
@@ -651,4 +622,4 @@ def open_quiz(screen: StudyScreen) -> None:
     screen.app.push_screen(QuizScreen(screen.source_id, first, last, session=session), finished)
 
 
-__all__ = ["QuizCitationLink", "QuizOutcome", "QuizScreen", "open_quiz"]
+__all__ = ["QuizOutcome", "QuizScreen", "open_quiz"]

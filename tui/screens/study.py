@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -24,13 +25,14 @@ from textual.widget import Widget
 from textual.widgets import Header, Static
 from textual.worker import Worker
 
+from core.chat.focus import focus_from_selection
 from core.models import Highlight, Transcript, format_timestamp
 from core.textsafe import inert_line
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.video import can_open, open_at, say_no_video
-from tui.widgets.chat_pane import ChatPane, focus_from_selection
+from tui.widgets.chat import ChatPane, CitationSelected
 from tui.widgets.footer import CoalescingFooter
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.transcript_view import SelectedRange, TranscriptView, parse_clock
@@ -77,7 +79,7 @@ class StudyScreen(Screen[None]):
         Binding("tab,ctrl+w", "switch_pane", "Pane", id="study.switch_pane"),
         Binding("question_mark", "help", "Help", id="study.help"),
         Binding("q", "back", "Back", id="study.back"),
-        # -- chat (tui/widgets/chat_pane.py, tui/screens/guide.py, conversations.py) --
+        # -- chat (tui/widgets/chat/, tui/screens/guide.py, conversations.py) --
         Binding("a", "ask", "Ask", id="study.ask"),
         Binding("A", "ask_selection", "Ask about selection", id="study.ask_selection"),
         Binding("L", "conversations", "Chats", id="study.conversations"),
@@ -150,6 +152,7 @@ class StudyScreen(Screen[None]):
         self._saved_cursor: int | None = None
         self.active_pane = "transcript"
         self._view: TranscriptView | None = None
+        self._chat: ChatPane | None = None
         self._search_bar: SearchBar | None = None
 
     # -- layout ------------------------------------------------------------------
@@ -182,7 +185,11 @@ class StudyScreen(Screen[None]):
                 if transcript is None:
                     yield ChatPlaceholder(Content(CHAT_PLACEHOLDER), id="chat-placeholder")
                 else:
-                    yield ChatPane(self.source_id, transcript=transcript)
+                    cursor = self._view.cursor if self._view is not None else None
+                    self._chat = ChatPane(
+                        self.source_id, transcript=transcript, cursor_segment=cursor
+                    )
+                    yield self._chat
         yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -257,6 +264,8 @@ class StudyScreen(Screen[None]):
 
     def on_transcript_view_changed(self, event: TranscriptView.Changed) -> None:
         self._update_status()
+        if self._chat is not None:
+            self._chat.cursor_segment = event.view.cursor  # a long transcript's excerpt
 
     def _update_status(self) -> None:
         if self.current_transcript is None:
@@ -563,7 +572,8 @@ class StudyScreen(Screen[None]):
         """The chat pane (LookupError-like NoMatches when the transcript is missing)."""
         return self.query_one(ChatPane)
 
-    def on_chat_pane_citation_selected(self, event: ChatPane.CitationSelected) -> None:
+    @on(CitationSelected)
+    def _citation_selected(self, event: CitationSelected) -> None:
         event.stop()
         self.jump_to_segment(event.first_segment, flash=True)
         self.transcript_view.focus()
