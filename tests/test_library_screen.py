@@ -260,7 +260,7 @@ async def test_titles_are_never_markup_or_escape_codes(lib: Library) -> None:
         table(app).move_cursor(row=screen.shown_ids.index(int(target.id or 0)))
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert inert_line(target.title) in screen_text(app)
+        await wait_until(pilot, lambda: inert_line(target.title) in screen_text(app))
         await pilot.press("y")
         await wait_until(pilot, lambda: isinstance(app.screen, LibraryScreen))
         assert notes.calls[-1]["message"] == f"Deleted: {inert_line(target.title)}"
@@ -405,7 +405,7 @@ async def test_d_asks_then_deletes(lib: Library, three: dict[str, int]) -> None:
         await pilot.pause()
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Delete “beta talk”?" in screen_text(app)
+        await wait_until(pilot, lambda: "Delete “beta talk”?" in screen_text(app))
         # say what really happens: the cards stay (as "source gone"), they do not go
         message = app.screen.message  # type: ignore[attr-defined]
         assert "cards stay" in message and "source gone" in message
@@ -504,7 +504,7 @@ async def test_confirm_screen_keys(keys: list[str], expected: bool) -> None:
         await pilot.pause()
         app.push_screen(ConfirmScreen("Really [bold]?[/]"), results.append)
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Really [bold]?[/]" in screen_text(app)
+        await wait_until(pilot, lambda: "Really [bold]?[/]" in screen_text(app))
         await pilot.press(*keys)
         await wait_until(pilot, lambda: bool(results))
     assert results == [expected]

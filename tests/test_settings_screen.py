@@ -258,7 +258,7 @@ async def test_theme_applies_live_and_discard_restores_it() -> None:
         assert config_store.load().theme == original  # not saved yet
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Theme" in screen_text(app)
+        await wait_until(pilot, lambda: "Theme" in screen_text(app))
         await pilot.press("y")
         await wait_until(pilot, lambda: not isinstance(app.screen, SettingsScreen | ConfirmScreen))
         assert app.theme == original

@@ -372,7 +372,7 @@ async def test_optimise_fits_stores_reschedules_and_resets(store: CardStore) -> 
         assert result.after.log_loss < result.before.log_loss
         # Offered: reschedule with the new parameters.
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        assert "Reschedule" in screen_text(app)
+        await wait_until(pilot, lambda: "Reschedule" in screen_text(app))
         await pilot.press("y")
         await wait_until(pilot, lambda: preset.reschedule_report is not None, timeout=60)
         assert preset.reschedule_report.rescheduled > 0
