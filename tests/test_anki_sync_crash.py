@@ -51,15 +51,15 @@ if moment == "merge":
 elif moment.startswith("links"):
     original = links.SyncLinks.link_reviews
     calls = []
-    def link_reviews(self, rows):
+    def link_reviews(self, rows, **kwargs):
         rows = list(rows)
         if rows:
             calls.append(rows)
             if len(calls) == (2 if moment == "links-push" else 1):
                 if moment == "links-push":  # the push's links land, its revlog rows not
-                    original(self, rows)
+                    original(self, rows, **kwargs)
                 stall()
-        return original(self, rows)
+        return original(self, rows, **kwargs)
     links.SyncLinks.link_reviews = link_reviews
 elif moment == "push":
     original = engine._Session.normal

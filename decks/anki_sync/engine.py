@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -41,7 +41,7 @@ from decks.anki_sync.errors import (
     translate,
 )
 from decks.anki_sync.links import SyncLinks
-from decks.anki_sync.merge import WATERMARK_SLACK, run_merge
+from decks.anki_sync.merge import anki_versions, run_merge
 from decks.models import from_db_time, to_db_time
 from decks.repository import CardStore
 
@@ -55,6 +55,8 @@ if TYPE_CHECKING:
 ProgressFn = Callable[[str, int, int], None]
 CancelFn = Callable[[], bool]
 DEFAULT_TIMEOUT_S = 60
+# Ponder reviews are looked at from this long before the last sync (a review written late).
+WATERMARK_SLACK = timedelta(days=1)
 
 # Anki's SyncOutput.required values.
 NO_CHANGES, NORMAL_SYNC, FULL_SYNC, FULL_DOWNLOAD, FULL_UPLOAD = 0, 1, 2, 3, 4
@@ -346,13 +348,17 @@ def sync(
             if is_cancelled():
                 raise SyncCancelled("Sync cancelled before anything was merged.")
             links.set(account=account.identity)
-            watermark = from_db_time(links.get("reviews_checked")) if not fresh else None
+            pulled_usn = int(col.db.scalar("select usn from col") or 0)
+            incremental = not fresh and summary.full_sync is None
+            last_usn = links.get("revlog_usn") if incremental else None
+            since = from_db_time(links.get("reviews_checked")) if incremental else None
             counts = run_merge(
                 col,
                 CardStore(conn),
                 config,
                 now=now,
-                watermark=watermark,
+                revlog_usn=last_usn,
+                reviews_since=since,
                 progress=report,
                 cancelled=is_cancelled,
             )
@@ -366,6 +372,7 @@ def sync(
                 "skipped",
             ):
                 setattr(summary, name, getattr(counts, name))
+            settled = not summary.skipped
             if upload:
                 session.full(out, upload=True)
                 summary.full_sync = "upload"
@@ -383,12 +390,24 @@ def sync(
                     session.full(pushed, upload=False)
                     links.clear_notes()
                     summary.full_sync = "download"
+                    settled = False
+            # Notes linked before the push now carry the server's usn: note it, so only a
+            # change that arrives later counts as an edit made in Anki.
+            pending = links.unpushed_notes()
+            versions = anki_versions(col, pending)
+            links.set_anki_versions((nid, mod, usn) for nid, (mod, usn) in versions.items())
+            if summary.full_sync == "upload":
+                # The server now holds exactly the bridge: later rows come after its usn.
+                pulled_usn = int(col.db.scalar("select usn from col") or 0)
             if session.auth.endpoint and session.auth.endpoint != (account.endpoint or None):
                 summary.new_endpoint = session.auth.endpoint
             summary.elapsed_s = time.perf_counter() - started
+            # Where this merge left off; with reviews left for later (or a download after
+            # the merge) the next merge looks at everything again.
             links.set(
                 last_sync=to_db_time(now),
-                reviews_checked=to_db_time(now - WATERMARK_SLACK),
+                revlog_usn=pulled_usn if settled else None,
+                reviews_checked=to_db_time(now - WATERMARK_SLACK) if settled else None,
                 last_summary=summary.to_dict(),
             )
         finally:

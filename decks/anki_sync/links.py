@@ -23,6 +23,7 @@ class NoteLink:
     anki_note_id: int
     ponder_mod: str  # the note's modified_at (db text) at the last sync
     anki_mod: int  # the Anki note's mod (epoch s) at the last sync
+    anki_usn: int = -1  # the Anki note's usn at the last sync (-1: not pushed yet)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,13 +43,20 @@ class SyncLinks:
 
     def notes(self) -> dict[int, NoteLink]:
         rows = self.conn.execute(
-            "SELECT note_id, guid, anki_note_id, ponder_mod, anki_mod FROM anki_notes"
+            "SELECT note_id, guid, anki_note_id, ponder_mod, anki_mod, anki_usn FROM anki_notes"
         )
         return {row[0]: NoteLink(*row) for row in rows}
 
     def link_notes(self, links: Iterable[NoteLink]) -> None:
         rows = [
-            (link.note_id, link.guid, link.anki_note_id, link.ponder_mod, link.anki_mod)
+            (
+                link.note_id,
+                link.guid,
+                link.anki_note_id,
+                link.ponder_mod,
+                link.anki_mod,
+                link.anki_usn,
+            )
             for link in links
         ]
         if not rows:
@@ -61,10 +69,25 @@ class SyncLinks:
                     (row[2], row[0]),
                 )
             self.conn.executemany(
-                "INSERT OR REPLACE INTO anki_notes"
-                " (note_id, guid, anki_note_id, ponder_mod, anki_mod) VALUES (?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO anki_notes (note_id, guid, anki_note_id, ponder_mod,"
+                " anki_mod, anki_usn) VALUES (?, ?, ?, ?, ?, ?)",
                 rows,
             )
+
+    def unpushed_notes(self) -> list[int]:
+        """Anki note ids linked while their usn was -1 (pushed since, or about to be)."""
+        rows = self.conn.execute("SELECT anki_note_id FROM anki_notes WHERE anki_usn = -1")
+        return [row[0] for row in rows]
+
+    def set_anki_versions(self, versions: Iterable[tuple[int, int, int]]) -> None:
+        """(anki note id, mod, usn) as the bridge has them now (after a push)."""
+        rows = [(mod, usn, anki_id) for anki_id, mod, usn in versions]
+        if rows:
+            with transaction(self.conn):
+                self.conn.executemany(
+                    "UPDATE anki_notes SET anki_mod = ?, anki_usn = ? WHERE anki_note_id = ?",
+                    rows,
+                )
 
     def unlink_notes(self, note_ids: Iterable[int]) -> None:
         ids = [(note_id,) for note_id in note_ids]
@@ -83,15 +106,65 @@ class SyncLinks:
         rows = self.conn.execute("SELECT revlog_id, card_id, reviewed_at FROM anki_reviews")
         return {row[0]: ReviewLink(*row) for row in rows}
 
-    def link_reviews(self, links: Iterable[ReviewLink]) -> None:
+    def link_reviews(self, links: Iterable[ReviewLink], pending: list[int] | None = None) -> None:
+        """Write review links; with `pending`, also (in the same transaction) the revlog ids
+        about to be inserted into the bridge, so a run killed before that insert redoes it."""
         rows = [(link.revlog_id, link.card_id, link.reviewed_at) for link in links]
-        if rows:
-            with transaction(self.conn):
-                self.conn.executemany(
-                    "INSERT OR REPLACE INTO anki_reviews (revlog_id, card_id, reviewed_at)"
-                    " VALUES (?, ?, ?)",
-                    rows,
+        if not rows and pending is None:
+            return
+        with transaction(self.conn):
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO anki_reviews (revlog_id, card_id, reviewed_at)"
+                " VALUES (?, ?, ?)",
+                rows,
+            )
+            if pending is not None:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO anki_sync_state (key, value) VALUES (?, ?)",
+                    ("pending_push", json.dumps(pending)),
                 )
+
+    def known_revlog_ids(self, revlog_ids: Iterable[int]) -> set[int]:
+        """Which of these Anki revlog ids are linked already."""
+        ids = list(revlog_ids)
+        found: set[int] = set()
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                row[0]
+                for row in self.conn.execute(
+                    f"SELECT revlog_id FROM anki_reviews WHERE revlog_id IN ({marks})", chunk
+                )
+            )
+        return found
+
+    def stamps_since(self, since: str | None) -> dict[tuple[int, str], int]:
+        """(card id, reviewed_at) -> revlog id of linked reviews from `since` on (None: all)."""
+        if since is None:
+            rows = self.conn.execute("SELECT card_id, reviewed_at, revlog_id FROM anki_reviews")
+        else:
+            rows = self.conn.execute(
+                "SELECT card_id, reviewed_at, revlog_id FROM anki_reviews WHERE reviewed_at >= ?",
+                (since,),
+            )
+        return {(row[0], row[1]): row[2] for row in rows}
+
+    def reviews_by_id(self, revlog_ids: Iterable[int]) -> list[ReviewLink]:
+        ids = list(revlog_ids)
+        found: list[ReviewLink] = []
+        for start in range(0, len(ids), 900):
+            chunk = ids[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            found.extend(
+                ReviewLink(*row)
+                for row in self.conn.execute(
+                    "SELECT revlog_id, card_id, reviewed_at FROM anki_reviews"
+                    f" WHERE revlog_id IN ({marks})",
+                    chunk,
+                )
+            )
+        return found
 
     def review_count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM anki_reviews").fetchone()[0])

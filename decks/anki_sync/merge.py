@@ -9,12 +9,12 @@ leaves both sides consistent and the next run finishes the job:
   an .apkg import) or is created. When both sides changed a note since the last sync, the
   later modification wins. Notes of other note types are never read for changes, changed
   or deleted.
-- Reviews: an append-only union. A Ponder review goes to Anki's revlog with the id of its
-  own time in ms (bumped past a taken id); its link is written first, so a run killed
-  before the insert inserts it next time. An Anki review becomes a Ponder review at the
-  exact ms time; a review already present at that time (a killed run) is only linked, so
-  no review is ever added twice. Cards that gained Anki reviews are replayed with py-fsrs.
-- Scheduling: every card whose log grew takes Ponder's state into Anki (same due day).
+- Reviews (decks.anki_sync.reviews): an append-only union, each review exactly once.
+- Scheduling: every card whose log grew takes Ponder's state into Anki (same due day), and
+  every Anki card sits in the deck of the same name as its Ponder card's.
+
+Loading is light (ids and modification times on both sides); whole notes are read only
+for the ones that changed, so a sync with little to do stays fast on a large collection.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core.models import format_timestamp
@@ -33,17 +33,14 @@ from decks.anki_sync.bridge import (
     ensure_note_types,
     fields_to_text,
     note_fields,
-    revlog_interval,
-    revlog_type,
     source_field,
     split_fields,
     split_tags,
 )
 from decks.anki_sync.errors import SyncCancelled
-from decks.anki_sync.links import NoteLink, ReviewLink, SyncLinks
-from decks.anki_sync.replay import Answer, replay
-from decks.models import Card, Note, NoteKind, ReviewLog, to_db_time
-from decks.repository import CardFilter, CardStore, CardStoreError, ImportedReview, StaleCard
+from decks.anki_sync.links import NoteLink, SyncLinks
+from decks.models import Card, Note, NoteKind, from_db_time, to_db_time
+from decks.repository import CardStore, CardStoreError
 from decks.scheduling import settings_for
 
 if TYPE_CHECKING:
@@ -52,8 +49,6 @@ if TYPE_CHECKING:
     from core.config import Config
 
 CHUNK = 500
-ID_SLACK = 8  # how far past a review's own ms a pushed revlog id may be bumped
-WATERMARK_SLACK = timedelta(days=1)
 
 
 @dataclass
@@ -68,31 +63,27 @@ class MergeCounts:
 
 
 @dataclass(frozen=True, slots=True)
-class _AnkiNote:
+class AnkiNoteMeta:
     id: int
     guid: str
     mid: int
     mod: int
-    fields: list[str]
-    tags: tuple[str, ...]
+    usn: int
 
 
-def _short(text: str, limit: int = 60) -> str:
+def short(text: str, limit: int = 60) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _ms(moment: datetime) -> int:
-    return round(moment.timestamp() * 1000)
-
-
-def _from_ms(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, UTC)
-
-
-def _chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
+def chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+def id_list(ids: Iterable[int]) -> str:
+    """Integers for an SQL IN list (the bridge's query API takes no list parameters)."""
+    return ",".join(str(int(i)) for i in ids)
 
 
 class Merger:
@@ -122,41 +113,84 @@ class Merger:
         self._schedulers: dict[int, Any] = {}
         self._passages: dict[int, list[str]] = {}
         self.newly_linked: set[int] = set()
-        self._pending_pull: dict[int, list[tuple[int, Answer]]] = {}
 
     def check(self) -> None:
         if self.cancelled():
             raise SyncCancelled("Sync cancelled; what was merged so far is kept.")
 
-    # -- loading ---------------------------------------------------------------------------
+    # -- loading (light) ---------------------------------------------------------------------
 
-    def _load_ponder(self) -> None:
-        self.p_notes: dict[int, Note] = {}
-        self.p_cards: dict[int, dict[int, Card]] = defaultdict(dict)
-        self.p_deck: dict[int, str] = {}
-        for view in self.store.search(CardFilter()):
-            self.p_notes[view.note.id] = view.note
-            self.p_cards[view.note.id][view.card.ord] = view.card
-            self.p_deck[view.card.id] = view.deck_name
+    def load_ponder(self) -> None:
+        self.p_meta: dict[int, tuple[str, str]] = {}
+        for note_id, guid, modified in self.store.note_stamps():
+            self.p_meta[note_id] = (guid, modified)
+        self.p_cards: dict[int, dict[int, int]] = defaultdict(dict)
+        self.card_deck: dict[int, int] = {}
+        self.card_note: dict[int, int] = {}
+        for card_id, note_id, ord_, deck_id in self.store.card_keys():
+            self.p_cards[note_id][ord_] = card_id
+            self.card_deck[card_id] = deck_id
+            self.card_note[card_id] = note_id
+        self.deck_names = {deck.id: deck.name for deck in self.store.decks()}
 
-    def _marks(self) -> str:
-        return ",".join(str(int(mid)) for mid in self.mids.values())
+    def marks(self) -> str:
+        return id_list(self.mids.values())
 
-    def _load_anki(self) -> None:
+    def load_anki(self) -> None:
         db = self.col.db
-        self.a_notes: dict[int, _AnkiNote] = {}
+        self.a_meta: dict[int, AnkiNoteMeta] = {}
         self.a_by_guid: dict[str, int] = {}
-        for nid, guid, mid, mod, flds, tags in db.all(
-            f"select id, guid, mid, mod, flds, tags from notes where mid in ({self._marks()})"
+        for nid, guid, mid, mod, usn in db.all(
+            f"select id, guid, mid, mod, usn from notes where mid in ({self.marks()})"
         ):
-            self.a_notes[nid] = _AnkiNote(nid, guid, mid, mod, split_fields(flds), split_tags(tags))
+            self.a_meta[nid] = AnkiNoteMeta(nid, guid, mid, mod, usn)
             self.a_by_guid.setdefault(guid, nid)
+        self.load_anki_cards()
+
+    def load_anki_cards(self) -> None:
         self.a_cards: dict[tuple[int, int], tuple[int, int]] = {}
-        for cid, nid, ord_, did in db.all(
+        for cid, nid, ord_, did in self.col.db.all(
             "select c.id, c.nid, c.ord, c.did from cards c join notes n on n.id = c.nid"
-            f" where n.mid in ({self._marks()})"
+            f" where n.mid in ({self.marks()})"
         ):
             self.a_cards[(nid, ord_)] = (cid, did)
+
+    def card_pairs(self) -> dict[int, int]:
+        """Ponder card id -> Anki card id, for every linked note (matched by ord)."""
+        pairs: dict[int, int] = {}
+        for link in self.links.notes().values():
+            for ord_, card_id in self.p_cards.get(link.note_id, {}).items():
+                found = self.a_cards.get((link.anki_note_id, ord_))
+                if found is not None:
+                    pairs[card_id] = found[0]
+        return pairs
+
+    def full_notes(self, note_ids: Iterable[int]) -> dict[int, tuple[Note, str]]:
+        """Whole notes (with the deck name of their first card), read in bulk."""
+        first_cards = []
+        for note_id in note_ids:
+            cards = self.p_cards.get(note_id)
+            if cards:
+                first_cards.append(cards[min(cards)])
+        return {
+            view.note.id: (view.note, view.deck_name) for view in self.store.card_views(first_cards)
+        }
+
+    def anki_fields(self, anki_ids: Iterable[int]) -> dict[int, tuple[list[str], tuple[str, ...]]]:
+        found: dict[int, tuple[list[str], tuple[str, ...]]] = {}
+        for chunk in chunks(list(anki_ids)):
+            for nid, flds, tags in self.col.db.all(
+                f"select id, flds, tags from notes where id in ({id_list(chunk)})"
+            ):
+                found[nid] = (split_fields(flds), split_tags(tags))
+        return found
+
+    def scheduler(self, deck_id: int) -> Any:
+        scheduler = self._schedulers.get(deck_id)
+        if scheduler is None:
+            preset = self.store.preset_for_deck(deck_id)
+            scheduler = self._schedulers[deck_id] = settings_for(preset, self.config).scheduler()
+        return scheduler
 
     # -- source field ----------------------------------------------------------------------
 
@@ -183,423 +217,286 @@ class Merger:
         source = source_field(title, timestamp, link, self._passage(note))
         return note_fields(note.front, note.back, source)
 
+    def _exports(self, wanted: set[int]) -> dict[int, Any]:
+        if not wanted:
+            return {}
+        return {note.id: note for note in iter_export_notes(self.store.conn) if note.id in wanted}
+
     # -- notes -----------------------------------------------------------------------------
 
     def merge_notes(self) -> None:
         self.progress("Merging notes", 0, 1)
-        self._load_ponder()
-        self._load_anki()
-        exports = {note.id: note for note in iter_export_notes(self.store.conn)}
+        self.load_ponder()
+        self.load_anki()
         links = self.links.notes()
         foreign = self._existing_elsewhere(
-            [link.anki_note_id for link in links.values() if link.anki_note_id not in self.a_notes]
+            [link.anki_note_id for link in links.values() if link.anki_note_id not in self.a_meta]
         )
         unlink: list[int] = []
         delete_anki: list[int] = []
         delete_ponder: list[int] = []
         kept: dict[int, NoteLink] = {}
         for link in links.values():
-            note = self.p_notes.get(link.note_id)
-            ponder_ok = note is not None and note.guid == link.guid
-            anki_note = self.a_notes.get(link.anki_note_id)
+            meta = self.p_meta.get(link.note_id)
+            ponder_ok = meta is not None and meta[0] == link.guid
+            anki_note = self.a_meta.get(link.anki_note_id)
             if not ponder_ok:
                 if anki_note is not None:
                     delete_anki.append(anki_note.id)
-                    self.counts.deleted_in_anki.append(_short(_first_text(anki_note)))
                 unlink.append(link.note_id)
             elif anki_note is None:
-                if link.anki_note_id not in foreign and note is not None:
-                    delete_ponder.append(note.id)
-                    self.counts.deleted_in_ponder.append(_short(note.front))
+                if link.anki_note_id not in foreign:
+                    delete_ponder.append(link.note_id)
                 unlink.append(link.note_id)
             else:
                 kept[link.note_id] = link
-        if delete_ponder:
-            self.store.delete_notes(delete_ponder)
-        if delete_anki:
-            self.col.remove_notes(delete_anki)
+        self._delete(delete_ponder, delete_anki)
         self.links.unlink_notes(unlink)
-        for note_id in delete_ponder:
-            self.p_notes.pop(note_id, None)
         self.check()
-        adopt: list[tuple[Note, _AnkiNote]] = []
-        create: list[Note] = []
+        adopt: list[tuple[int, int]] = []
+        create: list[int] = []
         taken = {link.anki_note_id for link in kept.values()}
-        for note in self.p_notes.values():
-            if note.id in kept:
+        for note_id, (guid, _modified) in self.p_meta.items():
+            if note_id in kept:
                 continue
-            anki_id = self.a_by_guid.get(note.guid)
+            anki_id = self.a_by_guid.get(guid)
             if anki_id is not None and anki_id not in taken and anki_id not in delete_anki:
-                adopt.append((note, self.a_notes[anki_id]))
+                adopt.append((note_id, anki_id))
                 taken.add(anki_id)
             else:
-                create.append(note)
-        self._create(create, exports)
+                create.append(note_id)
+        changed = [
+            link
+            for link in kept.values()
+            if self.p_meta[link.note_id][1] != link.ponder_mod or self._anki_changed(link)
+        ]
+        wanted = set(create) | {n for n, _a in adopt} | {link.note_id for link in changed}
+        notes = self.full_notes(wanted)
+        exports = self._exports(wanted)
+        self._create([note_id for note_id in create if note_id in notes], notes, exports)
         self.check()
-        self._edit(kept, adopt, exports)
+        self._edit(changed, adopt, notes, exports)
         self.progress("Merging notes", 1, 1)
+
+    def _anki_changed(self, link: NoteLink) -> bool:
+        meta = self.a_meta[link.anki_note_id]
+        return (meta.mod, meta.usn) != (link.anki_mod, link.anki_usn)
+
+    def _delete(self, delete_ponder: list[int], delete_anki: list[int]) -> None:
+        if delete_ponder:
+            for note, _deck in self.full_notes(delete_ponder).values():
+                self.counts.deleted_in_ponder.append(short(note.front))
+            self.store.delete_notes(delete_ponder)
+            for note_id in delete_ponder:
+                self.p_meta.pop(note_id, None)
+        if delete_anki:
+            for fields, _tags in self.anki_fields(delete_anki).values():
+                self.counts.deleted_in_anki.append(short(fields_to_text(fields)[0]))
+            self.col.remove_notes(delete_anki)
+            for anki_id in delete_anki:
+                self.a_meta.pop(anki_id, None)
 
     def _existing_elsewhere(self, anki_ids: list[int]) -> set[int]:
         """Of these Anki note ids, the ones that exist with a note type not Ponder's."""
         found: set[int] = set()
-        for chunk in _chunks(anki_ids):
-            marks = ",".join(str(int(i)) for i in chunk)
-            found.update(self.col.db.list(f"select id from notes where id in ({marks})"))
+        for chunk in chunks(anki_ids):
+            found.update(self.col.db.list(f"select id from notes where id in ({id_list(chunk)})"))
         return found
 
-    def _deck_id(self, name: str) -> int:
+    def deck_id(self, name: str) -> int:
         return int(self.col.decks.id(name, create=True))
 
-    def _create(self, notes: list[Note], exports: dict[int, Any]) -> None:
+    def _create(
+        self, note_ids: list[int], notes: dict[int, tuple[Note, str]], exports: dict[int, Any]
+    ) -> None:
         from anki.collection import AddNoteRequest
 
-        total = len(notes)
-        done = 0
+        total = len(note_ids)
         models = {kind: self.col.models.get(mid) for kind, mid in self.mids.items()}
-        for chunk in _chunks(notes):
+        decks: dict[str, int] = {}
+        for done, chunk in enumerate(chunks(note_ids), start=1):
             requests = []
-            for note in chunk:
+            for note_id in chunk:
+                note, deck = notes[note_id]
                 anki_note = self.col.new_note(models[note.kind.value])
-                for index, value in enumerate(self._wanted_fields(note, exports.get(note.id))):
+                for index, value in enumerate(self._wanted_fields(note, exports.get(note_id))):
                     anki_note.fields[index] = value
                 anki_note.tags = list(note.tags)
                 anki_note.guid = note.guid
-                cards = self.p_cards.get(note.id, {})
-                deck = self.p_deck.get(cards[min(cards)].id) if cards else None
-                requests.append(
-                    AddNoteRequest(note=anki_note, deck_id=self._deck_id(deck or "Default"))
-                )
+                if deck not in decks:
+                    decks[deck] = self.deck_id(deck)
+                requests.append(AddNoteRequest(note=anki_note, deck_id=decks[deck]))
             try:
                 self.col.add_notes(requests)
-                added = list(zip(chunk, requests, strict=True))
+                added = [(notes[n][0], r) for n, r in zip(chunk, requests, strict=True)]
             except Exception:  # one bad note must not stop the others: add one by one
                 added = []
-                for note, request in zip(chunk, requests, strict=True):
+                for note_id, request in zip(chunk, requests, strict=True):
                     try:
                         self.col.add_note(request.note, request.deck_id)
-                        added.append((note, request))
+                        added.append((notes[note_id][0], request))
                     except Exception:
                         self.counts.skipped += 1
-            mods = self._mods([int(request.note.id) for _note, request in added])
+            versions = self._versions([int(request.note.id) for _note, request in added])
             self.links.link_notes(
                 NoteLink(
                     note.id,
                     note.guid,
                     int(request.note.id),
-                    to_db_time(note.modified_at or self.now),
-                    mods[int(request.note.id)],
+                    self.p_meta[note.id][1],
+                    *versions[int(request.note.id)],
                 )
                 for note, request in added
             )
             self.newly_linked.update(note.id for note, _request in added)
             self.counts.notes_pushed += len(added)
-            done += len(chunk)
-            self.progress("Adding notes to Anki", done, total)
+            self.progress("Adding notes to Anki", min(total, done * CHUNK), total)
             self.check()
 
-    def _mods(self, anki_ids: list[int]) -> dict[int, int]:
-        mods: dict[int, int] = {}
-        for chunk in _chunks(anki_ids):
-            marks = ",".join(str(int(i)) for i in chunk)
-            mods.update(self.col.db.all(f"select id, mod from notes where id in ({marks})"))
-        return {int(k): int(v) for k, v in mods.items()}
+    def _versions(self, anki_ids: list[int]) -> dict[int, tuple[int, int]]:
+        """Anki note id -> (mod, usn) as the bridge has them now."""
+        return anki_versions(self.col, anki_ids)
 
     def _edit(
         self,
-        kept: dict[int, NoteLink],
-        adopt: list[tuple[Note, _AnkiNote]],
+        changed: list[NoteLink],
+        adopt: list[tuple[int, int]],
+        notes: dict[int, tuple[Note, str]],
         exports: dict[int, Any],
     ) -> None:
-        push: list[tuple[Note, _AnkiNote]] = []
-        relink: list[tuple[Note, _AnkiNote]] = []
-        for link in kept.values():
-            note, anki_note = self.p_notes[link.note_id], self.a_notes[link.anki_note_id]
-            ponder_changed = to_db_time(note.modified_at or self.now) != link.ponder_mod
-            anki_changed = anki_note.mod != link.anki_mod
-            if not ponder_changed and not anki_changed:
-                continue
-            ponder_later = (note.modified_at or self.now).timestamp() >= anki_note.mod
-            if ponder_changed and (not anki_changed or ponder_later):
-                push.append((note, anki_note))
-            else:
-                pulled = self._pull(note, anki_note)
-                relink.append((pulled, anki_note))
-        for note, anki_note in adopt:
-            push.append((note, anki_note))
-            self.newly_linked.add(note.id)
-        self._push_edits(push, exports)
-        self.links.link_notes(
-            NoteLink(n.id, n.guid, a.id, to_db_time(n.modified_at or self.now), a.mod)
-            for n, a in relink
+        fields = self.anki_fields(
+            [link.anki_note_id for link in changed] + [anki_id for _n, anki_id in adopt]
         )
+        push: list[tuple[Note, int]] = []
+        relink: list[NoteLink] = []
+        for link in changed:
+            if link.note_id not in notes or link.anki_note_id not in fields:
+                continue
+            note = notes[link.note_id][0]
+            meta = self.a_meta[link.anki_note_id]
+            ponder_changed = self.p_meta[note.id][1] != link.ponder_mod
+            anki_changed = self._anki_changed(link)
+            ponder_later = (note.modified_at or self.now).timestamp() >= meta.mod
+            if ponder_changed and (not anki_changed or ponder_later):
+                push.append((note, meta.id))
+            else:
+                pulled = self._pull(note, meta, fields[meta.id])
+                relink.append(
+                    NoteLink(
+                        pulled.id,
+                        pulled.guid,
+                        meta.id,
+                        _stamp(pulled, self.now),
+                        meta.mod,
+                        meta.usn,
+                    )
+                )
+        for note_id, anki_id in adopt:
+            if note_id in notes and anki_id in fields:
+                push.append((notes[note_id][0], anki_id))
+                self.newly_linked.add(note_id)
+        self._push_edits(push, fields, exports)
+        self.links.link_notes(relink)
 
-    def _pull(self, note: Note, anki_note: _AnkiNote) -> Note:
+    def _pull(
+        self, note: Note, meta: AnkiNoteMeta, content: tuple[list[str], tuple[str, ...]]
+    ) -> Note:
         """Anki's version of the note into Ponder (when it differs); the note as it is now."""
-        front, back = fields_to_text(anki_note.fields)
-        kind = NoteKind(self.kind_of_mid.get(anki_note.mid, note.kind.value))
-        same_tags = {t.lower() for t in note.tags} == {t.lower() for t in anki_note.tags}
+        front, back = fields_to_text(content[0])
+        tags = content[1]
+        kind = NoteKind(self.kind_of_mid.get(meta.mid, note.kind.value))
+        same_tags = {t.lower() for t in note.tags} == {t.lower() for t in tags}
         if front == note.front and back == note.back and kind == note.kind and same_tags:
             return note
         try:
-            update = self.store.update_note(
-                note.id, front=front, back=back, tags=anki_note.tags, kind=kind
-            )
+            update = self.store.update_note(note.id, front=front, back=back, tags=tags, kind=kind)
         except CardStoreError:
             self.counts.skipped += 1  # e.g. a cloze without a cloze: Ponder keeps its text
             return note
         self.counts.notes_pulled += 1
         return update.note
 
-    def _push_edits(self, pairs: list[tuple[Note, _AnkiNote]], exports: dict[int, Any]) -> None:
+    def _push_edits(
+        self,
+        pairs: list[tuple[Note, int]],
+        fields: dict[int, tuple[list[str], tuple[str, ...]]],
+        exports: dict[int, Any],
+    ) -> None:
         changed = []
-        for note, anki_note in pairs:
+        for note, anki_id in pairs:
             wanted = self._wanted_fields(note, exports.get(note.id))
-            same_tags = {t.lower() for t in note.tags} == {t.lower() for t in anki_note.tags}
-            same_type = self.mids[note.kind.value] == anki_note.mid
-            if wanted == anki_note.fields[:3] and same_tags and same_type:
-                continue
-            if not same_type:
+            current, tags = fields[anki_id]
+            same_tags = {t.lower() for t in note.tags} == {t.lower() for t in tags}
+            same_type = self.mids[note.kind.value] == self.a_meta[anki_id].mid
+            if not same_type or (wanted == current[:3] and same_tags):
                 continue  # changing a note's type in Anki needs a full sync: keep Anki's
-            full = self.col.get_note(anki_note.id)
+            full = self.col.get_note(anki_id)
             for index, value in enumerate(wanted):
                 full.fields[index] = value
             full.tags = list(note.tags)
             changed.append(full)
-        for chunk in _chunks(changed):
+        for chunk in chunks(changed):
             self.col.update_notes(chunk, skip_undo_entry=True)
         self.counts.notes_pushed += len(changed)
-        mods = self._mods([anki_note.id for _note, anki_note in pairs])
+        versions = self._versions([anki_id for _note, anki_id in pairs])
         self.links.link_notes(
-            NoteLink(n.id, n.guid, a.id, to_db_time(n.modified_at or self.now), mods[a.id])
-            for n, a in pairs
-            if a.id in mods
-        )
-
-    # -- reviews ---------------------------------------------------------------------------
-
-    def _scheduler(self, deck_id: int) -> Any:
-        scheduler = self._schedulers.get(deck_id)
-        if scheduler is None:
-            preset = self.store.preset_for_deck(deck_id)
-            scheduler = self._schedulers[deck_id] = settings_for(preset, self.config).scheduler()
-        return scheduler
-
-    def _card_pairs(self) -> dict[int, int]:
-        """Ponder card id -> Anki card id, for every linked note (matched by ord)."""
-        pairs: dict[int, int] = {}
-        for link in self.links.notes().values():
-            for ord_, card in self.p_cards.get(link.note_id, {}).items():
-                found = self.a_cards.get((link.anki_note_id, ord_))
-                if found is not None:
-                    pairs[card.id] = found[0]
-        return pairs
-
-    def merge_reviews(self, watermark: datetime | None) -> set[int]:
-        """Push and pull reviews; returns the Ponder card ids whose log grew on either side."""
-        self.progress("Merging reviews", 0, 1)
-        self._load_ponder()
-        self._load_anki()
-        pairs = self._card_pairs()
-        by_anki = {anki_id: card_id for card_id, anki_id in pairs.items()}
-        known = self.links.reviews()
-        known_stamps = {(link.card_id, link.reviewed_at) for link in known.values()}
-        revlog: dict[int, tuple[int, int]] = {}
-        for rid, cid, ease, _time, _type in self.col.db.all(
-            "select r.id, r.cid, r.ease, r.time, r.type from revlog r join cards c on"
-            f" c.id = r.cid join notes n on n.id = c.nid where n.mid in ({self._marks()})"
-        ):
-            revlog[rid] = (cid, ease)
-            if rid in known or cid not in by_anki or not 1 <= ease <= 4 or _type > 3:
-                continue
-            self._pending_pull.setdefault(by_anki[cid], []).append(
-                (rid, Answer(ease, _from_ms(rid), _time))
-            )
-        touched = set(self._pending_pull)
-        self._pull_reviews(pairs)
-        self.check()
-        full_scan = watermark is None or bool(self.newly_linked)
-        since = None if full_scan else watermark
-        touched |= self._push_reviews(pairs, known, known_stamps, revlog, since)
-        self.progress("Merging reviews", 1, 1)
-        return touched
-
-    def _pull_reviews(self, pairs: dict[int, int]) -> None:
-        total = len(self._pending_pull)
-        for done, (card_id, entries) in enumerate(sorted(self._pending_pull.items()), start=1):
-            self._pull_card(card_id, entries)
-            if done % 50 == 0 or done == total:
-                self.progress("Taking in Anki reviews", done, total)
-                self.check()
-
-    def _pull_card(self, card_id: int, entries: list[tuple[int, Answer]]) -> None:
-        card = self.store.get_card(card_id)
-        if card is None:
-            return
-        logs = self.store.review_logs(card_id)
-        present = {to_db_time(log.reviewed_at) for log in logs}
-        links = [ReviewLink(rid, card_id, to_db_time(a.reviewed_at)) for rid, a in entries]
-        fresh = [(rid, a) for rid, a in entries if to_db_time(a.reviewed_at) not in present]
-        if fresh:
-            answers = [Answer(log.rating, log.reviewed_at, log.duration_ms) for log in logs]
-            new_answers = [answer for _rid, answer in fresh]
-            after, befores = replay(card, answers + new_answers, self._scheduler(card.deck_id))
-            wanted = {id(answer) for answer in new_answers}
-            imported = [
-                ImportedReview(a.rating, a.reviewed_at, a.duration_ms, before)
-                for a, before in befores
-                if id(a) in wanted
-            ]
-            try:
-                self.store.add_reviews(card, imported, after, now=self.now)
-            except StaleCard:
-                self.counts.skipped += len(fresh)  # reviewed meanwhile: next sync
-                return
-            self.counts.reviews_pulled += len(fresh)
-        self.links.link_reviews(links)
-
-    def _push_reviews(
-        self,
-        pairs: dict[int, int],
-        known: dict[int, ReviewLink],
-        known_stamps: set[tuple[int, str]],
-        revlog: dict[int, tuple[int, int]],
-        since: datetime | None,
-    ) -> set[int]:
-        by_card: dict[int, list[ReviewLog]] = defaultdict(list)
-        for log in self.store.iter_review_logs(since=since):
-            if log.card_id in pairs:
-                by_card[log.card_id].append(log)
-        # Links whose revlog row never reached the bridge (a run killed in between).
-        missing = [
-            link for rid, link in known.items() if rid not in revlog and link.card_id in pairs
-        ]
-        for link in missing:
-            if link.card_id not in by_card:
-                by_card[link.card_id] = self.store.review_logs(link.card_id)
-        missing_ids = {(link.card_id, link.reviewed_at): link.revlog_id for link in missing}
-        candidates: list[tuple[ReviewLog, int]] = []  # (log, index in its card's list)
-        for card_id, logs in by_card.items():
-            logs.sort(key=lambda log: (log.reviewed_at, log.id))
-            for index, log in enumerate(logs):
-                key = (card_id, to_db_time(log.reviewed_at))
-                if key in missing_ids or key not in known_stamps:
-                    candidates.append((log, index))
-        if not candidates:
-            return set()
-        taken = self._taken_ids([_ms(log.reviewed_at) for log, _i in candidates]) | set(known)
-        taken |= set(revlog)
-        new_links: list[ReviewLink] = []
-        rows: list[tuple[Any, ...]] = []
-        for log, index in candidates:
-            card_id = log.card_id
-            anki_card = pairs[card_id]
-            stamp = to_db_time(log.reviewed_at)
-            rid = missing_ids.get((card_id, stamp))
-            if rid is None:
-                own = _ms(log.reviewed_at)
-                same = [
-                    own + k
-                    for k in range(ID_SLACK)
-                    if revlog.get(own + k) == (anki_card, log.rating) and own + k not in known
-                ]
-                if same:  # already in Anki (its link was lost): link it, never add twice
-                    new_links.append(ReviewLink(same[0], card_id, stamp))
-                    continue
-                rid = own
-                while rid in taken:
-                    rid += 1
-                taken.add(rid)
-                new_links.append(ReviewLink(rid, card_id, stamp))
-            rows.append(self._revlog_row(rid, anki_card, log, by_card[card_id], index))
-        # The link first: a run killed after it re-inserts the row; never the other way.
-        self.links.link_reviews(new_links)
-        if rows:
-            db = self.col.db
-            db.transact(
-                lambda: db.executemany(
-                    "insert or ignore into revlog (id, cid, usn, ease, ivl, lastIvl, factor,"
-                    " time, type) values (?, ?, -1, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
-            )
-        self.counts.reviews_pushed += len(rows)
-        return {log.card_id for log, _index in candidates}
-
-    def _taken_ids(self, own: list[int]) -> set[int]:
-        wanted = sorted({ms + k for ms in own for k in range(ID_SLACK)})
-        found: set[int] = set()
-        for chunk in _chunks(wanted, 900):
-            marks = ",".join(str(int(i)) for i in chunk)
-            found.update(self.col.db.list(f"select id from revlog where id in ({marks})"))
-        return found
-
-    def _revlog_row(
-        self, rid: int, anki_card: int, log: ReviewLog, logs: list[ReviewLog], index: int
-    ) -> tuple[Any, ...]:
-        before = log.state_before
-        if index + 1 < len(logs):
-            after = logs[index + 1].state_before
-            due = _parse(after.get("due"))
-        else:
-            card = self.store.get_card(log.card_id)
-            due = card.due if card is not None else None
-        last_due = _parse(before.get("due"))
-        last_review = _parse(before.get("last_review"))
-        last_ivl = revlog_interval(last_review, last_due) if last_review else 0
-        prior = int(before.get("state", 0))
-        return (
-            rid,
-            anki_card,
-            int(log.rating),
-            revlog_interval(log.reviewed_at, due),
-            last_ivl,
-            2500 if prior == 2 else 0,
-            min(60000, max(0, int(log.duration_ms or 0))),
-            revlog_type(prior),
+            NoteLink(note.id, note.guid, anki_id, self.p_meta[note.id][1], *versions[anki_id])
+            for note, anki_id in pairs
+            if anki_id in versions
         )
 
     # -- scheduling and decks --------------------------------------------------------------
 
-    def push_schedules(self, card_ids: set[int]) -> None:
-        pairs = self._card_pairs()
+    def push_schedules(self, card_ids: set[int], pairs: dict[int, int]) -> None:
+        todo = sorted(card_id for card_id in card_ids if card_id in pairs)
+        if not todo:
+            return
         day = AnkiDay.of(self.col)
         changed = []
-        todo = sorted(card_id for card_id in card_ids if card_id in pairs)
-        for done, card_id in enumerate(todo, start=1):
-            card = self.store.get_card(card_id)
-            if card is None:
-                continue
-            anki_card = self.col.get_card(pairs[card_id])
-            if apply_schedule(anki_card, card, day, self.now, self.rollover):
-                changed.append(anki_card)
-            if done % 500 == 0:
-                self.progress("Setting Anki's schedule", done, len(todo))
-                self.check()
-        for chunk in _chunks(changed):
+        for done, chunk in enumerate(chunks(todo), start=1):
+            cards = {view.card.id: view.card for view in self.store.card_views(chunk)}
+            for card_id in chunk:
+                card = cards.get(card_id)
+                if card is None:
+                    continue
+                anki_card = self.col.get_card(pairs[card_id])
+                if apply_schedule(anki_card, card, day, self.now, self.rollover):
+                    changed.append(anki_card)
+            self.progress("Setting Anki's schedule", min(len(todo), done * CHUNK), len(todo))
+            self.check()
+        for chunk in chunks(changed):
             self.col.update_cards(chunk, skip_undo_entry=True)
 
-    def push_decks(self) -> None:
+    def push_decks(self, pairs: dict[int, int]) -> None:
         """Each Anki card in the deck its Ponder card is in (same full name)."""
-        pairs = self._card_pairs()
         deck_names = {int(d.id): d.name for d in self.col.decks.all_names_and_ids()}
         anki_deck = {cid: did for (cid, did) in self.a_cards.values()}
         moves: dict[str, list[int]] = defaultdict(list)
         for card_id, anki_id in pairs.items():
-            wanted = self.p_deck.get(card_id)
+            wanted = self.deck_names.get(self.card_deck.get(card_id, -1))
             current = deck_names.get(anki_deck.get(anki_id, -1), "")
             if wanted and wanted.lower() != current.lower():
                 moves[wanted].append(anki_id)
         for name, cards in moves.items():
-            self.col.set_deck(cards, self._deck_id(name))
+            self.col.set_deck(cards, self.deck_id(name))
 
 
-def _first_text(anki_note: _AnkiNote) -> str:
-    return fields_to_text(anki_note.fields)[0]
+def anki_versions(col: Collection, anki_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Anki note id -> (mod, usn) in the bridge."""
+    found: dict[int, tuple[int, int]] = {}
+    for chunk in chunks(anki_ids):
+        for nid, mod, usn in col.db.all(
+            f"select id, mod, usn from notes where id in ({id_list(chunk)})"
+        ):
+            found[int(nid)] = (int(mod), int(usn))
+    return found
 
 
-def _parse(text: Any) -> datetime | None:
-    from decks.models import from_db_time
+def _stamp(note: Note, now: datetime) -> str:
+    return to_db_time(note.modified_at or now)
 
+
+def parse_time(text: Any) -> datetime | None:
     return from_db_time(text) if text else None
 
 
@@ -609,25 +506,35 @@ def run_merge(
     config: Config,
     *,
     now: datetime,
-    watermark: datetime | None,
+    revlog_usn: int | None,
+    reviews_since: datetime | None,
     progress: Callable[[str, int, int], None],
     cancelled: Callable[[], bool],
 ) -> MergeCounts:
-    """Notes, then reviews, then Anki's scheduling and decks. See the module docstring."""
+    """Notes, then reviews, then Anki's scheduling and decks. See the module docstring.
+
+    `revlog_usn` / `reviews_since`: where the last complete merge left off on each side
+    (None: look at everything, as on a first sync or after a full download).
+    """
+    from decks.anki_sync.reviews import merge_reviews
+
     merger = Merger(col, store, config, now=now, progress=progress, cancelled=cancelled)
     merger.merge_notes()
     merger.check()
-    touched = merger.merge_reviews(watermark)
+    merger.load_ponder()
+    merger.load_anki_cards()
+    pairs = merger.card_pairs()
+    full = revlog_usn is None or reviews_since is None or bool(merger.newly_linked)
+    touched = merge_reviews(
+        merger,
+        pairs,
+        revlog_usn=None if full else revlog_usn,
+        since=None if full else reviews_since,
+    )
     merger.check()
-    merger.push_schedules(touched | _cards_of(merger, merger.newly_linked))
-    merger.push_decks()
+    merger.push_schedules(touched, pairs)
+    merger.push_decks(pairs)
     return merger.counts
 
 
-def _cards_of(merger: Merger, note_ids: set[int]) -> set[int]:
-    return {
-        card.id
-        for note_id in note_ids
-        for card in merger.p_cards.get(note_id, {}).values()
-        if card.reps
-    }
+__all__ = ["Card", "MergeCounts", "Merger", "parse_time", "run_merge"]

@@ -236,6 +236,17 @@ class NoteStore(DeckStore):
         rows = self.conn.execute("SELECT * FROM cards WHERE note_id = ? ORDER BY ord", (note_id,))
         return [_card_from_row(row) for row in rows]
 
+    def note_stamps(self) -> list[tuple[int, str, str]]:
+        """(note id, guid, modified_at as stored) of every note: a cheap "what changed"
+        scan for sync, without building Note objects."""
+        rows = self.conn.execute("SELECT id, guid, modified_at FROM notes")
+        return [(row[0], row[1], row[2]) for row in rows]
+
+    def card_keys(self) -> list[tuple[int, int, int, int]]:
+        """(card id, note id, ord, deck id) of every card, cheaply (for sync)."""
+        rows = self.conn.execute("SELECT id, note_id, ord, deck_id FROM cards")
+        return [(row[0], row[1], row[2], row[3]) for row in rows]
+
     def card_view(self, card_id: int) -> CardView | None:
         row = self.conn.execute(_VIEW_SELECT + " WHERE c.id = ?", (card_id,)).fetchone()
         return _view_from_row(row) if row else None
