@@ -150,3 +150,48 @@ def highlight_pattern(query: str) -> re.Pattern[str] | None:
     if not terms:
         return None
     return re.compile(r"\b(?:" + "|".join(terms) + ")", re.IGNORECASE)
+
+
+# Words too common to rank passages by (a question is mostly these).
+_STOPWORD_TEXT = """
+the and for are but not you all any can had her was one our out has him his how its may new
+now old see two way who did get let put say she too use what when where which while with
+would could should about after again also because been before being between both does doing
+down during each from further have having here into just more most other over same some such
+than that their them then there these they this those through under until very were will
+your talk speaker says said tell explain
+"""
+_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+
+
+def any_words_query(text: str) -> str:
+    """An FTS5 query matching segments with ANY of the text's content words (for ranking
+    passages against a question in natural language); SearchError when there are none."""
+    words = [w for w in re.findall(r"\w+", (text or "").lower()) if len(w) >= 3]
+    chosen = list(dict.fromkeys(w for w in words if w not in _STOPWORDS)) or list(
+        dict.fromkeys(words)
+    )
+    if not chosen:
+        raise SearchError("Nothing to search for: type one or more words.")
+    return " OR ".join(_quote(w) for w in chosen[:32])
+
+
+def best_passages(
+    where: Any, text: str, source_ids: list[int], limit: int = 40
+) -> list[tuple[int, int]]:
+    """(source_id, segment index) of the segments of those sources that bm25 ranks best
+    for `text` (any of its words), best first; [] when nothing matches."""
+    try:
+        match = any_words_query(text)
+    except SearchError:
+        return []
+    marks = ",".join("?" * len(source_ids)) or "NULL"
+    try:
+        rows = _connection(where).execute(
+            "SELECT source_id, idx FROM segment_search WHERE segment_search MATCH ?"
+            f" AND source_id IN ({marks}) ORDER BY rank, source_id, idx LIMIT ?",
+            (match, *source_ids, limit),
+        )
+        return [(int(row[0]), int(row[1])) for row in rows]
+    except sqlite3.OperationalError:
+        return []

@@ -83,11 +83,13 @@ ERROR_MESSAGES = {
 
 @dataclass(frozen=True)
 class Cite:
-    """A cited span of the answer: its own text block citing document blocks start..end."""
+    """A cited span of the answer: its own text block citing document blocks start..end
+    of the request's document number `document` (0: the first)."""
 
     start_block: int
     end_block: int
     text: str = ""
+    document: int = 0
 
 
 _UNSET: Any = object()
@@ -191,6 +193,13 @@ def _canonical(value: Any) -> str:
 
 def document_blocks(body: dict[str, Any]) -> list[str]:
     """The text blocks of the first `document` in a request body."""
+    documents = all_document_blocks(body)
+    return documents[0] if documents else []
+
+
+def all_document_blocks(body: dict[str, Any]) -> list[list[str]]:
+    """The text blocks of every `document` in a request body, in order."""
+    found: list[list[str]] = []
     for message in body.get("messages", []):
         content = message.get("content")
         if not isinstance(content, list):
@@ -200,11 +209,17 @@ def document_blocks(body: dict[str, Any]) -> list[str]:
                 source = block.get("source", {})
                 inner = source.get("content")
                 if isinstance(inner, list):
-                    return [b.get("text", "") for b in inner if isinstance(b, dict)]
-                if isinstance(inner, str):
-                    return [inner]
-                return [source.get("data", "")]
-    return []
+                    found.append([b.get("text", "") for b in inner if isinstance(b, dict)])
+                elif isinstance(inner, str):
+                    found.append([inner])
+                else:
+                    found.append([source.get("data", "")])
+    return found
+
+
+def _cited(documents: list[list[str]], part: Cite) -> str:
+    blocks = documents[part.document] if 0 <= part.document < len(documents) else []
+    return "".join(blocks[part.start_block : part.end_block])
 
 
 class FakeClaude:
@@ -453,7 +468,7 @@ class _Handler(BaseHTTPRequestHandler):
         parts, tool = planned
         usage = fake.usage_for(body)
         model = body.get("model", "claude-sonnet-5-5") if fake.model_echo else "claude-fake"
-        blocks = document_blocks(body)
+        blocks = all_document_blocks(body)
         stream = reply.stream if reply.stream is not None else bool(body.get("stream"))
         if not stream:
             self._answer_whole(fake, reply, usage, model, blocks, parts, tool)
@@ -533,7 +548,7 @@ class _Handler(BaseHTTPRequestHandler):
                     )
                     open_plain = False
                 index += 1
-                cited = "".join(blocks[part.start_block : part.end_block])
+                cited = _cited(blocks, part)
                 self._event(
                     "content_block_start",
                     {
@@ -552,7 +567,7 @@ class _Handler(BaseHTTPRequestHandler):
                             "citation": {
                                 "type": "content_block_location",
                                 "cited_text": cited,
-                                "document_index": 0,
+                                "document_index": part.document,
                                 "document_title": None,
                                 "start_block_index": part.start_block,
                                 "end_block_index": part.end_block,
@@ -679,7 +694,7 @@ class _Handler(BaseHTTPRequestHandler):
         reply: Reply,
         usage: dict[str, int],
         model: str,
-        blocks: list[str],
+        blocks: list[list[str]],
         parts: list[str | Cite | _JsonChunk],
         tool: dict[str, Any] | None,
     ) -> None:
@@ -701,8 +716,8 @@ class _Handler(BaseHTTPRequestHandler):
                         "citations": [
                             {
                                 "type": "content_block_location",
-                                "cited_text": "".join(blocks[part.start_block : part.end_block]),
-                                "document_index": 0,
+                                "cited_text": _cited(blocks, part),
+                                "document_index": part.document,
                                 "document_title": None,
                                 "start_block_index": part.start_block,
                                 "end_block_index": part.end_block,

@@ -60,13 +60,17 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class BlockCitation:
-    """A raw citation: document blocks start..end (exclusive) and the answer span it covers."""
+    """A raw citation: document blocks start..end (exclusive) and the answer span it covers.
+
+    `document_index` is which document of the request it cites (0 with one transcript).
+    """
 
     start_block: int
     end_block: int
     cited_text: str
     start: int
     end: int
+    document_index: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,6 +295,7 @@ class ChatClient:
                                 cited_text=str(citation.cited_text or ""),
                                 start=start,
                                 end=offset,
+                                document_index=int(getattr(citation, "document_index", 0) or 0),
                             )
                     elif kind == "message_delta":
                         stop_reason = event.delta.stop_reason

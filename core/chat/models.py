@@ -68,7 +68,8 @@ class Citation:
 
     `first_segment`..`last_segment` (inclusive) are transcript segment indexes;
     `start`..`end` are character offsets of the cited span in the answer text, so the UI
-    can put the `[hh:mm:ss]` link right after it. `label` is `hh:mm:ss` or `¶N`.
+    can put the `[hh:mm:ss]` link right after it. `label` is `hh:mm:ss` or `¶N`; in an
+    answer about a collection it is `Title hh:mm:ss` and `source_id` says which transcript.
     """
 
     first_segment: int
@@ -77,9 +78,10 @@ class Citation:
     label: str
     start: int = 0
     end: int = 0
+    source_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "first_segment": self.first_segment,
             "last_segment": self.last_segment,
             "cited_text": self.cited_text,
@@ -87,9 +89,13 @@ class Citation:
             "start": self.start,
             "end": self.end,
         }
+        if self.source_id is not None:
+            data["source_id"] = self.source_id
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Citation:
+        source_id = data.get("source_id")
         return cls(
             first_segment=int(data["first_segment"]),
             last_segment=int(data["last_segment"]),
@@ -97,6 +103,7 @@ class Citation:
             label=str(data.get("label", "")),
             start=int(data.get("start", 0)),
             end=int(data.get("end", 0)),
+            source_id=None if source_id is None else int(source_id),
         )
 
     @property
@@ -106,22 +113,33 @@ class Citation:
 
 @dataclass(frozen=True, slots=True)
 class Focus:
-    """The passage a question is about ("ask about selection")."""
+    """The passage a question is about ("ask about selection"); `source_id` names its
+    transcript when the conversation is about a collection."""
 
     first_segment: int
     last_segment: int
     text: str
+    source_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "first_segment": self.first_segment,
             "last_segment": self.last_segment,
             "text": self.text,
         }
+        if self.source_id is not None:
+            data["source_id"] = self.source_id
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Focus:
-        return cls(int(data["first_segment"]), int(data["last_segment"]), str(data["text"]))
+        source_id = data.get("source_id")
+        return cls(
+            int(data["first_segment"]),
+            int(data["last_segment"]),
+            str(data["text"]),
+            None if source_id is None else int(source_id),
+        )
 
 
 @dataclass(slots=True)
@@ -181,20 +199,23 @@ class ChatMessage:
 
 @dataclass(slots=True)
 class Conversation:
-    """A chat about one source. `window` is the excerpt sent when the transcript is too long."""
+    """A chat about one source, or (`source_id` None) about the collection `collection_id`.
+    `window` is the excerpt sent when the transcript is too long."""
 
     id: int
-    source_id: int
+    source_id: int | None
     title: str
     created_at: datetime
     updated_at: datetime
     window: tuple[int, int] | None = None
     message_count: int = 0
+    collection_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "source_id": self.source_id,
+            "collection_id": self.collection_id,
             "title": self.title,
             "created_at": self.created_at.isoformat(),
             "updated_at": self.updated_at.isoformat(),
@@ -205,9 +226,11 @@ class Conversation:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Conversation:
         window = data.get("window")
+        source_id, collection_id = data.get("source_id"), data.get("collection_id")
         return cls(
             id=int(data["id"]),
-            source_id=int(data["source_id"]),
+            source_id=None if source_id is None else int(source_id),
+            collection_id=None if collection_id is None else int(collection_id),
             title=str(data.get("title", "")),
             created_at=datetime.fromisoformat(data["created_at"]),
             updated_at=datetime.fromisoformat(data["updated_at"]),
@@ -218,19 +241,22 @@ class Conversation:
 
 @dataclass(slots=True)
 class GuideNote:
-    """A saved study guide of one kind for one source, viewable without calling Claude."""
+    """A saved study guide of one kind for one source (or, `source_id` None, for the
+    collection `collection_id`), viewable without calling Claude."""
 
-    source_id: int
+    source_id: int | None
     kind: str
     content: str
     citations: list[Citation] = field(default_factory=list)
     model: str | None = None
     usage: Usage = field(default_factory=Usage)
     created_at: datetime = field(default_factory=utc_now)
+    collection_id: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "source_id": self.source_id,
+            "collection_id": self.collection_id,
             "kind": self.kind,
             "content": self.content,
             "citations": [c.to_dict() for c in self.citations],
@@ -241,8 +267,10 @@ class GuideNote:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GuideNote:
+        source_id, collection_id = data.get("source_id"), data.get("collection_id")
         return cls(
-            source_id=int(data["source_id"]),
+            source_id=None if source_id is None else int(source_id),
+            collection_id=None if collection_id is None else int(collection_id),
             kind=str(data["kind"]),
             content=str(data.get("content", "")),
             citations=[Citation.from_dict(c) for c in data.get("citations") or []],
@@ -256,10 +284,10 @@ class GuideNote:
 
 def unique_citations(citations: list[Citation]) -> list[Citation]:
     """One citation per cited range, in order of first appearance."""
-    seen: set[tuple[int, int]] = set()
+    seen: set[tuple[int | None, int, int]] = set()
     result = []
     for citation in citations:
-        key = (citation.first_segment, citation.last_segment)
+        key = (citation.source_id, citation.first_segment, citation.last_segment)
         if key not in seen:
             seen.add(key)
             result.append(citation)

@@ -22,8 +22,9 @@ is stored as `stopped` here, not by the pane.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import aclosing
+from functools import partial
 from typing import Any
 
 from core.chat.client import DEFAULT_MAX_TOKENS, BlockCitation, ChatClient
@@ -127,17 +128,26 @@ def _focus_label(transcript: Transcript, focus: Focus) -> str | None:
 
 
 def build_messages(
-    transcript: Transcript, history: list[ChatMessage], document_block: dict[str, Any]
+    transcript: Transcript | None,
+    history: list[ChatMessage],
+    document_block: dict[str, Any] | list[dict[str, Any]],
+    *,
+    label_for: Callable[[Focus], str | None] | None = None,
 ) -> list[dict[str, Any]]:
-    """API messages from a stored conversation: the document in the first user turn only.
+    """API messages from a stored conversation: the document(s) in the first user turn only.
 
     Consecutive questions (unsent drafts) merge into one turn; empty answers are skipped;
-    an interrupted answer is marked as such so Claude knows it was cut short.
+    an interrupted answer is marked as such so Claude knows it was cut short. `label_for`
+    says where a selected passage is (default: its span in `transcript`).
     """
+    if label_for is None:
+        assert transcript is not None, "build_messages needs a transcript or label_for"
+        label_for = partial(_focus_label, transcript)
+    blocks = document_block if isinstance(document_block, list) else [document_block]
     turns: list[tuple[str, str]] = []
     for message in history:
         if message.role == "user":
-            label = _focus_label(transcript, message.focus) if message.focus else None
+            label = label_for(message.focus) if message.focus else None
             text = question_text(message.content, message.focus, label)
         else:
             if not message.content.strip():
@@ -157,7 +167,7 @@ def build_messages(
     for index, (role, text) in enumerate(turns):
         content: list[dict[str, Any]] = [{"type": "text", "text": text}]
         if index == 0:
-            content.insert(0, document_block)
+            content[0:0] = blocks
         messages.append({"role": role, "content": content})
     return messages
 
@@ -346,13 +356,59 @@ async def _answer(
         yield notice
 
     request = build_messages(transcript, store.messages(conversation_id), document.block)
+
+    def resolve(event: BlockCitation) -> Citation | None:
+        return citation_for(
+            transcript,
+            document.map,
+            event.start_block,
+            event.end_block,
+            event.cited_text,
+            start=event.start,
+            end=event.end,
+        )
+
+    answer = stream_answer(
+        store,
+        client,
+        conversation_id,
+        question,
+        system=SYSTEM_PROMPT,
+        request=request,
+        resolve=resolve,
+        max_tokens=max_tokens,
+        save_interval_s=save_interval_s,
+    )
+    async with aclosing(answer) as events:
+        async for event in events:
+            yield event
+
+
+async def stream_answer(
+    store: ConversationStore,
+    client: ChatClient,
+    conversation_id: int,
+    question: ChatMessage,
+    *,
+    system: str,
+    request: list[dict[str, Any]],
+    resolve: Callable[[BlockCitation], Citation | None],
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    save_interval_s: float = SAVE_INTERVAL_S,
+    trailer: str = "",
+) -> AsyncIterator[ChatEvent]:
+    """Send `request`, store the answer as it streams, and yield its events.
+
+    `resolve` turns a raw citation into a segment-level one (or None); `trailer` is text
+    Ponder adds at the end of a complete answer (e.g. which excerpts Claude saw).
+    """
     answer_id: int | None = None
     parts: list[str] = []
     citations: list[Citation] = []
     finished = False
     last_save = time.monotonic()
     try:
-        stream = client.stream(system=SYSTEM_PROMPT, messages=request, max_tokens=max_tokens)
+        stream = client.stream(system=system, messages=request, max_tokens=max_tokens)
         async with aclosing(stream) as client_events:
             async for event in client_events:
                 if isinstance(event, TextDelta):
@@ -362,15 +418,7 @@ async def _answer(
                         last_save = time.monotonic()
                     yield event
                 elif isinstance(event, BlockCitation):
-                    citation = citation_for(
-                        transcript,
-                        document.map,
-                        event.start_block,
-                        event.end_block,
-                        event.cited_text,
-                        start=event.start,
-                        end=event.end,
-                    )
+                    citation = resolve(event)
                     if citation is not None:
                         citations.append(citation)
                         yield CitationEvent(citation)
@@ -379,6 +427,9 @@ async def _answer(
                     answer_id = store.start_assistant_message(conversation_id, event.model).id
                     yield Started(message_id=answer_id, model=event.model)
                 elif isinstance(event, Done):
+                    if trailer:
+                        parts.append(trailer)
+                        yield TextDelta(trailer)
                     if answer_id is not None:
                         store.finish_assistant_message(
                             answer_id,

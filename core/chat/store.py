@@ -83,12 +83,15 @@ def _conversation_from_row(row: sqlite3.Row) -> Conversation:
         updated_at=datetime.fromisoformat(row["updated_at"]),
         window=(first, last) if first is not None and last is not None else None,
         message_count=row["message_count"],
+        collection_id=row["collection_id"],
     )
 
 
 def _guide_from_row(row: sqlite3.Row) -> GuideNote:
+    keys = row.keys()
     return GuideNote(
-        source_id=row["source_id"],
+        source_id=row["source_id"] if "source_id" in keys else None,
+        collection_id=row["collection_id"] if "collection_id" in keys else None,
         kind=row["kind"],
         content=row["content"],
         citations=_citations_from(row["citations"]),
@@ -171,6 +174,34 @@ class ConversationStore:
         """The source's most recently active conversation, or a new empty one."""
         found = self.conversations(source_id)
         return found[0] if found else self.create(source_id)
+
+    # -- conversations about a collection ----------------------------------------------
+
+    def collection_conversations(self, collection_id: int) -> list[Conversation]:
+        """The collection's conversations, most recently active first."""
+        rows = self.conn.execute(
+            f"{self._CONVERSATION_SELECT} WHERE c.collection_id = ?"
+            " ORDER BY c.updated_at DESC, c.id DESC",
+            (collection_id,),
+        )
+        return [_conversation_from_row(row) for row in rows]
+
+    def create_for_collection(self, collection_id: int, title: str = "") -> Conversation:
+        stamp = _now()
+        with transaction(self.conn):
+            cursor = self.conn.execute(
+                "INSERT INTO conversations (collection_id, title, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?)",
+                (collection_id, title_from(title) if title else "", stamp, stamp),
+            )
+        conversation = self.conversation(int(cursor.lastrowid or 0))
+        assert conversation is not None
+        return conversation
+
+    def latest_or_create_for_collection(self, collection_id: int) -> Conversation:
+        """The collection's most recently active conversation, or a new empty one."""
+        found = self.collection_conversations(collection_id)
+        return found[0] if found else self.create_for_collection(collection_id)
 
     def rename(self, conversation_id: int, title: str) -> None:
         with transaction(self.conn):
@@ -501,3 +532,53 @@ class ConversationStore:
                 "DELETE FROM guide_notes WHERE source_id = ? AND kind = ?", (source_id, kind)
             )
         return cursor.rowcount > 0
+
+    # -- study guides of a collection ------------------------------------------------
+
+    def save_collection_guide(
+        self,
+        collection_id: int,
+        kind: str,
+        text: str,
+        citations: Iterable[Citation] = (),
+        *,
+        model: str | None = None,
+        usage: Usage | None = None,
+    ) -> GuideNote:
+        """Store (or replace) the collection's study guide of this kind."""
+        usage = usage or Usage()
+        with transaction(self.conn):
+            self.conn.execute(
+                "INSERT OR REPLACE INTO collection_guide_notes (collection_id, kind, content,"
+                " citations, model, input_tokens, output_tokens, cache_write_tokens,"
+                " cache_read_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    collection_id,
+                    kind,
+                    text,
+                    _citations_json(citations),
+                    model,
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.cache_write_tokens,
+                    usage.cache_read_tokens,
+                    _now(),
+                ),
+            )
+        note = self.collection_guide(collection_id, kind)
+        assert note is not None
+        return note
+
+    def collection_guide(self, collection_id: int, kind: str) -> GuideNote | None:
+        row = self.conn.execute(
+            "SELECT * FROM collection_guide_notes WHERE collection_id = ? AND kind = ?",
+            (collection_id, kind),
+        ).fetchone()
+        return _guide_from_row(row) if row else None
+
+    def collection_guides(self, collection_id: int) -> list[GuideNote]:
+        rows = self.conn.execute(
+            "SELECT * FROM collection_guide_notes WHERE collection_id = ? ORDER BY created_at",
+            (collection_id,),
+        )
+        return [_guide_from_row(row) for row in rows]

@@ -27,8 +27,13 @@ def register(subparsers: Any) -> None:
         "to stdout with citations as [hh:mm:ss] and is saved in the source's latest "
         "conversation. Without a question, re-sends the last unanswered or failed one.",
     )
-    ask.add_argument("source_id", metavar="SOURCE_ID")
+    ask.add_argument("source_id", metavar="SOURCE_ID", nargs="?")
     ask.add_argument("question", nargs="?", metavar="QUESTION")
+    ask.add_argument(
+        "--collection",
+        metavar="NAME",
+        help="ask about every transcript of a collection: ponder ask --collection NAME QUESTION",
+    )
     ask.add_argument("--new", action="store_true", help="start a new conversation")
     ask.add_argument(
         "--conversation",
@@ -46,8 +51,13 @@ def register(subparsers: Any) -> None:
         "of the source: preread, ideas, vocabulary, references, people, questions. "
         "--show prints the saved one without calling Claude; without KIND, lists them.",
     )
-    guide.add_argument("source_id", metavar="SOURCE_ID")
+    guide.add_argument("source_id", metavar="SOURCE_ID", nargs="?")
     guide.add_argument("kind", nargs="?", metavar="KIND")
+    guide.add_argument(
+        "--collection",
+        metavar="NAME",
+        help="a guide to a whole collection: ponder guide --collection NAME KIND",
+    )
     guide.add_argument("--show", action="store_true", help="print the saved guide; no Claude")
     _common_options(guide)
     guide.set_defaults(func=cmd_guide)
@@ -58,7 +68,8 @@ def register(subparsers: Any) -> None:
         description="List the conversations about a source with their cost estimate, or "
         "print one with --show.",
     )
-    chats.add_argument("source_id", metavar="SOURCE_ID")
+    chats.add_argument("source_id", metavar="SOURCE_ID", nargs="?")
+    chats.add_argument("--collection", metavar="NAME", help="a collection's conversations")
     chats.add_argument(
         "--show", type=id_option("conversation"), metavar="CONVERSATION_ID", help="print it"
     )
@@ -83,8 +94,19 @@ def _common_options(parser: argparse.ArgumentParser) -> None:
 # -- helpers ---------------------------------------------------------------------------------
 
 
-def _source_id(text: str) -> int:
+def _source_id(text: str | None) -> int:
+    if text is None:
+        raise CliError("give a SOURCE_ID (see ponder list) or --collection NAME")
     return parse_id(text, "source", "see ponder list")
+
+
+def _shift_for_collection(args: argparse.Namespace, second: str) -> None:
+    """With --collection there is no SOURCE_ID: the first positional is the next one."""
+    if args.source_id is not None and getattr(args, second) is not None:
+        raise CliError(f"with --collection, give no SOURCE_ID (got {args.source_id!r})")
+    if getattr(args, second) is None:
+        setattr(args, second, args.source_id)
+    args.source_id = None
 
 
 def _write(text: str) -> None:
@@ -196,6 +218,11 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from core.chat.store import ConversationStore
     from core.config import load
 
+    if args.collection is not None:
+        from tui.cli.collection_chat import cmd_ask_collection
+
+        _shift_for_collection(args, "question")
+        return cmd_ask_collection(args)
     source_id = _source_id(args.source_id)
     question = args.question
     if question is not None and not question.strip():
@@ -309,6 +336,11 @@ def cmd_guide(args: argparse.Namespace) -> int:
     from core.chat.store import ConversationStore
     from core.config import load
 
+    if args.collection is not None:
+        from tui.cli.collection_chat import cmd_guide_collection
+
+        _shift_for_collection(args, "kind")
+        return cmd_guide_collection(args)
     source_id = _source_id(args.source_id)
     library = open_library()
     try:
@@ -382,6 +414,12 @@ def cmd_chats(args: argparse.Namespace) -> int:
     from core.config import load
     from core.textsafe import inert_line
 
+    if args.collection is not None:
+        from tui.cli.collection_chat import cmd_chats_collection
+
+        if args.source_id is not None:
+            raise CliError(f"with --collection, give no SOURCE_ID (got {args.source_id!r})")
+        return cmd_chats_collection(args)
     source_id = _source_id(args.source_id)
     config = load()
     library = open_library()

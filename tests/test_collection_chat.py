@@ -1,0 +1,165 @@
+"""Chat about a collection against the fake Messages API: `ponder ask|guide|chats --collection`."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core import collections
+from core.chat.collection import cache_breakpoints
+from core.chat.store import ConversationStore
+from core.library import Library
+from core.models import Segment, Source, Transcript
+from tests.fake_claude import Cite, FakeClaude, Reply, all_document_blocks
+from tui.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def add(library: Library, title: str, texts: list[str], step: float = 10.0) -> int:
+    segments = [Segment(text, i * step, (i + 1) * step) for i, text in enumerate(texts)]
+    return library.add(Transcript(Source(title=title, origin=title), segments)).source_id
+
+
+def documents(body: dict) -> list[dict]:
+    return [b for b in body["messages"][0]["content"] if b.get("type") == "document"]
+
+
+@pytest.fixture
+def course(library: Library) -> tuple[Library, int, int]:
+    first = add(library, "Lecture 1", ["Heat is energy in transit.", "Work is also energy."])
+    second = add(
+        library,
+        "Lecture 2",
+        ["Entropy never decreases.", "In a closed system, that is.", "Boltzmann wrote it down."],
+    )
+    thermo = collections.create(library, "Thermo")
+    collections.add_source(library, thermo.id, first)
+    collections.add_source(library, thermo.id, second)
+    return library, first, second
+
+
+def test_one_cited_cached_document_per_transcript_and_citations_map_back(
+    course, fake_claude: FakeClaude, capsys
+) -> None:
+    library, first, second = course
+    fake_claude.queue(
+        Reply.text("Entropy grows", Cite(0, 1, " in lecture 2", document=1), "; heat moves.")
+    )
+    code, out, err = run(capsys, "ask", "--collection", "thermo", "What is entropy?")
+    assert code == 0, err
+    docs = documents(fake_claude.last_body)
+    assert [d["title"] for d in docs] == ["Lecture 1", "Lecture 2"]
+    assert all(d["citations"] == {"enabled": True} for d in docs)
+    assert all(d["cache_control"] == {"type": "ephemeral"} for d in docs)
+    assert all_document_blocks(fake_claude.last_body)[1][0].startswith("[00:00:00] Entropy")
+    assert "collection of talks" in fake_claude.last_body["system"]
+    # The citation with document_index 1 is the second transcript, shown with its title.
+    assert out.splitlines()[0] == "Entropy grows in lecture 2 [Lecture 2 00:00:00]; heat moves."
+    store = ConversationStore(library.conn)
+    thermo = collections.find(library, "Thermo")
+    (conversation,) = store.collection_conversations(thermo.id)
+    assert conversation.source_id is None and conversation.title == "What is entropy?"
+    answer = store.messages(conversation.id)[-1]
+    (citation,) = answer.citations
+    assert (citation.source_id, citation.first_segment, citation.label) == (
+        second,
+        0,
+        "Lecture 2 00:00:00",
+    )
+    assert store.conversations(first) == [] and store.conversations(second) == []
+
+    # A follow-up reads the documents from the prompt cache.
+    code, out, _ = run(capsys, "ask", "--collection", "Thermo", "And heat?")
+    assert code == 0
+    cache_read = int(re.search(r"cache_read=(\d+)", out).group(1))
+    assert cache_read > 0
+    assert len(store.messages(conversation.id)) == 4
+    code, out, _ = run(capsys, "chats", "--collection", "Thermo")
+    assert code == 0 and "4 msg" in out and "What is entropy?" in out
+
+
+def test_over_the_budget_sends_the_best_passages_and_says_which(
+    library: Library, fake_claude: FakeClaude, capsys
+) -> None:
+    filler = "Plain words about nothing in particular, said slowly and at length."
+    first = add(library, "Long one", [filler] * 60 + ["Boltzmann defined entropy here."])
+    second = add(library, "Long two", [filler] * 80)
+    third = add(library, "Long three", ["Entropy of mixing, for Boltzmann fans."] + [filler] * 50)
+    big = collections.create(library, "Big")
+    for source_id in (first, second, third):
+        collections.add_source(library, big.id, source_id)
+
+    code, out, err = run(
+        capsys, "ask", "--collection", "Big", "What did Boltzmann say?", "--budget", "1500"
+    )
+    assert code == 0, err
+    assert "over the 1,500-token budget" in err and "Long two" not in err
+    docs = documents(fake_claude.last_body)
+    assert [d["title"] for d in docs] == ["Long one", "Long three"]  # no match in "Long two"
+    assert all("excerpts only" in d["context"] for d in docs)
+    blocks = all_document_blocks(fake_claude.last_body)
+    assert any("Boltzmann defined entropy" in b for b in blocks[0])
+    assert any("Entropy of mixing" in b for b in blocks[1])
+    assert sum(len(b) for doc in blocks for b in doc) < 1500 * 4
+    # The answer itself says it saw excerpts, and which.
+    assert "[Excerpts only:" in out and "Long one (00:09:" in out and "Long three (00:00:00" in out
+    store = ConversationStore(library.conn)
+    (conversation,) = store.collection_conversations(big.id)
+    assert "[Excerpts only:" in store.messages(conversation.id)[-1].content
+
+
+def test_many_transcripts_use_at_most_four_cache_breakpoints(
+    library: Library, fake_claude: FakeClaude, capsys
+) -> None:
+    many = collections.create(library, "Many")
+    for number in range(6):
+        collections.add_source(library, many.id, add(library, f"Talk {number}", [f"Text {number}"]))
+    assert run(capsys, "ask", "--collection", "Many", "Compare them")[0] == 0
+    docs = documents(fake_claude.last_body)
+    assert len(docs) == 6
+    marked = [i for i, d in enumerate(docs) if "cache_control" in d]
+    assert len(marked) == 4 and marked[-1] == 5
+    assert cache_breakpoints(2) == {0, 1} and cache_breakpoints(8) == {1, 3, 5, 7}
+
+
+def test_collection_guide_is_saved_and_shown_without_claude(
+    course, fake_claude: FakeClaude, capsys
+) -> None:
+    fake_claude.queue(Reply.text("1. **Heat** — ", Cite(0, 1, "energy", document=0), "."))
+    code, out, err = run(capsys, "guide", "--collection", "Thermo", "ideas")
+    assert code == 0, err
+    assert out.startswith("1. **Heat** — energy [Lecture 1 00:00:00].")
+    assert "Thermo" in fake_claude.last_body["messages"][0]["content"][-1]["text"]
+    requests = len(fake_claude.requests)
+    code, out, _ = run(capsys, "guide", "--collection", "Thermo", "ideas", "--show")
+    assert code == 0 and out.startswith("1. **Heat** — energy [Lecture 1 00:00:00]")
+    assert len(fake_claude.requests) == requests
+    code, out, _ = run(capsys, "guide", "--collection", "Thermo")
+    assert "ideas" in out and "saved" in out
+    code, _, err = run(capsys, "guide", "3", "ideas", "--show")  # the transcripts' own: none
+    assert code == 1
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("ask", "--collection", "Nope", "Q"), "No collection called 'Nope'"),
+        (("ask", "--collection", "Empty", "Q"), "has no transcripts"),
+        (("ask", "2", "Q", "--collection", "Thermo"), "give no SOURCE_ID"),
+        (("ask",), "give a SOURCE_ID"),
+        (("guide", "--collection", "Thermo", "poems"), "choose one of"),
+        (("guide", "--collection", "Thermo", "people", "--show"), "no saved people guide"),
+        (("chats", "--collection", "Nope"), "No collection called"),
+    ],
+)
+def test_errors_are_one_line(course, fake_claude: FakeClaude, capsys, argv, message) -> None:
+    library, *_ = course
+    collections.create(library, "Empty")
+    code, _, err = run(capsys, *argv)
+    assert code == 1 and message in err and err.count("\n") == 1

@@ -1,0 +1,241 @@
+"""`ponder ask|guide|chats --collection NAME`: Claude about every transcript of a collection.
+
+The same output as for one transcript (tui/cli/chat.py), with citations as
+`[Title hh:mm:ss]`. Conversations and guides are saved with the collection. Over the
+token budget a note on stderr says Claude sees only excerpts, and the answer ends by
+naming them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from typing import Any
+
+from tui.cli.chat import (
+    EXIT_INTERRUPTED,
+    _client,
+    _end_partial_line,
+    _finish_line,
+    _finish_line_with_cost,
+    _note,
+    _print_stream,
+)
+from tui.cli.collections import require_collection
+from tui.cli.common import CliError, open_library, out, print_json
+
+
+def _members(library: Any, collection: Any) -> list[Any]:
+    """The collection's transcripts, in its order; a one-line error when it is empty."""
+    from core.textsafe import inert_line
+
+    transcripts = [library.transcript(i) for i in collection.source_ids]
+    found = [t for t in transcripts if t is not None]
+    if not found:
+        raise CliError(
+            f"the collection {inert_line(collection.name)} has no transcripts; add some: "
+            "ponder collection add NAME SOURCE_ID"
+        )
+    return found
+
+
+def _quoted(name: str) -> str:
+    from core.textsafe import inert_line
+
+    return '"' + inert_line(name).replace('"', '\\"') + '"'
+
+
+def cmd_ask_collection(args: argparse.Namespace) -> int:
+    from core.chat.collection import ask_collection, retry_collection
+    from core.chat.cost import estimate_cost, format_cost
+    from core.chat.errors import ChatError
+    from core.chat.service import DEFAULT_TOKEN_BUDGET
+    from core.chat.store import ConversationStore
+    from core.config import load
+
+    question = args.question
+    if question is not None and not question.strip():
+        raise CliError("the question is empty")
+    config = load()
+    library = open_library()
+    try:
+        collection = require_collection(library, args.collection)
+        again = f"ponder ask --collection {_quoted(collection.name)}"
+        transcripts = _members(library, collection)
+        store = ConversationStore(library.conn)
+        if args.conversation is not None:
+            conversation = store.conversation(args.conversation)
+            if conversation is None or conversation.collection_id != collection.id:
+                raise CliError(
+                    f"no conversation {args.conversation} about this collection "
+                    f"(see ponder chats --collection {_quoted(collection.name)})"
+                )
+        elif args.new:
+            conversation = store.create_for_collection(collection.id)
+        else:
+            conversation = store.latest_or_create_for_collection(collection.id)
+        if question is None and store.pending_question(conversation.id) is None:
+            answers = [m for m in store.messages(conversation.id) if m.role == "assistant"]
+            if not answers or answers[-1].status == "complete":
+                raise CliError(f'nothing to re-send; ask a question: {again} "..."')
+        try:
+            client = _client(args, config)
+        except CliError:
+            if question is not None:  # keep the question: sent later without one
+                draft = store.add_user_message(conversation.id, question)
+                store.set_error(draft.id, "Not sent: no API key.")
+            raise
+        options: dict[str, Any] = {
+            "where": library.conn,
+            "token_budget": args.budget or DEFAULT_TOKEN_BUDGET,
+        }
+
+        async def run() -> tuple[Any, Any]:
+            try:
+                if question is None:
+                    events = retry_collection(
+                        store, client, transcripts, conversation.id, **options
+                    )
+                else:
+                    events = ask_collection(
+                        store, client, transcripts, conversation.id, question, **options
+                    )
+                return await _print_stream(events)
+            finally:
+                await client.aclose()
+
+        try:
+            done, _started = asyncio.run(run())
+        except KeyboardInterrupt:
+            _end_partial_line()
+            _note(f"stopped; the partial answer is kept. Re-send with: {again}")
+            return EXIT_INTERRUPTED
+        except ChatError as error:
+            _end_partial_line()
+            hint = f" (retry: {again})" if error.retryable else ""
+            raise CliError(f"{error}{hint}") from None
+        if done is None:
+            raise CliError("Claude sent no answer; retry.")
+        _finish_line_with_cost(done, store, conversation.id, config, estimate_cost, format_cost)
+    finally:
+        library.close()
+    return 0
+
+
+def cmd_guide_collection(args: argparse.Namespace) -> int:
+    from core.chat.collection import generate_collection_guide
+    from core.chat.errors import ChatError
+    from core.chat.models import render_with_citations
+    from core.chat.prompts import GUIDE_KINDS, guide_kind
+    from core.chat.service import DEFAULT_TOKEN_BUDGET
+    from core.chat.store import ConversationStore
+    from core.config import load
+
+    library = open_library()
+    try:
+        collection = require_collection(library, args.collection)
+        name = _quoted(collection.name)
+        store = ConversationStore(library.conn)
+        if args.kind is None:
+            saved = {note.kind: note for note in store.collection_guides(collection.id)}
+            for kind in GUIDE_KINDS.values():
+                note = saved.get(kind.name)
+                when = f"saved {note.created_at:%Y-%m-%d %H:%M}" if note else "not written yet"
+                out(f"{kind.name:<11} {kind.title:<21} {when}")
+            return 0
+        try:
+            kind = guide_kind(args.kind)
+        except KeyError as error:
+            raise CliError(str(error.args[0])) from None
+        if args.show:
+            note = store.collection_guide(collection.id, kind.name)
+            if note is None:
+                raise CliError(
+                    f"no saved {kind.name} guide for this collection; write it with: "
+                    f"ponder guide --collection {name} {kind.name}"
+                )
+            out(render_with_citations(note.content, note.citations))
+            return 0
+        transcripts = _members(library, collection)
+        config = load()
+        client = _client(args, config)
+
+        async def run() -> tuple[Any, Any]:
+            try:
+                return await _print_stream(
+                    generate_collection_guide(
+                        store,
+                        client,
+                        collection.id,
+                        collection.name,
+                        transcripts,
+                        kind.name,
+                        where=library.conn,
+                        token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
+                    )
+                )
+            finally:
+                await client.aclose()
+
+        try:
+            done, _started = asyncio.run(run())
+        except KeyboardInterrupt:
+            _end_partial_line()
+            _note("stopped; the guide was not saved.")
+            return EXIT_INTERRUPTED
+        except ChatError as error:
+            _end_partial_line()
+            retry = f" (retry: ponder guide --collection {name} {kind.name})"
+            raise CliError(f"{error}{retry if error.retryable else ''}") from None
+        if done is None:
+            raise CliError("Claude sent no answer; retry.")
+        _finish_line(done, config)
+    finally:
+        library.close()
+    return 0
+
+
+def cmd_chats_collection(args: argparse.Namespace) -> int:
+    from core.chat.cost import format_cost
+    from core.chat.models import render_with_citations
+    from core.chat.store import ConversationStore
+    from core.config import load
+    from core.textsafe import inert_line
+
+    config = load()
+    library = open_library()
+    try:
+        collection = require_collection(library, args.collection)
+        store = ConversationStore(library.conn)
+        if args.show is not None:
+            conversation = store.conversation(args.show)
+            if conversation is None or conversation.collection_id != collection.id:
+                raise CliError(f"no conversation {args.show} about this collection")
+            messages = store.messages(conversation.id)
+            if args.json:
+                data = conversation.to_dict()
+                data["messages"] = [m.to_dict() for m in messages]
+                print_json(data)
+                return 0
+            for message in messages:
+                who = "you" if message.role == "user" else "claude"
+                out(f"## {who}")
+                out(render_with_citations(message.content, message.citations))
+                out()
+            return 0
+        conversations = store.collection_conversations(collection.id)
+        if args.json:
+            print_json([c.to_dict() for c in conversations])
+            return 0
+        if not conversations:
+            out(f'No conversations yet: ponder ask --collection {_quoted(collection.name)} "..."')
+        for conversation in conversations:
+            cost = format_cost(store.conversation_cost(conversation.id, config.prices))
+            out(
+                f"{conversation.id:>4}  {conversation.updated_at:%Y-%m-%d %H:%M}  "
+                f"{conversation.message_count:>3} msg  ~{cost:>7}  "
+                f"{inert_line(conversation.title or '(empty)')}"
+            )
+    finally:
+        library.close()
+    return 0
