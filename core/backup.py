@@ -26,7 +26,7 @@ from typing import Any
 
 from core import clock
 from core.db import BUSY_TIMEOUT_MS, migrations
-from core.paths import database_path
+from core.paths import database_path, os_error_reason
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 # A Ponder database has at least the library's tables.
@@ -75,15 +75,22 @@ def check_output_path(path: str | os.PathLike[str], *, force: bool = False) -> P
 @contextmanager
 def atomic_output(target: Path) -> Iterator[Path]:
     """A temporary path next to `target`, renamed onto it when the block succeeds."""
-    handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as error:
+        raise BackupError(f"Cannot write {target}: {os_error_reason(error)}.") from None
     os.close(handle)
     temporary = Path(name)
     try:
         yield temporary
         os.replace(temporary, target)
-    except BaseException:
+    except BaseException as error:
         with contextlib.suppress(OSError):
             temporary.unlink()
+        if isinstance(error, OSError):  # e.g. the disk filled up while writing
+            raise BackupError(
+                f"Cannot write {target}: {os_error_reason(error)}. Nothing was written."
+            ) from None
         raise
 
 
@@ -143,9 +150,12 @@ class RestoreResult:
 
 def _open_plain(path: Path, *, read_only: bool = False) -> sqlite3.Connection:
     """A connection without migrations (backup and restore must not change the schema)."""
-    if read_only:
+    if read_only or not os.access(path.parent, os.W_OK):
+        # In a read-only folder SQLite cannot create the -shm file WAL needs: read the file
+        # as it is (immutable), so a backup still gets the learner's data out.
+        flags = "mode=ro" if os.access(path.parent, os.W_OK) else "mode=ro&immutable=1"
         conn = sqlite3.connect(
-            f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+            f"{path.resolve().as_uri()}?{flags}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000
         )
     else:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
@@ -187,10 +197,15 @@ def backup_database(
     source = source or database_path()
     if not source.exists():
         raise BackupError(f"There is no database at {source} yet.")
+    if not source.is_file():
+        raise BackupError(f"The database {source} is not a file (a folder?); nothing to back up.")
     target = check_output_path(out, force=force)
     if target.resolve() == source.resolve():
         raise BackupError("The backup cannot overwrite the database itself.")
-    src = _open_plain(source)
+    try:
+        src = _open_plain(source)
+    except sqlite3.Error as error:
+        raise BackupError(f"Cannot read the database {source}: {error}.") from None
     try:
         with atomic_output(target) as temporary:
             dest = sqlite3.connect(temporary)
@@ -211,7 +226,14 @@ def backup_database(
             finally:
                 dest.close()
     except sqlite3.Error as error:
-        raise BackupError(f"Backup failed: {error}.") from None
+        from core.db import storage_message
+
+        reason = (
+            storage_message(error, target)
+            or storage_message(error, source)
+            or f"Backup failed: {error}."
+        )
+        raise BackupError(reason) from None
     finally:
         src.close()
     info = DatabaseInfo(**{**info.to_dict(), "path": str(target)})

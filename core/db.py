@@ -6,6 +6,8 @@ each; `PRAGMA user_version` records the last one applied.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
 import sqlite3
 from collections.abc import Iterator
@@ -13,7 +15,7 @@ from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
-from core.paths import database_path
+from core.paths import StorageError, database_path, os_error_reason
 
 BUSY_TIMEOUT_MS = 5000
 _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -23,7 +25,7 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 FOREIGN_KEYS_OFF = "-- ponder: foreign-keys-off"
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(StorageError):
     """The database could not be opened or is newer than this Ponder."""
 
 
@@ -50,6 +52,70 @@ def damaged_message(path: Path | str, error: BaseException) -> str:
     )
 
 
+# Below this much free space, an I/O error from SQLite is taken as the disk being full:
+# with WAL, a full disk often shows as SQLITE_IOERR (the -shm file cannot grow) instead
+# of SQLITE_FULL.
+_NEARLY_FULL_BYTES = 1 << 20
+
+
+def free_bytes(folder: Path) -> int | None:
+    """Space left for us in `folder`, or None when it cannot be told."""
+    try:
+        info = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return None
+    return info.f_bavail * info.f_frsize
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK)
+
+
+def storage_message(error: BaseException, path: Path | str | None = None) -> str | None:
+    """One line for a failure caused by the disk or the database file itself (damaged,
+    disk full, read-only, a folder where the file should be); None for anything else."""
+    if path is None:
+        try:
+            path = database_path()
+        except StorageError as problem:
+            return str(problem)
+    path = Path(path)
+    folder = path.parent
+    if is_damage(error):
+        return damaged_message(path, error)
+    code = getattr(error, "sqlite_errorcode", None)
+    primary = code & 0xFF if code is not None else None
+    os_errno = error.errno if isinstance(error, OSError) else None
+    free = free_bytes(folder)
+    if (
+        primary == sqlite3.SQLITE_FULL
+        or os_errno in (errno.ENOSPC, errno.EDQUOT)
+        or (primary == sqlite3.SQLITE_IOERR and free is not None and free < _NEARLY_FULL_BYTES)
+    ):
+        return (
+            f"The disk is full ({folder}): nothing was changed and the database is intact. "
+            "Free some space and try again."
+        )
+    if not isinstance(error, sqlite3.Error | OSError):
+        return None
+    if path.is_dir():
+        return f"The database {path} is a folder, not a file; move it away or set PONDER_HOME."
+    if folder.is_dir() and not _writable(folder):
+        return (
+            f"The data folder {folder} is read-only, so Ponder cannot open or save its "
+            "database there. Make it writable, or point PONDER_HOME at another folder."
+        )
+    if path.exists() and not _writable(path):
+        return (
+            f"The database {path} is read-only. Make it writable (chmod u+w), or point "
+            "PONDER_HOME at another folder."
+        )
+    if primary == sqlite3.SQLITE_READONLY or os_errno in (errno.EROFS, errno.EACCES):
+        reason = os_error_reason(error) if isinstance(error, OSError) else str(error)
+        return f"Cannot write the database {path}: {reason}."
+    return None
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, file name, SQL) of every bundled migration, in order."""
     found = []
@@ -69,7 +135,8 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
             path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
         )
     except sqlite3.Error as error:
-        raise DatabaseError(f"Cannot open the database at {path}: {error}") from None
+        message = storage_message(error, path) or f"Cannot open the database at {path}: {error}"
+        raise DatabaseError(message) from None
     conn.row_factory = sqlite3.Row
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -79,9 +146,10 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
         migrate(conn)
     except sqlite3.DatabaseError as error:
         conn.close()
-        if is_damage(error):
-            raise DatabaseError(damaged_message(path, error)) from None
-        raise
+        message = storage_message(error, path)
+        if message is None:
+            message = f"Cannot open the database at {path}: {error}"
+        raise DatabaseError(message) from None
     return conn
 
 

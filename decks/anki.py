@@ -278,6 +278,8 @@ def export_apkg(
         try:
             with atomic_output(target) as temporary:
                 package.write_to_file(str(temporary), timestamp=timestamp)
+        except BackupError as error:  # the disk full, the folder read-only...
+            raise ExportError(str(error)) from None
         except OSError as error:
             raise ExportError(f"Cannot write {target}: {error.strerror or error}.") from None
     if progress is not None:

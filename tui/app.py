@@ -62,6 +62,8 @@ class PonderApp(App[None]):
         if not self.apply_theme(self.config.theme, persist=False):
             self.apply_theme("textual-dark", persist=False)
         self.startup_ms: float | None = None
+        # The one-line reason the app stopped on a storage failure (disk full, read-only).
+        self.storage_failure: str | None = None
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
 
@@ -97,6 +99,24 @@ class PonderApp(App[None]):
 
     def _exit_on_signal(self, signum: int) -> None:
         self.exit(return_code=128 + signum)
+
+    def _handle_exception(self, error: Exception) -> None:
+        """A full disk, a read-only or damaged database end the app with one line saying
+        so (exit status 1) instead of a traceback; anything else is Textual's to report."""
+        from rich.text import Text
+
+        from core.db import storage_message
+        from core.paths import StorageError
+
+        try:
+            message = str(error) if isinstance(error, StorageError) else storage_message(error)
+        except Exception:  # never let the report itself crash the exit
+            message = None
+        if message is None:
+            super()._handle_exception(error)
+            return
+        self.storage_failure = message
+        self.exit(return_code=1, message=Text(f"ponder: {message}"))
 
     def _log_startup(self) -> None:
         """Posting-style: record how long the first paint took (plus a line in textual's log)."""

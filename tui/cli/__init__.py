@@ -99,8 +99,13 @@ def _run_app() -> int:
 
 
 def _warn_about_config() -> None:
-    """One line on stderr for each problem in the config file (the command still runs)."""
+    """One line on stderr for each problem in the config file (the command still runs).
+
+    A data folder that cannot be used is reported first, alone (StorageError)."""
     from core.config import load_with_warnings
+    from core.paths import home
+
+    home()
     from core.textsafe import inert_line
 
     for warning in load_with_warnings()[1]:
@@ -129,14 +134,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:  # a database damaged under a command already running
-        from core.db import damaged_message, is_damage
-        from core.paths import database_path
+    except Exception as error:  # the disk or the database failing under a running command
+        from core.db import storage_message
+        from core.paths import StorageError
         from core.textsafe import inert_line
 
-        if not is_damage(error):
+        message = str(error) if isinstance(error, StorageError) else storage_message(error)
+        if message is None:
             raise
-        print(f"ponder: {inert_line(damaged_message(database_path(), error))}", file=sys.stderr)
+        print(f"ponder: {inert_line(message)}", file=sys.stderr)
         return 1
 
 
