@@ -176,6 +176,15 @@ async def test_citation_links_move_the_transcript_cursor(fake_claude: FakeClaude
         await chat.pilot.pause()
         assert view.cursor == second_link.citation.first_segment > 0
         assert view.has_focus
+        # Tab from the input reaches the first link, as the hint and the README say.
+        chat.pane.focus_input()
+        await chat.pilot.press("tab")
+        assert chat.screen.focused is first_link
+        await chat.pilot.press("enter")
+        await chat.pilot.pause()
+        assert view.cursor == first_link.citation.first_segment
+        assert view.has_focus
+        view.jump_to_segment(0)
         # Mouse: a click on the first link.
         await chat.pilot.click(first_link)
         await chat.pilot.pause()
@@ -605,7 +614,10 @@ async def test_messages_are_reachable_by_keyboard(fake_claude: FakeClaude) -> No
         assert chat.screen.focused is views[-1]
         await chat.pilot.press("tab")
         assert chat.pane.input.has_focus
-        await chat.pilot.press("tab")  # the input is the last stop: back to the transcript
+        await chat.pilot.press("tab")  # from the input: back to the last message
+        assert chat.screen.focused is views[-1]
+        chat.pane.focus_input()
+        await chat.pilot.press("ctrl+w")  # leaves the chat
         assert chat.screen.transcript_view.has_focus
 
 

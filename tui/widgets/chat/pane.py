@@ -363,8 +363,9 @@ class ChatPane(AnswerStreaming, Vertical):
         return stops
 
     def action_cycle(self, step: int) -> None:
-        """Tab / shift+Tab through messages, links and the input; Tab from the input
-        leaves the pane (the study screen's pane switch)."""
+        """Tab / shift+Tab through messages, links and the input. Tab from the input goes
+        to the last answer's first citation link (else the last message), as the hint and
+        the README say; with no message yet it leaves the pane (ctrl+w always does)."""
         stops = self._focus_stops()
         focused = self.screen.focused
         if focused is None or focused not in stops:
@@ -372,8 +373,24 @@ class ChatPane(AnswerStreaming, Vertical):
             return
         index = stops.index(focused)
         if step > 0 and index == len(stops) - 1:
-            raise SkipAction()
+            target = self._last_turn_stop()
+            if target is None:
+                raise SkipAction()
+            target.focus()
+            target.scroll_visible()
+            return
         stops[max(0, index + step)].focus()
+
+    def _last_turn_stop(self) -> Widget | None:
+        """Where Tab from the input lands: the last answer's first link, else the last
+        message."""
+        views = self.message_views()
+        if not views:
+            return None
+        last = views[-1]
+        if isinstance(last, AnswerView) and last.citation_row.links:
+            return last.citation_row.links[0]
+        return last
 
     def focus_message(self, current: MessageView, step: int) -> None:
         views = self.message_views()
