@@ -47,6 +47,7 @@ class Config:
     desired_retention: float = 0.9
     maximum_interval: int = 36500
     day_rollover_hour: int = 4
+    bury_siblings: bool = True
     theme: str = "textual-dark"
     whisper_model: str = "tiny.en"
     prices: dict[str, dict[str, float]] = field(default_factory=lambda: dict(DEFAULT_PRICES))
@@ -146,6 +147,17 @@ def _proxy_url(value: Any) -> str:
     return text
 
 
+def _yes_no(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in ("yes", "true", "on", "1"):
+        return True
+    if text in ("no", "false", "off", "0"):
+        return False
+    raise ValueError
+
+
 def _model(value: Any) -> str:
     text = _text(value)
     if not text:
@@ -183,6 +195,7 @@ VALIDATORS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "desired_retention": (_float_range(0.70, 0.99), "a number from 0.70 to 0.99"),
     "maximum_interval": (_int_range(1, 36500), "a whole number of days from 1 to 36500"),
     "day_rollover_hour": (_int_range(0, 23), "an hour from 0 to 23"),
+    "bury_siblings": (_yes_no, "yes or no"),
     "theme": (_model, "the name of a Textual theme"),
     "whisper_model": (_text, "a faster-whisper model name (tiny.en, base, ...) or folder"),
     "prices": (_prices, "a table of model -> {input, output, cache_write, cache_read}"),
@@ -263,6 +276,7 @@ _HEADER = """\
 #   desired_retention  0.70-0.99 (0.80-0.95 recommended)
 #   maximum_interval   longest interval in days
 #   day_rollover_hour  local hour at which a new study day begins (Anki: 4)
+#   bury_siblings      answering a card hides the other cards of its note until the next day
 #   theme              a Textual theme name
 #   whisper_model      speech-to-text model for `ponder add AUDIO` (name or folder)
 #   prices             USD per million tokens, for the cost estimate

@@ -8,7 +8,10 @@
 - Order (as Anki's defaults): learning cards that are due now first; then reviews with
   new cards mixed in evenly; when nothing else is left, learning cards due within the
   learn-ahead window (20 minutes) are shown early.
-- Suspended cards and cards buried until a later time are never queued.
+- Suspended cards and cards buried until a later time are never queued. Answering a card
+  buries its siblings (the other cards of its note) waiting in today's new or review queue
+  until the next study day, as Anki does, so a reverse or another cloze is not shown
+  right after (`bury_siblings` in the config).
 
 The queue holds card ids only; the session reloads each card when it shows it and skips
 one that changed meanwhile (another Ponder instance may have reviewed it).
@@ -172,6 +175,19 @@ class DailyQueue:
             self.reviews.appendleft(card_id)
         else:
             self.learning.insert(0, (due or clock.now(), card_id))
+
+    def queued_kind(self, card_id: int) -> str | None:
+        """NEW or REVIEW when the card waits in today's new or review queue."""
+        if card_id in self.new:
+            return NEW
+        if card_id in self.reviews:
+            return REVIEW
+        return None
+
+    def restore(self, card_id: int, kind: str) -> None:
+        """A card taken out of the queue (a buried sibling) goes back at the end of it."""
+        self.discard(card_id)
+        (self.new if kind == NEW else self.reviews).append(card_id)
 
     def discard(self, card_id: int) -> None:
         """Remove a card from every queue (buried, suspended, deleted, or answered)."""

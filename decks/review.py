@@ -100,6 +100,8 @@ class _UndoEntry:
     duration_ms: int = 0
     suspended: bool = False
     buried_until: datetime | None = None
+    # siblings this answer buried: (card id, queue kind, buried_until before)
+    siblings: tuple[tuple[int, str, datetime | None], ...] = ()
 
 
 @dataclass(slots=True)
@@ -285,9 +287,12 @@ class ReviewSession:
         now = self._now()
         duration = min(MAX_ANSWER_MS, max(0, round((self._timer() - self._shown_at) * 1000)))
         outcome = self._outcomes[rating].at(now)
+        siblings = self._siblings_to_bury(view)
         for attempt in range(STALE_RETRIES):
             try:
-                log_id, tag_added = self._commit(outcome, duration, answer_text)
+                log_id, tag_added = self._commit(
+                    outcome, duration, answer_text, [sibling[0] for sibling in siblings]
+                )
                 break
             except StaleCard:
                 # Another instance changed the card meanwhile: answer its current state.
@@ -309,8 +314,11 @@ class ReviewSession:
                 leech_tag_added=tag_added,
                 rating=rating,
                 duration_ms=duration,
+                siblings=siblings,
             )
         )
+        for sibling_id, _kind, _before in siblings:
+            self.queue.discard(sibling_id)
         self._count(after.id, rating, duration, kind, +1)
         self.current = None
         self.current_kind = None
@@ -326,7 +334,10 @@ class ReviewSession:
             leech_tag_added=tag_added,
         )
 
-    def _commit(self, outcome: Outcome, duration: int, answer_text: str | None) -> tuple[int, bool]:
+    def _commit(
+        self, outcome: Outcome, duration: int, answer_text: str | None, bury: list[int]
+    ) -> tuple[int, bool]:
+        until = next_study_day_start(outcome.reviewed_at, self.config.day_rollover_hour)
         return self.store.record_review(
             outcome.before,
             outcome.after,
@@ -335,7 +346,19 @@ class ReviewSession:
             duration,
             answer_text=answer_text,
             tag_leech=is_leech_lapse(outcome, LEECH_THRESHOLD),
+            bury_until=(bury, until) if bury else None,
         )
+
+    def _siblings_to_bury(self, view: CardView) -> tuple[tuple[int, str, datetime | None], ...]:
+        """The other cards of this note waiting in today's new or review queue (Anki)."""
+        if not self.config.bury_siblings:
+            return ()
+        found = []
+        for card in self.store.cards_of_note(view.card.note_id):
+            kind = self.queue.queued_kind(card.id) if card.id != view.card.id else None
+            if kind is not None:
+                found.append((card.id, kind, card.buried_until))
+        return tuple(found)
 
     def _count(self, card_id: int, rating: Rating, duration: int, kind: str, sign: int) -> None:
         summary = self.summary
@@ -409,6 +432,9 @@ class ReviewSession:
             assert entry.log_id is not None and entry.rating is not None
             self.store.undo_review(entry.log_id, remove_leech_tag=entry.leech_tag_added)
             self._count(entry.card_id, entry.rating, entry.duration_ms, entry.queue_kind, -1)
+            for sibling_id, kind, buried_before in entry.siblings:
+                self.store.restore_flags(sibling_id, False, buried_before)
+                self.queue.restore(sibling_id, kind)
         else:
             self.store.restore_flags(entry.card_id, entry.suspended, entry.buried_until)
         self._undo.pop()

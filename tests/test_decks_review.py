@@ -229,3 +229,72 @@ def test_a_review_is_one_transaction(store: CardStore, fake_clock: FakeClock) ->
         store.record_review(card, after, 9, fake_clock(), 100)
     assert store.get_card(ids[0]) == card  # the card update was rolled back with it
     assert store.conn.execute("SELECT COUNT(*) FROM review_log").fetchone()[0] == 0
+
+
+def _reversed_and_cloze(store: CardStore) -> tuple[list[int], list[int], list[int]]:
+    """A reversed note (2 cards), a cloze with c1/c2/c3, and two basic notes."""
+    store.create_notes_bulk(
+        [
+            NoteDraft(NoteKind.REVERSED, "sun", "Sonne", deck="D"),
+            NoteDraft(NoteKind.CLOZE, "{{c1::a}} {{c2::b}} {{c3::c}}", "", deck="D"),
+            NoteDraft(NoteKind.BASIC, "q1", "a1", deck="D"),
+            NoteDraft(NoteKind.BASIC, "q2", "a2", deck="D"),
+        ]
+    )
+    rows = store.conn.execute("SELECT id, note_id FROM cards ORDER BY id").fetchall()
+    by_note: dict[int, list[int]] = {}
+    for card_id, note_id in rows:
+        by_note.setdefault(note_id, []).append(card_id)
+    reversed_ids, cloze_ids, *basic = by_note.values()
+    return reversed_ids, cloze_ids, [ids[0] for ids in basic]
+
+
+def test_answering_a_card_buries_its_siblings_until_the_next_study_day(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    reversed_ids, cloze_ids, basic_ids = _reversed_and_cloze(store)
+    session = ReviewSession(store, config=config, mix_new=False)
+    shown: list[int] = []
+    while (view := session.next_card()) is not None:
+        shown.append(view.id)
+        session.reveal()
+        session.answer(Rating.Easy)  # graduates: nothing comes back today
+    # one card per note today; the siblings wait for tomorrow (hand-written expectation)
+    assert sorted(shown) == sorted([reversed_ids[0], cloze_ids[0], *basic_ids])
+    for sibling in [reversed_ids[1], *cloze_ids[1:]]:
+        card = store.get_card(sibling)
+        assert card is not None and card.state == CardState.NEW
+        until = card.buried_until
+        assert until is not None and fake_clock() < until <= fake_clock() + timedelta(days=1)
+        assert until.astimezone().hour == 4 and until.minute == 0  # the next 4 am, local
+    # the next study day they are there again
+    fake_clock.advance(days=1)
+    later = ReviewSession(store, config=config, mix_new=False)
+    assert later.counts().new == 3
+
+
+def test_undo_of_an_answer_unburies_its_siblings(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    reversed_ids, _cloze, _basic = _reversed_and_cloze(store)
+    session = ReviewSession(store, config=config, mix_new=False)
+    before = session.counts().new
+    view = session.next_card()
+    assert view is not None and view.id == reversed_ids[0]
+    session.reveal()
+    session.answer(Rating.Good)
+    assert session.counts().new == before - 2  # the answered card and its reverse
+    session.undo()
+    assert session.counts().new == before
+    sibling = store.get_card(reversed_ids[1])
+    assert sibling is not None and sibling.buried_until is None
+
+
+def test_bury_siblings_can_be_turned_off(store: CardStore, fake_clock: FakeClock) -> None:
+    reversed_ids, _cloze, _basic = _reversed_and_cloze(store)
+    session = ReviewSession(store, config=Config(bury_siblings=False), mix_new=False)
+    session.next_card()
+    session.reveal()
+    session.answer(Rating.Easy)
+    view = session.next_card()
+    assert view is not None and view.id == reversed_ids[1]  # shown right after, as asked

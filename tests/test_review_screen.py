@@ -600,7 +600,7 @@ async def test_cloze_front_hides_the_asked_deletion_and_back_emphasises_it(
     store.create_note(
         "cloze", "The {{c1::sun}} is a {{c2::star::kind of object}}.", "Extra [b]fact"
     )
-    async with reviewing(library) as review:
+    async with reviewing(library, config=Config(bury_siblings=False)) as review:  # c2 next
         assert "The [...] is a star." in review.text()
         front = review.screen.query_one("#review-front", Static).visual
         spans = [(front.plain[s.start : s.end], str(s.style)) for s in front.spans]  # type: ignore[union-attr]
@@ -619,7 +619,7 @@ async def test_cloze_front_hides_the_asked_deletion_and_back_emphasises_it(
 
 async def test_reversed_note_asks_both_ways(library: Library, fake_clock: FakeClock) -> None:
     CardStore(library.conn).create_note("reversed", "chien", "dog")
-    async with reviewing(library) as review:
+    async with reviewing(library, config=Config(bury_siblings=False)) as review:
         seen = []
         while review.screen.card is not None and len(seen) < 2:
             seen.append(review.text().split("\n")[3].strip())

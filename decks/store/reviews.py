@@ -41,8 +41,10 @@ class ReviewStore(NoteStore):
         *,
         answer_text: str | None = None,
         tag_leech: bool = False,
+        bury_until: tuple[Sequence[int], datetime] | None = None,
     ) -> tuple[int, bool]:
-        """Write one review in one transaction: the card's new state and the log row.
+        """Write one review in one transaction: the card's new state and the log row
+        (and, with `bury_until`, the siblings it buries until the next study day).
 
         Raises StaleCard if the card changed since `before` was read (another instance
         reviewed or reset it). Returns (log id, whether the leech tag was added now).
@@ -94,6 +96,13 @@ class ReviewStore(NoteStore):
                     (row["note_id"], LEECH_TAG),
                 )
                 leech_added = tagged.rowcount > 0
+            if bury_until is not None and bury_until[0]:
+                siblings, until = list(bury_until[0]), to_db_time(bury_until[1])
+                self.conn.execute(
+                    "UPDATE cards SET buried_until = ?, modified_at = ? WHERE id IN"
+                    f" ({', '.join('?' * len(siblings))})",
+                    (until, stamp, *siblings),
+                )
         return log_id, leech_added
 
     def add_reviews(

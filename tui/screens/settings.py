@@ -65,6 +65,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("desired_retention", "Desired retention", "number", "Study"),
     FieldSpec("maximum_interval", "Maximum interval (days)", "integer", "Study"),
     FieldSpec("day_rollover_hour", "Day starts at hour", "integer", "Study"),
+    FieldSpec("bury_siblings", "Bury siblings (yes/no)", "text", "Study"),
     FieldSpec("theme", "Theme", "theme", "Look"),
 )
 FIELD_BY_NAME = {spec.name: spec for spec in FIELDS}
@@ -86,6 +87,8 @@ def as_text(value: Any) -> str:
     """A config value as the text a field holds (lists space separated)."""
     if isinstance(value, list | tuple):
         return " ".join(str(item) for item in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
