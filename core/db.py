@@ -11,7 +11,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 
@@ -98,6 +98,9 @@ def storage_message(error: BaseException, path: Path | str | None = None) -> str
         )
     if not isinstance(error, sqlite3.Error | OSError):
         return None
+    if isinstance(error, sqlite3.OperationalError) and _is_busy(error):
+        who = lock_holder(path) or "another program using the database"
+        return f"The database is busy: {who} holds the write lock. Try again when it is done."
     if path.is_dir():
         return f"The database {path} is a folder, not a file; move it away or set PONDER_HOME."
     if folder.is_dir() and not _writable(folder):
@@ -182,10 +185,11 @@ def migrate(conn: sqlite3.Connection) -> int:
 def _apply(
     conn: sqlite3.Connection, version: int, name: str, sql: str, *, check_keys: bool
 ) -> None:
-    conn.execute("BEGIN IMMEDIATE")
+    database = begin_write(conn)
     try:
         # Re-check under the write lock: another instance may have migrated meanwhile.
         if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
+            _clear_writer(database)
             conn.execute("ROLLBACK")
             return
         for statement in _statements(sql):
@@ -193,8 +197,10 @@ def _apply(
         if check_keys and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
             raise DatabaseError(f"Migration {name} would break foreign keys; nothing was changed.")
         conn.execute(f"PRAGMA user_version = {version}")
+        _clear_writer(database)
         conn.execute("COMMIT")
     except BaseException:
+        _clear_writer(database)
         conn.execute("ROLLBACK")
         raise
 
@@ -211,14 +217,124 @@ def _statements(sql: str) -> Iterator[str]:
         yield buffer
 
 
+# -- writers taking turns ---------------------------------------------------------------
+#
+# SQLite lets one writer at a time in. A large import holds the write lock for a minute or
+# more, so a writer keeps asking (each ask waits BUSY_TIMEOUT_MS) for up to WRITE_WAIT_S
+# before giving up. Whoever holds the lock says what it is doing in `ponder.db.writer`
+# (pid, start, activity), written once the lock is taken and removed before it is let go,
+# so a writer that does give up can say which other work holds the lock.
+
+WRITE_WAIT_S = 900.0
+_activity = "Ponder"
+
+
+class DatabaseBusy(DatabaseError):
+    """Another process held the write lock for longer than WRITE_WAIT_S."""
+
+
+def set_activity(text: str) -> None:
+    """What this process is doing, as other Ponders waiting for the lock will name it."""
+    global _activity
+    _activity = " ".join(text.split())[:200] or "Ponder"
+
+
+def _database_file(conn: sqlite3.Connection) -> Path | None:
+    try:
+        row = conn.execute("PRAGMA database_list").fetchone()
+    except sqlite3.Error:
+        return None
+    return Path(row[2]) if row and row[2] else None
+
+
+def _writer_note(database: Path) -> Path:
+    return database.with_name(database.name + ".writer")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
+
+
+def lock_holder(database: Path) -> str | None:
+    """"pid 123, `ponder add big.srt`, for 42 s" for the process writing now, if known."""
+    import time
+
+    try:
+        pid_text, started_text, activity = (
+            _writer_note(database).read_text(encoding="utf-8").split("\n", 2)
+        )
+        pid, started = int(pid_text), float(started_text)
+    except (OSError, ValueError):
+        return None
+    if not _pid_alive(pid):
+        return None
+    return f"{activity.strip()} (pid {pid}, writing for {max(0, time.time() - started):.0f} s)"
+
+
+def _note_writer(database: Path | None) -> None:
+    import time
+
+    if database is None:
+        return
+    with suppress(OSError):
+        _writer_note(database).write_text(
+            f"{os.getpid()}\n{time.time():.0f}\n{_activity}", encoding="utf-8"
+        )
+
+
+def _clear_writer(database: Path | None) -> None:
+    if database is not None:
+        with suppress(OSError):
+            _writer_note(database).unlink()
+
+
+def _is_busy(error: sqlite3.OperationalError) -> bool:
+    code = getattr(error, "sqlite_errorcode", None)
+    return code is not None and (code & 0xFF) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def begin_write(conn: sqlite3.Connection) -> Path | None:
+    """BEGIN IMMEDIATE, waiting up to WRITE_WAIT_S for other writers; DatabaseBusy (naming
+    the holder) past that. Returns the database file (for the writer note)."""
+    import time
+
+    database = _database_file(conn)
+    deadline = time.monotonic() + WRITE_WAIT_S
+    while True:
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as error:
+            if not _is_busy(error):
+                raise
+            if time.monotonic() < deadline:
+                continue  # each attempt already waited busy_timeout
+            holder = lock_holder(database) if database is not None else None
+            who = holder or "another program using the database"
+            raise DatabaseBusy(
+                f"The database is busy: {who} still holds the write lock after "
+                f"{WRITE_WAIT_S:.0f} s of waiting. Try again when it has finished."
+            ) from None
+    _note_writer(database)
+    return database
+
+
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One user action = one transaction (BEGIN IMMEDIATE, so writers queue, not fail)."""
-    conn.execute("BEGIN IMMEDIATE")
+    database = begin_write(conn)
     try:
         yield conn
     except BaseException:
+        _clear_writer(database)
         conn.execute("ROLLBACK")
         raise
     else:
+        _clear_writer(database)  # before COMMIT: the note never outlives our lock
         conn.execute("COMMIT")

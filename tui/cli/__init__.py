@@ -119,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if arguments:
         args = build_parser().parse_args(arguments)
         func = getattr(args, "func", None)
+    from core.db import set_activity
+
+    # Named by another Ponder that has to wait for this one's write lock.
+    set_activity("the Ponder app" if func is None else "ponder " + " ".join(arguments))
     try:
         if func is None:
             return _run_app()
