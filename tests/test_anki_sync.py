@@ -359,3 +359,54 @@ def test_status_and_logout(capsys, monkeypatch, anki_server, account, ponder):
     assert code == 0 and "Logged out" in out
     assert not load().anki_key
     assert to_db_time(clock.now())  # the module imports stay used
+
+
+def test_engine_timeout_cancel_and_progress(tmp_path, anki_server, account, ponder, ponder_home):
+    """The domain API the app's worker calls: a timeout and a cancel are one-line errors
+    that change nothing; progress reports stages; the next sync completes."""
+    import socket
+    import threading
+
+    from decks.anki_sync import AnkiAccount, SyncCancelled, SyncTimeout, login, sync
+
+    user, password = account
+    _library, store = ponder
+    config = load()
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    held: list[socket.socket] = []
+
+    def accept() -> None:
+        while True:
+            try:
+                held.append(silent.accept()[0])
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    mute = AnkiAccount(user, "some-key", f"http://127.0.0.1:{silent.getsockname()[1]}/")
+    with pytest.raises(SyncTimeout, match="did not answer in time"):
+        sync(store.conn, mute, config, home=ponder_home, timeout_s=2)
+    silent.close()
+
+    real = login(user, password, anki_server.endpoint)
+    assert real.key and real.user == user
+    with pytest.raises(SyncCancelled):
+        sync(store.conn, real, config, home=ponder_home, cancelled=lambda: True)
+    assert store.conn.execute("SELECT COUNT(*) FROM anki_notes").fetchone()[0] == 0
+
+    stages: list[tuple[str, int, int]] = []
+    summary = sync(
+        store.conn,
+        real,
+        config,
+        home=ponder_home,
+        progress=lambda stage, done, total: stages.append((stage, done, total)),
+    )
+    assert summary.notes_pushed == 3
+    names = [stage for stage, _done, _total in stages]
+    assert names[0] == "Pulling from Anki"
+    assert "Merging notes" in names and "Merging reviews" in names
+    assert any(name.startswith("Uploading") or name.startswith("Pushing") for name in names)
+    assert all(0 <= done <= total for _stage, done, total in stages)
