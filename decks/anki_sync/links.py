@@ -11,13 +11,12 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.db import transaction
 
 
-@dataclass(frozen=True, slots=True)
-class NoteLink:
+class NoteLink(NamedTuple):  # a tuple: tens of thousands are read on every sync
     note_id: int
     guid: str
     anki_note_id: int
@@ -45,7 +44,12 @@ class SyncLinks:
         rows = self.conn.execute(
             "SELECT note_id, guid, anki_note_id, ponder_mod, anki_mod, anki_usn FROM anki_notes"
         )
-        return {row[0]: NoteLink(*row) for row in rows}
+        return {link.note_id: link for link in map(NoteLink._make, rows)}
+
+    def note_pairs(self) -> list[tuple[int, int]]:
+        """(Ponder note id, Anki note id) of every link."""
+        rows = self.conn.execute("SELECT note_id, anki_note_id FROM anki_notes")
+        return [(row[0], row[1]) for row in rows]
 
     def link_notes(self, links: Iterable[NoteLink]) -> None:
         rows = [

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.models import format_timestamp
 from decks.anki import iter_export_notes
@@ -62,8 +62,7 @@ class MergeCounts:
     skipped: int = 0  # notes or reviews left for the next sync (changed under us, invalid)
 
 
-@dataclass(frozen=True, slots=True)
-class AnkiNoteMeta:
+class AnkiNoteMeta(NamedTuple):  # a tuple: one per Anki note of ours, on every sync
     id: int
     guid: str
     mid: int
@@ -113,6 +112,8 @@ class Merger:
         self._schedulers: dict[int, Any] = {}
         self._passages: dict[int, list[str]] = {}
         self.newly_linked: set[int] = set()
+        self.notes_changed = False  # notes or cards created, edited or deleted on a side
+        self._card_cache: dict[int, Card] = {}
 
     def check(self) -> None:
         if self.cancelled():
@@ -140,11 +141,12 @@ class Merger:
         db = self.col.db
         self.a_meta: dict[int, AnkiNoteMeta] = {}
         self.a_by_guid: dict[str, int] = {}
-        for nid, guid, mid, mod, usn in db.all(
-            f"select id, guid, mid, mod, usn from notes where mid in ({self.marks()})"
+        for meta in map(
+            AnkiNoteMeta._make,
+            db.all(f"select id, guid, mid, mod, usn from notes where mid in ({self.marks()})"),
         ):
-            self.a_meta[nid] = AnkiNoteMeta(nid, guid, mid, mod, usn)
-            self.a_by_guid.setdefault(guid, nid)
+            self.a_meta[meta.id] = meta
+            self.a_by_guid.setdefault(meta.guid, meta.id)
         self.load_anki_cards()
 
     def load_anki_cards(self) -> None:
@@ -158,12 +160,25 @@ class Merger:
     def card_pairs(self) -> dict[int, int]:
         """Ponder card id -> Anki card id, for every linked note (matched by ord)."""
         pairs: dict[int, int] = {}
-        for link in self.links.notes().values():
-            for ord_, card_id in self.p_cards.get(link.note_id, {}).items():
-                found = self.a_cards.get((link.anki_note_id, ord_))
+        for note_id, anki_note_id in self.links.note_pairs():
+            for ord_, card_id in self.p_cards.get(note_id, {}).items():
+                found = self.a_cards.get((anki_note_id, ord_))
                 if found is not None:
                     pairs[card_id] = found[0]
         return pairs
+
+    def cards(self, card_ids: Iterable[int]) -> dict[int, Card]:
+        """Ponder's cards by id, read in bulk once per run (pulled cards are read again)."""
+        wanted = set(card_ids)
+        for chunk in chunks(sorted(wanted - self._card_cache.keys())):
+            self._card_cache.update({v.card.id: v.card for v in self.store.card_views(chunk)})
+        return {
+            card_id: self._card_cache[card_id] for card_id in wanted if card_id in self._card_cache
+        }
+
+    def forget_cards(self, card_ids: Iterable[int]) -> None:
+        for card_id in card_ids:
+            self._card_cache.pop(card_id, None)
 
     def full_notes(self, note_ids: Iterable[int]) -> dict[int, tuple[Note, str]]:
         """Whole notes (with the deck name of their first card), read in bulk."""
@@ -252,6 +267,7 @@ class Merger:
                 kept[link.note_id] = link
         self._delete(delete_ponder, delete_anki)
         self.links.unlink_notes(unlink)
+        self.notes_changed = bool(delete_ponder or delete_anki)
         self.check()
         adopt: list[tuple[int, int]] = []
         create: list[int] = []
@@ -350,6 +366,7 @@ class Merger:
             )
             self.newly_linked.update(note.id for note, _request in added)
             self.counts.notes_pushed += len(added)
+            self.notes_changed = True
             self.progress("Adding notes to Anki", min(total, done * CHUNK), total)
             self.check()
 
@@ -414,6 +431,7 @@ class Merger:
             self.counts.skipped += 1  # e.g. a cloze without a cloze: Ponder keeps its text
             return note
         self.counts.notes_pulled += 1
+        self.notes_changed = True
         return update.note
 
     def _push_edits(
@@ -438,6 +456,7 @@ class Merger:
         for chunk in chunks(changed):
             self.col.update_notes(chunk, skip_undo_entry=True)
         self.counts.notes_pushed += len(changed)
+        self.notes_changed = self.notes_changed or bool(changed)
         versions = self._versions([anki_id for _note, anki_id in pairs])
         self.links.link_notes(
             NoteLink(note.id, note.guid, anki_id, self.p_meta[note.id][1], *versions[anki_id])
@@ -451,21 +470,46 @@ class Merger:
         todo = sorted(card_id for card_id in card_ids if card_id in pairs)
         if not todo:
             return
+        self.progress("Setting Anki's schedule", 0, len(todo))
         day = AnkiDay.of(self.col)
-        changed = []
-        for done, chunk in enumerate(chunks(todo), start=1):
-            cards = {view.card.id: view.card for view in self.store.card_views(chunk)}
-            for card_id in chunk:
-                card = cards.get(card_id)
-                if card is None:
-                    continue
+        cards = self.cards(todo)
+        if day.fsrs:  # memory states live in Anki's card data: go through its API
+            changed = []
+            for card_id in todo:
                 anki_card = self.col.get_card(pairs[card_id])
-                if apply_schedule(anki_card, card, day, self.now, self.rollover):
+                card = cards.get(card_id)
+                if card is not None and apply_schedule(
+                    anki_card, card, day, self.now, self.rollover
+                ):
                     changed.append(anki_card)
-            self.progress("Setting Anki's schedule", min(len(todo), done * CHUNK), len(todo))
-            self.check()
-        for chunk in chunks(changed):
-            self.col.update_cards(chunk, skip_undo_entry=True)
+            for chunk in chunks(changed):
+                self.col.update_cards(chunk, skip_undo_entry=True)
+        else:  # plain columns: read and write them in bulk (usn -1 so the push sends them)
+            rows: dict[int, CardRow] = {}
+            for chunk in chunks([pairs[card_id] for card_id in todo], 900):
+                for row in self.col.db.all(
+                    "select id, type, queue, due, ivl, factor, reps, lapses, left from cards"
+                    f" where id in ({id_list(chunk)})"
+                ):
+                    rows[row[0]] = CardRow(*row)
+            updates = []
+            stamp = int(self.now.timestamp())
+            for card_id in todo:
+                row, card = rows.get(pairs[card_id]), cards.get(card_id)
+                if row is None or card is None:
+                    continue
+                if apply_schedule(row, card, day, self.now, self.rollover):
+                    updates.append(row.values(stamp))
+            db = self.col.db
+            db.transact(
+                lambda: db.executemany(
+                    "update cards set type = ?, queue = ?, due = ?, ivl = ?, factor = ?,"
+                    " reps = ?, lapses = ?, left = ?, mod = ?, usn = -1 where id = ?",
+                    updates,
+                )
+            )
+        self.progress("Setting Anki's schedule", len(todo), len(todo))
+        self.check()
 
     def push_decks(self, pairs: dict[int, int]) -> None:
         """Each Anki card in the deck its Ponder card is in (same full name)."""
@@ -479,6 +523,37 @@ class Merger:
                 moves[wanted].append(anki_id)
         for name, cards in moves.items():
             self.col.set_deck(cards, self.deck_id(name))
+
+
+@dataclass
+class CardRow:
+    """An Anki card's scheduling columns, for `apply_schedule` without Anki's Card object."""
+
+    id: int
+    type: int
+    queue: int
+    due: int
+    ivl: int
+    factor: int
+    reps: int
+    lapses: int
+    left: int
+    memory_state: Any = None
+    last_review_time: int | None = None
+
+    def values(self, mod: int) -> tuple[int, ...]:
+        return (
+            self.type,
+            self.queue,
+            self.due,
+            self.ivl,
+            self.factor,
+            self.reps,
+            self.lapses,
+            self.left,
+            mod,
+            self.id,
+        )
 
 
 def anki_versions(col: Collection, anki_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -521,8 +596,9 @@ def run_merge(
     merger = Merger(col, store, config, now=now, progress=progress, cancelled=cancelled)
     merger.merge_notes()
     merger.check()
-    merger.load_ponder()
-    merger.load_anki_cards()
+    if merger.notes_changed:  # cards came or went on a side: read the keys again
+        merger.load_ponder()
+        merger.load_anki_cards()
     pairs = merger.card_pairs()
     full = revlog_usn is None or reviews_since is None or bool(merger.newly_linked)
     touched = merge_reviews(

@@ -24,7 +24,7 @@ from decks.anki_sync.bridge import revlog_interval, revlog_type
 from decks.anki_sync.links import ReviewLink
 from decks.anki_sync.merge import chunks, id_list, parse_time
 from decks.anki_sync.replay import Answer, replay
-from decks.models import Card, ReviewLog, to_db_time
+from decks.models import ReviewLog, to_db_time
 from decks.repository import ImportedReview, StaleCard
 
 if TYPE_CHECKING:
@@ -95,6 +95,7 @@ def _pull_card(merger: Merger, card_id: int, entries: list[tuple[int, Answer]]) 
         except StaleCard:
             merger.counts.skipped += len(fresh)  # reviewed meanwhile: the next sync
             return
+        merger.forget_cards([card_id])
         merger.counts.reviews_pulled += len(fresh)
     merger.links.link_reviews(links)
 
@@ -128,33 +129,41 @@ def _push(
         if link.card_id not in by_card:
             by_card[link.card_id] = store.review_logs(link.card_id)
     missing = {(link.card_id, link.reviewed_at): link.revlog_id for link in suspects}
-    candidates: list[tuple[ReviewLog, int]] = []
+    # (log, its stamp, the next review of the card or None): the next one's state_before
+    # holds the due date this review set, i.e. Anki's revlog interval.
+    candidates: list[tuple[ReviewLog, str, ReviewLog | None]] = []
     for card_id, logs in by_card.items():
         logs.sort(key=lambda log: (log.reviewed_at, log.id))
         for index, log in enumerate(logs):
-            key = (card_id, to_db_time(log.reviewed_at))
+            stamp = to_db_time(log.reviewed_at)
+            key = (card_id, stamp)
             if key in missing or key not in stamps:
-                candidates.append((log, index))
+                following = logs[index + 1] if index + 1 < len(logs) else None
+                candidates.append((log, stamp, following))
     if not candidates:
         links.set(pending_push=[])
         return set()
-    own = [_ms(log.reviewed_at) for log, _index in candidates]
+    own = [_ms(log.reviewed_at) for log, _stamp, _next in candidates]
     linked = set(stamps.values())
     taken = _existing_range(merger, min(own), max(own) + ID_SLACK) | linked
-    cards = _cards(merger, {log.card_id for log, _index in candidates})
+    cards = merger.cards({log.card_id for log, _stamp, _next in candidates})
+    in_anki: dict[int, set[tuple[int, int]]] = defaultdict(set)
+    for rid, (cid, ease) in revlog.items():
+        if rid not in linked:
+            in_anki[cid].add((rid, ease))
     new_links: list[ReviewLink] = []
     rows: list[tuple[Any, ...]] = []
-    for log, index in candidates:
+    last_ivl: dict[int, int] = {}
+    for log, stamp, following in candidates:
         card_id, anki_card = log.card_id, pairs[log.card_id]
-        stamp = to_db_time(log.reviewed_at)
         rid = missing.get((card_id, stamp))
         if rid is None:
             mine = _ms(log.reviewed_at)
-            same = [
-                mine + k
-                for k in range(ID_SLACK)
-                if revlog.get(mine + k) == (anki_card, log.rating) and mine + k not in linked
-            ]
+            same = sorted(
+                r
+                for r, ease in in_anki.get(anki_card, ())
+                if ease == log.rating and 0 <= r - mine < ID_SLACK
+            )
             if same:  # already in Anki (its link was lost): link it, never add twice
                 new_links.append(ReviewLink(same[0], card_id, stamp))
                 continue
@@ -163,7 +172,26 @@ def _push(
                 rid += 1
             taken.add(rid)
             new_links.append(ReviewLink(rid, card_id, stamp))
-        rows.append(_revlog_row(rid, anki_card, log, by_card[card_id], index, cards))
+        if following is not None:
+            due = parse_time(following.state_before.get("due"))
+        else:
+            card = cards.get(card_id)
+            due = card.due if card is not None else None
+        ivl = revlog_interval(log.reviewed_at, due)
+        prior = int(log.state_before.get("state", 0))
+        rows.append(
+            (
+                rid,
+                anki_card,
+                int(log.rating),
+                ivl,
+                last_ivl.get(card_id, 0),
+                2500 if prior == 2 else 0,
+                min(60000, max(0, int(log.duration_ms or 0))),
+                revlog_type(prior),
+            )
+        )
+        last_ivl[card_id] = ivl
     # The links first, and their ids as pending: a run killed before the insert below
     # re-inserts the rows next time; a row is never inserted without its link.
     links.link_reviews(new_links, pending=[row[0] for row in rows])
@@ -179,7 +207,7 @@ def _push(
             )
     links.set(pending_push=[])
     merger.counts.reviews_pushed += len(rows)
-    return {log.card_id for log, _index in candidates}
+    return {log.card_id for log, _stamp, _next in candidates}
 
 
 def _existing(merger: Merger, revlog_ids: list[int]) -> set[int]:
@@ -191,40 +219,3 @@ def _existing(merger: Merger, revlog_ids: list[int]) -> set[int]:
 
 def _existing_range(merger: Merger, low: int, high: int) -> set[int]:
     return set(merger.col.db.list("select id from revlog where id between ? and ?", low, high))
-
-
-def _cards(merger: Merger, card_ids: set[int]) -> dict[int, Card]:
-    found: dict[int, Card] = {}
-    for chunk in chunks(sorted(card_ids)):
-        found.update({view.card.id: view.card for view in merger.store.card_views(chunk)})
-    return found
-
-
-def _revlog_row(
-    rid: int,
-    anki_card: int,
-    log: ReviewLog,
-    logs: list[ReviewLog],
-    index: int,
-    cards: dict[int, Card],
-) -> tuple[Any, ...]:
-    """Anki's revlog columns for a Ponder review: the interval it set, the one before."""
-    before = log.state_before
-    if index + 1 < len(logs):
-        due = parse_time(logs[index + 1].state_before.get("due"))
-    else:
-        card = cards.get(log.card_id)
-        due = card.due if card is not None else None
-    last_review = parse_time(before.get("last_review"))
-    last_ivl = revlog_interval(last_review, parse_time(before.get("due"))) if last_review else 0
-    prior = int(before.get("state", 0))
-    return (
-        rid,
-        anki_card,
-        int(log.rating),
-        revlog_interval(log.reviewed_at, due),
-        last_ivl,
-        2500 if prior == 2 else 0,
-        min(60000, max(0, int(log.duration_ms or 0))),
-        revlog_type(prior),
-    )
