@@ -101,7 +101,9 @@ def media_kind(head: bytes) -> str | None:
     if head[:4] == b"RIFF" and head[8:12] in (b"WAVE", b"AVI "):
         return "wav" if head[8:12] == b"WAVE" else "avi"
     if head[4:8] == b"ftyp":
-        return "mp4"
+        return "mp4"  # mp4, m4a, mov (QuickTime brand)
+    if head[4:8] in (b"moov", b"mdat", b"wide") and int.from_bytes(head[:4], "big") >= 8:
+        return "mov"  # an older QuickTime file without an ftyp box
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "matroska"
     if len(head) >= 2 and head[0] == 0xFF:

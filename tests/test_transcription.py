@@ -62,6 +62,9 @@ def test_media_kind_by_content() -> None:
     assert media_kind(b"\x1a\x45\xdf\xa3\x01") == "matroska"
     assert media_kind(b"\xff\xf1\x50\x80") == "aac"
     assert media_kind(b"\xff\xfb\x90\x64") == "mp3"
+    assert media_kind(b"\x00\x00\x00\x14ftypqt  ") == "mp4"  # .mov, .m4a: ftyp brands
+    assert media_kind(b"\x00\x00\x00\x08wide\x00\x01") == "mov"
+    assert media_kind(b"\x00\x00\x00\x00wide") is None
     assert media_kind(b"1\n00:00:01,000 --> 00:00:02,000\nhi\n") is None
     assert media_kind(b"WEBVTT\n\n") is None
 
@@ -130,6 +133,27 @@ def test_silence_is_no_speech_and_stores_nothing(capsys: pytest.CaptureFixture[s
     assert code == 1
     assert "no speech found" in stderr
     assert len(stderr.strip().splitlines()) == 1
+    assert source_ids(capsys) == before
+
+
+def test_noise_is_no_speech_and_stores_nothing(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import array
+    import random
+
+    noise = random.Random(14)
+    samples = array.array("h", (noise.randint(-12000, 12000) for _ in range(16000 * 20)))
+    media = tmp_path / "hiss.wav"
+    with wave.open(str(media), "wb") as handle:
+        handle.setnchannels(1)
+        handle.setsampwidth(2)
+        handle.setframerate(16000)
+        handle.writeframes(samples.tobytes())
+    before = source_ids(capsys)
+    code, _, stderr = run(capsys, "add", str(media), "--model", MODEL)
+    assert code == 1
+    assert stderr.strip() == "ponder: hiss.wav: no speech found"
     assert source_ids(capsys) == before
 
 
