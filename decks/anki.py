@@ -6,7 +6,8 @@ are hard-coded and deck ids derive from the deck's name, so they are stable too.
 decks keep Anki's `A::B` names.
 
 Each note carries a Source field: the transcript's title and the moment the note came
-from, linked to the video at that second (`https://youtu.be/ID?t=N`) for YouTube sources.
+from, linked to the video at that second (`https://youtu.be/ID?t=N`) for YouTube sources,
+and the passage itself.
 
 genanki writes every card as new: review history and scheduling stay in Ponder.
 """
@@ -32,6 +33,7 @@ BASIC_MODEL_ID = 1_707_400_001
 REVERSED_MODEL_ID = 1_707_400_002
 CLOZE_MODEL_ID = 1_707_400_003
 EXPORT_CHUNK = 2000
+MAX_PASSAGE_CHARS = 600
 
 _CSS = """.card {
   font-family: arial;
@@ -42,6 +44,7 @@ _CSS = """.card {
 }
 .source { font-size: 14px; color: #777; margin-top: 1.5em; }
 .source a { color: #777; }
+.source .passage { font-style: italic; margin-top: 0.3em; }
 .cloze { font-weight: bold; color: blue; }
 .nightMode .cloze { color: lightblue; }
 """
@@ -66,6 +69,7 @@ class ExportNote:
     source_title: str | None = None
     start_s: float | None = None
     video_id: str | None = None
+    passage: str | None = None  # the transcript text the note came from
 
     def source_link(self) -> str | None:
         """The video at the note's moment, when the source is a YouTube video."""
@@ -84,7 +88,12 @@ class ExportNote:
             label += " @ " + format_timestamp(self.start_s, always_hours=False)
         link = self.source_link()
         if link:
-            return f'<a href="{html.escape(link, quote=True)}">{label}</a>'
+            label = f'<a href="{html.escape(link, quote=True)}">{label}</a>'
+        if self.passage:
+            passage = " ".join(self.passage.split())
+            if len(passage) > MAX_PASSAGE_CHARS:
+                passage = passage[: MAX_PASSAGE_CHARS - 1].rstrip() + "…"
+            label += f'<div class="passage">{html.escape(passage, quote=False)}</div>'
         return label
 
     def to_dict(self) -> dict[str, Any]:
@@ -139,7 +148,10 @@ def iter_export_notes(
         " s.video_id, s.title AS live_title,"
         " (SELECT d.name FROM cards c JOIN decks d ON d.id = c.deck_id"
         "   WHERE c.note_id = n.id ORDER BY c.ord LIMIT 1) AS deck,"
-        " (SELECT group_concat(t.tag, ' ') FROM note_tags t WHERE t.note_id = n.id) AS tags"
+        " (SELECT group_concat(t.tag, ' ') FROM note_tags t WHERE t.note_id = n.id) AS tags,"
+        " (SELECT group_concat(text, ' ') FROM (SELECT g.text FROM segments g"
+        "   WHERE g.source_id = n.source_id AND g.idx BETWEEN n.first_segment"
+        "   AND coalesce(n.last_segment, n.first_segment) ORDER BY g.idx)) AS passage"
         f" FROM notes n LEFT JOIN sources s ON s.id = n.source_id{where} ORDER BY n.id"
     )
     cursor = conn.execute(sql, params)
@@ -161,6 +173,7 @@ def iter_export_notes(
                 source_title=row[5] or row[8],
                 start_s=row[6],
                 video_id=row[7],
+                passage=row[11],
             )
 
 
@@ -318,6 +331,7 @@ def export_anki_text(
             tags=list(note.tags),
             deck=note.deck,
             guid=note.guid,
+            source_html=note.source_html(),
         )
         for note in iter_export_notes(conn, ids)
     ]

@@ -58,6 +58,8 @@ HEADER_KEYS = {
 CLOZE_MARK = re.compile(r"\{\{c\d+::", re.IGNORECASE)
 _BREAK = re.compile(r"<\s*br\s*/?\s*>|<\s*/\s*(?:div|p|li)\s*>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]*>")
+SOURCE_CLASS = "ponder-source"
+_SOURCE_BLOCK = re.compile(r'<div class="ponder-source">.*</div>\s*$', re.DOTALL)
 MAX_FIELD_CHARS = 100_000
 MAX_FILE_BYTES = 200 * 1024 * 1024
 
@@ -77,6 +79,7 @@ class TextNote:
     deck: str | None = None
     guid: str | None = None
     line: int = 0
+    source_html: str = ""  # where it came from (export only: an HTML block after the back)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -118,6 +121,12 @@ def html_to_text(value: str) -> str:
 # -- export ---------------------------------------------------------------------------------
 
 
+def _source_block(source_html: str) -> str:
+    """The Source rides at the end of the back (Anki's stock Basic and Cloze have no
+    Source field); importing strips it again, so a round trip keeps the back as it was."""
+    return f'<div class="{SOURCE_CLASS}">{source_html}</div>' if source_html else ""
+
+
 def format_anki_text(notes: Iterable[TextNote]) -> str:
     """The text file for these notes (Anki's header layout, tab separated, HTML fields).
 
@@ -136,7 +145,7 @@ def format_anki_text(notes: Iterable[TextNote]) -> str:
             NOTETYPE_NAMES[note.kind],
             note.deck or "",
             text_to_html(note.front),
-            text_to_html(note.back),
+            text_to_html(note.back) + _source_block(note.source_html),
             " ".join(tag.replace(" ", "_") for tag in note.tags if tag),
         ]
         writer.writerow([inert(value) for value in row])
@@ -311,6 +320,8 @@ def parse_anki_text(text: str) -> ParsedFile:
         if any(len(value) > MAX_FIELD_CHARS for value in fields):
             skipped.append(Skipped(line, _TOO_LONG))
             continue
+        if as_html and len(fields) > 1:  # our own export: the Source block is not the back
+            fields = [fields[0], _SOURCE_BLOCK.sub("", fields[1]), *fields[2:]]
         values = [html_to_text(value) if as_html else value.strip() for value in fields]
         front = values[0] if values else ""
         back = values[1] if len(values) > 1 else ""

@@ -107,12 +107,14 @@ def test_apkg_holds_notes_cards_decks_tags_and_source_links(collection, tmp_path
     assert first["fields"][0] == "a &lt; b &amp; c?" and first["fields"][1] == "yes<br>really"
     assert f'href="https://youtu.be/{VIDEO}?t=61"' in first["fields"][2]
     assert "Talk &lt;one&gt; @ 01:01" in first["fields"][2]
+    assert '<div class="passage">The sun</div>' in first["fields"][2]  # the passage too
     assert sorted(first["tags"]) == ["arith", "tag2"]
     assert notes[reverse.note.guid]["mid"] == REVERSED_MODEL_ID
     assert notes[reverse.note.guid]["fields"][2] == ""  # typed by hand: no source
     assert notes[cloze.note.guid]["mid"] == CLOZE_MODEL_ID
     assert notes[cloze.note.guid]["fields"][0] == "The {{c1::sun}} is a {{c2::star}}."
     assert "?t=125" in notes[cloze.note.guid]["fields"][2]
+    assert '<div class="passage">End</div>' in notes[cloze.note.guid]["fields"][2]
 
     by_note = {}
     for nid, did, ord_, card_type, queue in data["cards"]:

@@ -252,3 +252,49 @@ def test_a_line_over_the_size_limit_is_reported_as_too_long() -> None:
         (2, "a field is longer than 100000 characters")
     ]
     assert [(note.front, note.back) for note in parsed.notes] == [("ok", "fine")]
+
+
+def test_export_carries_the_source_and_a_round_trip_keeps_the_back(
+    store: CardStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As the .apkg: title, timestamp, the video link and the passage ride with the note
+    (after the back, for Anki's stock notetypes); importing it again keeps the back."""
+    from core.library import Library
+    from core.models import Segment, Source, Transcript
+    from decks.models import SourceRef
+
+    library = Library(store.conn)
+    source_id = library.add(
+        Transcript(
+            Source(title="Howard <talk>", origin="https://youtu.be/dQw4w9WgXcQ",
+                   kind="youtube", video_id="dQw4w9WgXcQ"),
+            [Segment("Intro.", 0, 60), Segment("Spacing beats cramming.", 3725, 3730)],
+        )
+    ).source_id  # fmt: skip
+    store.create_note(
+        "basic", "What beats cramming?", "Spacing", deck="Talks",
+        source=SourceRef(source_id, first_segment=1, last_segment=1),
+    )  # fmt: skip
+    expected = _cards(store)
+    out = tmp_path / "notes.txt"
+    export_anki_text(store.conn, out)
+    import csv
+
+    rows = list(csv.reader(out.read_text(encoding="utf-8").splitlines()[6:], delimiter="\t"))
+    back = rows[0][4]
+    assert back.startswith('Spacing<div class="ponder-source">')
+    assert "Howard &lt;talk&gt; @ 01:02:05" in back
+    assert 'href="https://youtu.be/dQw4w9WgXcQ?t=3725"' in back
+    assert "Spacing beats cramming." in back
+
+    fresh = tmp_path / "fresh-home"
+    fresh.mkdir()
+    monkeypatch.setenv("PONDER_HOME", str(fresh))
+    from core.db import connect
+
+    other = CardStore(connect())
+    try:
+        import_anki_text(other.conn, out)
+        assert _cards(other) == expected  # the back is "Spacing" again
+    finally:
+        other.close()
