@@ -82,6 +82,11 @@ class Library:
     def __init__(self, conn: sqlite3.Connection | None = None) -> None:
         self.conn = conn if conn is not None else connect()
 
+    def data_version(self) -> int:
+        """Changes whenever another connection (another `ponder`) commits to the database:
+        a cheap way for a screen to notice transcripts added elsewhere."""
+        return int(self.conn.execute("PRAGMA data_version").fetchone()[0])
+
     def close(self) -> None:
         self.conn.close()
 

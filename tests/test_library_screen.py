@@ -816,3 +816,20 @@ async def test_a_redraw_keeps_a_cursor_move_whose_message_is_still_queued(
         assert cursor_id(app) == target
         await pilot.pause()
         assert cursor_id(app) == target and screen.selected_source.id == target
+
+
+async def test_a_transcript_added_in_another_terminal_appears(
+    lib: Library, three: dict[str, int], tmp_path: Path
+) -> None:
+    """`ponder add` in another terminal commits on its own connection: the open library
+    notices within a few seconds, without a key."""
+    from tui.cli import main
+
+    app = PonderApp(library=lib)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: table(app).row_count == 4)
+        talk = tmp_path / "other terminal.srt"
+        talk.write_text("1\n00:00:01,000 --> 00:00:03,000\nHello from elsewhere\n")
+        assert main(["add", str(talk), "--title", "Added elsewhere"]) == 0
+        await wait_until(pilot, lambda: "Added elsewhere" in titles(app), timeout=20)
+        assert table(app).row_count == 5

@@ -74,6 +74,8 @@ COLUMNS: tuple[SortColumn, ...] = (
 COLUMN_BY_KEY = {column.key: column for column in COLUMNS}
 DEFAULT_SORT = ("added", True)
 MIN_TITLE_WIDTH = 12
+EXTERNAL_CHECK_S = 2.0
+"""How often the library looks for changes another `ponder` committed (PRAGMA data_version)."""
 
 
 def format_duration(seconds: float | None) -> str:
@@ -240,6 +242,17 @@ class LibraryScreen(Screen[None]):
         # Card counts need the decks package (tens of ms to import): paint first, then count.
         self.reload(with_cards=False)
         self.call_after_refresh(self.reload)
+        self._data_version = library.data_version()
+        self.set_interval(EXTERNAL_CHECK_S, self._notice_external_changes)
+
+    def _notice_external_changes(self) -> None:
+        """Another terminal's `ponder add` (or rename, remove) shows up without a key."""
+        if not self.is_current:
+            return
+        version = self.app.library.data_version()
+        if version != self._data_version:
+            self._data_version = version
+            self.reload()
 
     def on_screen_resume(self) -> None:
         if self._mounted:
