@@ -14,6 +14,7 @@ from datetime import datetime
 
 from core.db import connect, transaction
 from core.models import Highlight, Segment, Source, Transcript, utc_now
+from core.textsafe import from_os
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,16 @@ class Library:
     def add(self, transcript: Transcript) -> AddResult:
         """Store a transcript in one transaction, or return the copy already stored."""
         transcript = transcript.with_counts()
-        source = transcript.source
+        # A title or origin taken from a non-UTF-8 file name holds lone surrogates, which
+        # SQLite refuses: store the characters they stand for.
+        source = replace(
+            transcript.source,
+            title=from_os(transcript.source.title),
+            origin=from_os(transcript.source.origin),
+            media_path=from_os(transcript.source.media_path)
+            if transcript.source.media_path
+            else None,
+        )
         digest = content_hash(transcript.segments)
         with transaction(self.conn):
             existing = self.find_existing(transcript)

@@ -26,6 +26,28 @@ def inert_line(text: str) -> str:
     return inert(text.replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
 
 
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _byte_as_text(match: re.Match[str]) -> str:
+    byte = bytes([ord(match.group()) - 0xDC00])
+    try:
+        return byte.decode("cp1252")
+    except UnicodeDecodeError:
+        return "\ufffd"
+
+
+def from_os(text: str) -> str:
+    """Text from argv or a file name with its non-UTF-8 bytes made real characters.
+
+    Python hands such bytes over as lone surrogates (surrogateescape), which SQLite and
+    every UTF-8 output refuse with UnicodeEncodeError. Each is read as Windows-1252 (a
+    superset of Latin-1, the usual culprit: `café` typed in a Latin-1 terminal), so the
+    learner sees what was meant; a byte with no meaning there becomes U+FFFD.
+    """
+    return _ESCAPED_BYTE.sub(_byte_as_text, text) if text else text
+
+
 _MODEL_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 

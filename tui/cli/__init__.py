@@ -8,6 +8,7 @@ subcommand (or with `ponder ui`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import sys
 from collections.abc import Sequence
@@ -112,17 +113,49 @@ def _warn_about_config() -> None:
         print(f"ponder: warning: {inert_line(warning)}", file=sys.stderr)
 
 
+# Arguments that name files: kept as the OS gave them (non-UTF-8 bytes included) so the
+# file opens; every other argument is text and is repaired by `from_os` before use.
+PATH_ARGUMENTS = frozenset({"path", "out", "source", "video", "collection", "file", "backup"})
+
+
+def _printable_streams() -> None:
+    """Output never fails on a character the locale cannot encode (`PYTHONIOENCODING=ascii`,
+    LANG=C): it is written as an escape instead of raising UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):  # a closed or detached stream
+                reconfigure(errors="backslashreplace")
+
+
+def _repair_text_arguments(args: argparse.Namespace) -> None:
+    from core.textsafe import from_os
+
+    for key, value in vars(args).items():
+        if key in PATH_ARGUMENTS:
+            continue
+        if isinstance(value, str):
+            setattr(args, key, from_os(value))
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            setattr(args, key, [from_os(item) for item in value])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
+    _printable_streams()
     # Bare `ponder` opens the app at once: no need to import every command module first.
     func = None
     if arguments:
         args = build_parser().parse_args(arguments)
         func = getattr(args, "func", None)
+        _repair_text_arguments(args)
     from core.db import set_activity
 
     # Named by another Ponder that has to wait for this one's write lock.
-    set_activity("the Ponder app" if func is None else "ponder " + " ".join(arguments))
+    from core.textsafe import from_os
+
+    activity = "the Ponder app" if func is None else "ponder " + " ".join(arguments)
+    set_activity(from_os(activity))
     try:
         if func is None:
             return _run_app()
