@@ -666,6 +666,33 @@ async def test_new_list_and_reopen_conversations(fake_claude: FakeClaude) -> Non
         assert chat.pane.conversation_id == first_id
 
 
+async def test_conversation_keys_work_from_the_chat_box_and_the_footer_says_which() -> None:
+    from textual.widgets._footer import FooterKey
+
+    def footer_keys(chat: Chat) -> set[str]:
+        return {key.key for key in chat.screen.query(FooterKey)}
+
+    async with open_chat() as chat:
+        # In the question box, L types an L: the footer does not offer it (nor a, A, Q...),
+        # it offers ctrl+l, and the pane's own lines name ctrl+l.
+        chat.pane.focus_input()
+        await wait_until(chat.pilot, lambda: "ctrl+l" in footer_keys(chat))
+        keys = footer_keys(chat)
+        assert not keys & {"L", "a", "A", "Q", "c", "y", "question_mark"}, keys
+        assert "ctrl+l lists conversations" in chat.pane.usage_line
+        await chat.pilot.press("L")
+        assert chat.pane.input.text == "L"
+        await chat.pilot.press("ctrl+l")
+        await wait_until(chat.pilot, lambda: isinstance(chat.app.screen, ConversationsScreen))
+        await chat.pilot.press("escape")
+        await wait_until(chat.pilot, lambda: chat.app.screen is chat.screen)
+        # On the transcript both keys list the conversations, and the footer shows L.
+        chat.screen.transcript_view.focus()
+        await wait_until(chat.pilot, lambda: "L" in footer_keys(chat))
+        await chat.pilot.press("ctrl+l")
+        await wait_until(chat.pilot, lambda: isinstance(chat.app.screen, ConversationsScreen))
+
+
 async def test_reopening_the_study_screen_shows_the_latest_conversation(
     fake_claude: FakeClaude,
 ) -> None:

@@ -82,7 +82,7 @@ class StudyScreen(Screen[None]):
         # -- chat (tui/widgets/chat/, tui/screens/guide.py, conversations.py) --
         Binding("a", "ask", "Ask", id="study.ask"),
         Binding("A", "ask_selection", "Ask about selection", id="study.ask_selection"),
-        Binding("L", "conversations", "Chats", id="study.conversations"),
+        Binding("L,ctrl+l", "conversations", "Chats", id="study.conversations"),
         Binding("ctrl+n", "new_conversation", "New chat", show=False, id="study.new_chat"),
         Binding("ctrl+g", "guides", "Guides", id="study.guides"),
         Binding("1", "guide('preread')", "Guide: pre-read", show=False, id="study.guide.preread"),

@@ -275,7 +275,7 @@ class ChatPane(AnswerStreaming, Vertical):
     def refresh_usage(self) -> None:
         line = self.query_one("#chat-usage", Static)
         if self.conversation_id is None:
-            show_text(line, Content("No conversation yet · L lists conversations"))
+            show_text(line, Content("No conversation yet · ctrl+l lists conversations"))
             return
         answers = [v.message for v in self.answer_views()]
         last = next((m for m in reversed(answers) if m.usage != Usage()), None)
@@ -293,7 +293,7 @@ class ChatPane(AnswerStreaming, Vertical):
                 title += f" · {inert_line(conversation.title)}"
             count = len(self.store.conversations(self.source_id))
             if count > 1:
-                title += f" ({count} conversations, L lists)"
+                title += f" ({count} conversations, ctrl+l lists)"
         show_text(self.query_one("#chat-title", Static), Content(title))
 
     # -- syncing the widgets with the store -----------------------------------------------
