@@ -239,12 +239,14 @@ async def test_free_recall_and_the_card_chat_together(
 ) -> None:
     card_with_source(library)
     set_deck_free_recall(library.conn, CardStore(library.conn).decks()[0].id, True)
-    fake_claude.queue(Reply.text('{"right": "Delta.", "missing": "Epsilon.", "rating": 2}'))
+    fake_claude.queue(  # the recall_grade tool's input (a forced, strict tool)
+        Reply.json({"right": "Delta.", "missing": "Epsilon.", "rating": 2, "sources": []})
+    )
     async with reviewing(library) as review:
         box = review.screen.query_one("#recall-input")
         await wait_until(review.pilot, lambda: box.has_focus)
         await review.pilot.press("d", "e", "l", "t", "a", "enter")
-        await wait_until(review.pilot, lambda: review.screen.feedback is not None, timeout=10)
+        await wait_until(review.pilot, lambda: review.screen.feedback is not None, timeout=30)
         await review.open_chat()
         await review.ask("What about epsilon?")
         await review.pilot.press("escape")
