@@ -4,7 +4,7 @@ Builds a synthetic collection on a throwaway PONDER_HOME (or --home DIR, reused 
 already holds the collection): 100,000 cards (basic, reversed and cloze notes) created in
 bulk, then three years of reviews simulated with py-fsrs (recall drawn from each card's
 retrievability, answers on or after the due day), stored as review_log rows with their
-state_before and the cards' final FSRS state. Then times, median of --runs:
+prior state and the cards' final FSRS state. Then times, median of --runs:
 
 - creating the 100,000 cards in bulk               target <= 10 s
 - building today's queue (all decks, one deck)      target <= 50 ms
@@ -20,7 +20,6 @@ as `bytes per review: N` (what a backup or a sync pays per answer; target <= 150
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sqlite3
@@ -112,7 +111,7 @@ def _simulate_history(conn: sqlite3.Connection, rng: random.Random, now: datetim
     from core.clock import study_day_start
     from decks.models import CardState, from_db_time, to_db_time
     from decks.scheduling import review, settings_for
-    from decks.store.rows import _card_from_row
+    from decks.store.rows import _card_from_row, log_values
 
     scheduler = settings_for(None).scheduler()
     # The learner studied up to yesterday: today's cards are still to do.
@@ -142,16 +141,7 @@ def _simulate_history(conn: sqlite3.Connection, rng: random.Random, now: datetim
                     else Rating.Again
                 )
             outcome = review(scheduler, card, rating, moment)
-            logs.append(
-                (
-                    card.id,
-                    int(rating),
-                    to_db_time(moment),
-                    rng.randint(2000, 15000),
-                    int(card.state),
-                    json.dumps(card.scheduling_state()),
-                )
-            )
+            logs.append(log_values(card, int(rating), moment, rng.randint(2000, 15000)))
             card = outcome.after
             late = (
                 timedelta(hours=rng.uniform(0, 30))
@@ -181,14 +171,11 @@ def _simulate_history(conn: sqlite3.Connection, rng: random.Random, now: datetim
 
 def _flush(conn: sqlite3.Connection, logs: list[tuple], updates: list[tuple]) -> int:
     from core.db import transaction
+    from decks.store.rows import LOG_INSERT
 
     count = len(logs)
     with transaction(conn):
-        conn.executemany(
-            "INSERT INTO review_log (card_id, rating, reviewed_at, duration_ms, prior_state,"
-            " state_before) VALUES (?, ?, ?, ?, ?, ?)",
-            logs,
-        )
+        conn.executemany(LOG_INSERT, logs)
         conn.executemany(
             "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
             " last_review = ?, reps = ?, lapses = ? WHERE id = ?",

@@ -12,7 +12,6 @@ migration 0003), then times:
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import sys
@@ -33,6 +32,9 @@ def _t(moment: datetime) -> str:
 
 def build_collection(conn, *, cards: int, reviews: int, now: datetime, seed: int = 1) -> None:
     """Fill an empty, migrated database with `cards` cards and `reviews` review logs."""
+    from decks.models import to_epoch_us
+    from decks.store.rows import LOG_INSERT
+
     rng = random.Random(seed)
     created = _t(now - timedelta(days=400))
     conn.execute("BEGIN")
@@ -120,31 +122,25 @@ def build_collection(conn, *, cards: int, reviews: int, now: datetime, seed: int
             moment = start + timedelta(seconds=rng.random() * span)
             prior = rng.choices((0, 1, 2, 3), (0.1, 0.1, 0.75, 0.05))[0]
             rating = rng.choices((1, 2, 3, 4), (0.12, 0.1, 0.68, 0.1))[0]
-            before = {
-                "state": prior,
-                "step": None,
-                "stability": 12.5,
-                "difficulty": 5.1,
-                "due": _t(moment),
-                "last_review": _t(moment - timedelta(days=10)),
-                "reps": 4,
-                "lapses": 0,
-                "buried_until": None,
-            }
+            # LOG_INSERT's columns: due now, last reviewed 10 days ago, 4 reps.
             yield (
                 rng.randint(1, cards),
+                to_epoch_us(moment),
                 rating,
-                _t(moment),
-                rng.randint(2000, 20000),
                 prior,
-                json.dumps(before),
+                rng.randint(2000, 20000),
+                None,
+                12.5,
+                5.1,
+                0,
+                10 * 86_400_000_000,
+                4,
+                0,
+                None,
+                None,
             )
 
-    conn.executemany(
-        "INSERT INTO review_log (card_id, rating, reviewed_at, duration_ms, prior_state,"
-        " state_before) VALUES (?, ?, ?, ?, ?, ?)",
-        review_rows(),
-    )
+    conn.executemany(LOG_INSERT, review_rows())
     conn.execute("COMMIT")
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import shutil
@@ -40,6 +39,8 @@ def _t(moment: datetime) -> str:
 def build(path: Path, *, cards: int, reviews: int, now: datetime, seed: int = 3) -> None:
     """A migrated database with `cards` basic cards and `reviews` logs over the past year."""
     from core.db import connect
+    from decks.models import to_epoch_us
+    from decks.store.rows import LOG_INSERT
 
     rng = random.Random(seed)
     conn = connect(path)
@@ -98,33 +99,25 @@ def build(path: Path, *, cards: int, reviews: int, now: datetime, seed: int = 3)
         for _ in range(reviews):
             moment = now - timedelta(seconds=rng.random() * span)
             prior = rng.choices((0, 1, 2, 3), (0.1, 0.1, 0.75, 0.05))[0]
-            before = json.dumps(
-                {
-                    "state": prior,
-                    "step": None,
-                    "stability": 11.0,
-                    "difficulty": 5.0,
-                    "due": _t(moment),
-                    "last_review": _t(moment - timedelta(days=9)),
-                    "reps": 5,
-                    "lapses": 0,
-                    "buried_until": None,
-                }
-            )
+            # LOG_INSERT's columns: due now, last reviewed 9 days ago, 5 reps.
             yield (
                 rng.randint(1, cards),
+                to_epoch_us(moment),
                 rng.choices((1, 2, 3, 4), (0.12, 0.1, 0.68, 0.1))[0],
-                _t(moment),
-                rng.randint(2000, 20000),
                 prior,
-                before,
+                rng.randint(2000, 20000),
+                None,
+                11.0,
+                5.0,
+                0,
+                9 * 86_400_000_000,
+                5,
+                0,
+                None,
+                None,
             )
 
-    conn.executemany(
-        "INSERT INTO review_log (card_id, rating, reviewed_at, duration_ms, prior_state,"
-        " state_before) VALUES (?, ?, ?, ?, ?, ?)",
-        review_rows(),
-    )
+    conn.executemany(LOG_INSERT, review_rows())
     conn.execute("COMMIT")
     conn.close()
 

@@ -12,7 +12,7 @@ stability); keeping our own makes "new cards left today" a cheap indexed query.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -29,6 +29,22 @@ def to_db_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime(_DB_TIME_FORMAT)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def to_epoch_us(moment: datetime) -> int:
+    """Microseconds since the Unix epoch (UTC), exactly: the review log's integer times."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def from_epoch_us(value: int) -> datetime:
+    """The aware UTC datetime `to_epoch_us` made the integer from."""
+    return _EPOCH + timedelta(microseconds=value)
 
 
 def from_db_time(text: str | None) -> datetime | None:

@@ -428,14 +428,14 @@ def presets_in_use(store: Any) -> list[Any]:
 
 def review_records(store: Any, deck_ids: Sequence[int]) -> list[ReviewRecord]:
     """The review log of these decks' cards, as the optimiser reads it."""
-    from decks.models import from_db_time
+    from decks.models import from_epoch_us
     from decks.stats import review_history
 
     if not deck_ids:
         return []
     return [
-        ReviewRecord(card_id, from_db_time(reviewed_at), rating, prior_state)
-        for card_id, reviewed_at, rating, prior_state in review_history(store.conn, list(deck_ids))
+        ReviewRecord(card_id, from_epoch_us(reviewed_us), rating, prior_state)
+        for card_id, reviewed_us, rating, prior_state in review_history(store.conn, list(deck_ids))
     ]
 
 

@@ -12,7 +12,7 @@ commits the previewed outcome of the pressed button, so the interval on the butt
 the one stored even though py-fsrs fuzzes intervals at random. Answering later than the
 card was shown keeps the shown interval, counted from the moment of the answer.
 
-Undo restores the card's columns from the review log's `state_before`, deletes the log
+Undo restores the card's columns from the review log's prior state, deletes the log
 row (one transaction), removes a leech tag that review added, and makes that card the
 current one again. Bury and suspend are undoable the same way.
 """

@@ -4,11 +4,12 @@ Read-only SQL over the decks tables, shaped for speed on large collections (100,
 a million reviews in well under a second): every per-day figure is a set of range counts
 over an index, one range per *study day*. Study days start at the configured local
 rollover hour; their boundaries are computed in Python (so daylight-saving changes and
-half-hour time zones are exact) and compared as text, which works because every stored time
-has one fixed format (`decks.models.to_db_time`).
+half-hour time zones are exact) and compared as the column holds them: the cards' text times
+have one fixed format (`decks.models.to_db_time`), the review log's are integer
+microseconds (`decks.models.to_epoch_us`).
 
-Reviews are aggregated through a covering index on review_log (reviewed_at first), so a
-day's counts never touch the table's rows (which carry the bulky undo state).
+Reviews are aggregated through a covering index on review_log (reviewed_us first), so a
+day's counts never touch the table's rows (which carry the undo state).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from core import clock
-from decks.models import to_db_time
+from decks.models import to_db_time, to_epoch_us
 
 FORECAST_DAYS = 30
 HEATMAP_DAYS = 365
@@ -29,7 +30,7 @@ RETENTION_WEEKS = 52
 STABILITY_EDGES = (1, 3, 7, 14, 30, 90, 180, 365, 730)
 
 STATS_INDEX = "review_log_stats"
-STATS_INDEX_COLUMNS = ("reviewed_at", "prior_state", "rating", "duration_ms", "card_id")
+STATS_INDEX_COLUMNS = ("reviewed_us", "prior_state", "rating", "duration_ms", "card_id")
 
 
 class UnknownDeck(LookupError):
@@ -201,14 +202,14 @@ def deck_ids(conn: sqlite3.Connection, deck: str) -> list[int]:
 
 
 def ensure_stats_index(conn: sqlite3.Connection) -> None:
-    """Make sure review_log has an index covering the stats columns (reviewed_at first).
+    """Make sure review_log has an index covering the stats columns (reviewed_us first).
 
     Without it each day's counts read whole log rows (several times slower). Created once,
     if no existing index already covers these columns.
     """
     for row in conn.execute("PRAGMA index_list(review_log)").fetchall():
         columns = [info[2] for info in conn.execute(f"PRAGMA index_info('{row[1]}')")]
-        if columns[:1] == ["reviewed_at"] and set(STATS_INDEX_COLUMNS) <= set(columns):
+        if columns[:1] == ["reviewed_us"] and set(STATS_INDEX_COLUMNS) <= set(columns):
             return
     columns = ", ".join(STATS_INDEX_COLUMNS)
     # A read-only or busy database: the figures are still right, only slower.
@@ -222,14 +223,14 @@ def ensure_stats_index(conn: sqlite3.Connection) -> None:
 def review_history(
     conn: sqlite3.Connection, deck_ids: list[int] | None = None
 ) -> list[tuple[int, str, int, int]]:
-    """(card_id, reviewed_at text, rating, prior_state) of every review, in no set order.
+    """(card_id, reviewed_us, rating, prior_state) of every review, in no set order.
 
     For the optimiser and rescheduling: only the columns they need, read through the
     covering stats index (reading whole log rows in time order costs a random table
     access per review, minutes on a million reviews).
     """
     ensure_stats_index(conn)
-    sql = "SELECT card_id, reviewed_at, rating, prior_state FROM review_log AS r"
+    sql = "SELECT card_id, reviewed_us, rating, prior_state FROM review_log AS r"
     params: list[int] = []
     if deck_ids is not None:
         if not deck_ids:
@@ -244,10 +245,13 @@ def review_history(
 # -- the queries -------------------------------------------------------------------------------
 
 
-def _ranges_cte(starts: list[datetime]) -> tuple[str, list[Any]]:
+def _ranges_cte(starts: list[datetime], *, log: bool = False) -> tuple[str, list[Any]]:
+    """Day ranges (i, lo, hi) as the column compared holds times: the review log's
+    integer microseconds (`log`), or the cards table's text."""
     values = ", ".join("(?, ?, ?)" for _ in starts[:-1])
     params: list[Any] = []
-    texts = [to_db_time(moment) for moment in starts]
+    convert = to_epoch_us if log else to_db_time
+    texts = [convert(moment) for moment in starts]
     for index in range(len(starts) - 1):
         params += [index, texts[index], texts[index + 1]]
     return f"d(i, lo, hi) AS (VALUES {values})", params
@@ -264,13 +268,13 @@ def _daily_reviews(
     conn: sqlite3.Connection, starts: list[datetime], ids: list[int] | None
 ) -> list[tuple[int, int, int, int, int]]:
     """(reviews, review-state reviews, passed, duration ms, timed reviews) per study day."""
-    cte, params = _ranges_cte(starts)
+    cte, params = _ranges_cte(starts, log=True)
     # The unary + keeps SQLite from driving the search by card (one scan per card per day).
     deck_sql, deck_params = _deck_filter(ids, "+r.card_id")
     sql = (
         f"WITH {cte} SELECT d.i, (SELECT json_array(COUNT(*), SUM(r.prior_state = 2),"
         " SUM(r.prior_state = 2 AND r.rating > 1), SUM(r.duration_ms), COUNT(r.duration_ms))"
-        " FROM review_log AS r WHERE r.reviewed_at >= d.lo AND r.reviewed_at < d.hi"
+        " FROM review_log AS r WHERE r.reviewed_us >= d.lo AND r.reviewed_us < d.hi"
         f"{deck_sql}) FROM d ORDER BY d.i"
     )
     import json
@@ -286,11 +290,11 @@ def _count_reviews(
     conn: sqlite3.Connection, starts: list[datetime], ids: list[int] | None
 ) -> list[int]:
     """Reviews per study day only (cheap: an index range count per day)."""
-    cte, params = _ranges_cte(starts)
+    cte, params = _ranges_cte(starts, log=True)
     deck_sql, deck_params = _deck_filter(ids, "+r.card_id")
     sql = (
         f"WITH {cte} SELECT d.i, (SELECT COUNT(*) FROM review_log AS r"
-        f" WHERE r.reviewed_at >= d.lo AND r.reviewed_at < d.hi{deck_sql}) FROM d ORDER BY d.i"
+        f" WHERE r.reviewed_us >= d.lo AND r.reviewed_us < d.hi{deck_sql}) FROM d ORDER BY d.i"
     )
     return [int(count) for _index, count in conn.execute(sql, [*params, *deck_params])]
 

@@ -5,12 +5,11 @@ committed log id after the commit returns. After SIGKILL at a random moment:
 `PRAGMA integrity_check` is ok, every printed answer is in the log, nothing else is
 there except at most the one answer committed but not yet printed, and every card's
 state agrees with its log rows (reps = rows, last_review = the latest row, the chain of
-`state_before` counts up).
+prior reps count up).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import random
 import signal
@@ -21,7 +20,7 @@ import time
 from pathlib import Path
 
 from core.db import connect
-from decks.models import NoteKind
+from decks.models import NoteKind, from_epoch_us, to_db_time
 from decks.repository import CardStore, NoteDraft
 
 WORKER = r"""
@@ -80,12 +79,12 @@ def _check_consistency(db: Path) -> set[int]:
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
-    logs: dict[int, list[tuple[str, dict]]] = {}
+    logs: dict[int, list[tuple[str, int]]] = {}
     ids = set()
-    for log_id, card_id, reviewed_at, before in conn.execute(
-        "SELECT id, card_id, reviewed_at, state_before FROM review_log ORDER BY reviewed_at, id"
+    for log_id, card_id, reviewed_us, prior_reps in conn.execute(
+        "SELECT id, card_id, reviewed_us, prior_reps FROM review_log ORDER BY reviewed_us, id"
     ):
-        logs.setdefault(card_id, []).append((reviewed_at, json.loads(before)))
+        logs.setdefault(card_id, []).append((to_db_time(from_epoch_us(reviewed_us)), prior_reps))
         ids.add(log_id)
     for card_id, state, reps, last_review in conn.execute(
         "SELECT id, state, reps, last_review FROM cards"
@@ -94,7 +93,7 @@ def _check_consistency(db: Path) -> set[int]:
         assert reps == len(history), f"card {card_id}: reps {reps}, {len(history)} log rows"
         if history:
             assert last_review == history[-1][0]
-            assert [before["reps"] for _, before in history] == list(range(len(history)))
+            assert [reps for _, reps in history] == list(range(len(history)))
             assert state != 0
         else:
             assert state == 0 and last_review is None

@@ -7,6 +7,7 @@ import json
 import os
 import time
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from fsrs import Rating
 
 from core import clock
 from decks import scheduling
-from decks.models import CardState, to_db_time
+from decks.models import CardState, from_epoch_us
 from decks.repository import CardStore
 from decks.stats import (
     STABILITY_EDGES,
@@ -25,6 +26,7 @@ from decks.stats import (
     ensure_stats_index,
     study_day_starts,
 )
+from decks.store.rows import LOG_INSERT, log_values
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)
 ROLLOVER = 4
@@ -98,9 +100,9 @@ def test_figures_match_a_brute_force_count(store: CardStore) -> None:
 
     stats = compute_stats(store.conn, now=NOW, rollover_hour=ROLLOVER)
     rows = store.conn.execute(
-        "SELECT reviewed_at, rating, prior_state, duration_ms FROM review_log"
+        "SELECT reviewed_us, rating, prior_state, duration_ms FROM review_log"
     ).fetchall()
-    per_day = Counter(_study_day(datetime.fromisoformat(row[0])) for row in rows)
+    per_day = Counter(_study_day(from_epoch_us(row[0])) for row in rows)
     assert {day.day: day.count for day in stats.heatmap if day.count} == dict(per_day)
     assert stats.reviews_today == per_day[date(2026, 3, 10)] == 1
     assert stats.reviews_past_year == len(rows)
@@ -164,16 +166,15 @@ def test_streak_counts_back_from_today_and_survives_an_unreviewed_today(
     # A review every day from 400 days ago until yesterday (none the day before): the
     # streak runs past the one-year heatmap window. Bulk rows: only the log matters here.
     start = NOW - timedelta(days=400)
+    blank = store.get_card(card_ids[0])
+    assert blank is not None
     rows = []
     for offset in range(400):
         when = start + timedelta(days=offset)
-        rows.append((card_ids[offset % 3], 3, to_db_time(when), 1000, 2, json.dumps({"state": 2})))
+        card = replace(blank, id=card_ids[offset % 3], state=CardState.REVIEW)
+        rows.append(log_values(card, 3, when, 1000))
     store.conn.execute("BEGIN")
-    store.conn.executemany(
-        "INSERT INTO review_log (card_id, rating, reviewed_at, duration_ms, prior_state,"
-        " state_before) VALUES (?, ?, ?, ?, ?, ?)",
-        rows,
-    )
+    store.conn.executemany(LOG_INSERT, rows)
     store.conn.execute("COMMIT")
     stats = compute_stats(store.conn, now=NOW, rollover_hour=ROLLOVER)
     assert stats.reviews_today == 0
@@ -208,7 +209,7 @@ def test_stats_index_is_created_once_and_used(store: CardStore) -> None:
         name
         for name in names
         if (columns := [info[2] for info in store.conn.execute(f"PRAGMA index_info('{name}')")])
-        and columns[0] == "reviewed_at"
+        and columns[0] == "reviewed_us"
         and set(STATS_INDEX_COLUMNS) <= set(columns)
     ]
     assert len(covering) == 1  # one index covers the stats columns, however often ensured
@@ -216,7 +217,7 @@ def test_stats_index_is_created_once_and_used(store: CardStore) -> None:
         str(row[3])
         for row in store.conn.execute(
             "EXPLAIN QUERY PLAN SELECT COUNT(*), SUM(rating > 1) FROM review_log"
-            " WHERE reviewed_at >= '2026' AND reviewed_at < '2027'"
+            " WHERE reviewed_us >= 1767225600000000 AND reviewed_us < 1798761600000000"
         )
     )
     assert f"COVERING INDEX {covering[0]}" in plan

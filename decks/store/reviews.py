@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
@@ -13,13 +12,17 @@ from decks.models import (
     Card,
     ReviewLog,
     to_db_time,
+    to_epoch_us,
 )
 from decks.store.notes import NoteStore
 from decks.store.rows import (
+    LOG_INSERT,
     _db_time_or_none,
     _log_from_row,
     _placeholders,
+    _prior_state,
     _scheduling_columns,
+    log_values,
 )
 from decks.store.values import (
     ImportedReview,
@@ -76,17 +79,7 @@ class ReviewStore(NoteStore):
                 ),
             )
             cursor = self.conn.execute(
-                "INSERT INTO review_log (card_id, rating, reviewed_at, duration_ms, prior_state,"
-                " state_before, answer_text) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    before.id,
-                    int(rating),
-                    stamp,
-                    duration_ms,
-                    int(before.state),
-                    json.dumps(before.scheduling_state()),
-                    answer_text,
-                ),
+                LOG_INSERT, log_values(before, rating, reviewed_at, duration_ms, answer_text)
             )
             log_id = int(cursor.lastrowid or 0)
             leech_added = False
@@ -186,20 +179,20 @@ class ReviewStore(NoteStore):
         return written
 
     def undo_review(self, log_id: int, *, remove_leech_tag: bool = False) -> Card:
-        """Restore the card from the log row's `state_before` and delete the row, in one
+        """Restore the card from the log row's prior state and delete the row, in one
         transaction. Only the card's latest review can be undone."""
         with transaction(self.conn):
             row = self.conn.execute("SELECT * FROM review_log WHERE id = ?", (log_id,)).fetchone()
             if row is None:
                 raise UndoError("That review is no longer in the log (already undone?).")
             latest = self.conn.execute(
-                "SELECT id FROM review_log WHERE card_id = ? ORDER BY reviewed_at DESC, id DESC"
+                "SELECT id FROM review_log WHERE card_id = ? ORDER BY reviewed_us DESC, id DESC"
                 " LIMIT 1",
                 (row["card_id"],),
             ).fetchone()
             if latest is None or latest["id"] != log_id:
                 raise UndoError("The card was reviewed again since; undo that review first.")
-            before = json.loads(row["state_before"])
+            before = _prior_state(row)
             self.conn.execute(
                 "UPDATE cards SET state = ?, step = ?, stability = ?, difficulty = ?, due = ?,"
                 " last_review = ?, reps = ?, lapses = ?, buried_until = ?, modified_at = ?"
@@ -231,7 +224,7 @@ class ReviewStore(NoteStore):
 
     def review_logs(self, card_id: int) -> list[ReviewLog]:
         rows = self.conn.execute(
-            "SELECT * FROM review_log WHERE card_id = ? ORDER BY reviewed_at, id", (card_id,)
+            "SELECT * FROM review_log WHERE card_id = ? ORDER BY reviewed_us, id", (card_id,)
         )
         return [_log_from_row(row) for row in rows]
 
@@ -247,11 +240,11 @@ class ReviewStore(NoteStore):
             )
             params.extend(deck_ids)
         if since is not None:
-            clauses.append("reviewed_at >= ?")
-            params.append(to_db_time(since))
+            clauses.append("reviewed_us >= ?")
+            params.append(to_epoch_us(since))
         where = " WHERE " + " AND ".join(clauses) if clauses else ""
         for row in self.conn.execute(
-            f"SELECT * FROM review_log{where} ORDER BY reviewed_at, id", params
+            f"SELECT * FROM review_log{where} ORDER BY reviewed_us, id", params
         ):
             yield _log_from_row(row)
 
@@ -261,7 +254,7 @@ class ReviewStore(NoteStore):
         """(new cards introduced, review-state cards answered) since `since`."""
         # A correlated lookup per log row: SQLite walks today's rows by time. A join (or
         # `card_id IN (SELECT ...)`) makes it scan every card of the decks first.
-        deck_clause, params = "", [to_db_time(since)]
+        deck_clause, params = "", [to_epoch_us(since)]
         if deck_ids is not None:
             deck_clause = (
                 " AND (SELECT c.deck_id FROM cards c WHERE c.id = l.card_id)"
@@ -270,7 +263,7 @@ class ReviewStore(NoteStore):
             params.extend(deck_ids)
         row = self.conn.execute(
             "SELECT COUNT(DISTINCT CASE WHEN l.prior_state = 0 THEN l.card_id END),"
-            " SUM(l.prior_state = 2) FROM review_log l WHERE l.reviewed_at >= ?" + deck_clause,
+            " SUM(l.prior_state = 2) FROM review_log l WHERE l.reviewed_us >= ?" + deck_clause,
             params,
         ).fetchone()
         return int(row[0] or 0), int(row[1] or 0)

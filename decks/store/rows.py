@@ -6,6 +6,7 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from decks.models import (
     Card,
@@ -18,8 +19,10 @@ from decks.models import (
     ReviewLog,
     SourceRef,
     from_db_time,
+    from_epoch_us,
     normalise_tags,
     to_db_time,
+    to_epoch_us,
 )
 
 
@@ -152,16 +155,68 @@ def _deck_from_row(row: sqlite3.Row) -> Deck:
 
 
 def _log_from_row(row: sqlite3.Row) -> ReviewLog:
-    reviewed = from_db_time(row["reviewed_at"])
-    assert reviewed is not None
+    at = row["reviewed_us"]
     return ReviewLog(
         id=row["id"],
         card_id=row["card_id"],
         rating=row["rating"],
-        reviewed_at=reviewed,
+        reviewed_at=from_epoch_us(at),
         duration_ms=row["duration_ms"],
-        state_before=json.loads(row["state_before"]),
+        state_before=_prior_state(row),
         answer_text=row["answer_text"],
+    )
+
+
+def _prior_state(row: sqlite3.Row) -> dict[str, Any]:
+    """The card before the answer, as `Card.scheduling_state()` gave it (times as text)."""
+    at = row["reviewed_us"]
+    last, buried = row["prior_last_delta"], row["prior_buried_us"]
+    return {
+        "state": row["prior_state"],
+        "step": row["prior_step"],
+        "stability": row["prior_stability"],
+        "difficulty": row["prior_difficulty"],
+        "due": to_db_time(from_epoch_us(at + row["prior_due_delta"])),
+        "last_review": None if last is None else to_db_time(from_epoch_us(at - last)),
+        "reps": row["prior_reps"],
+        "lapses": row["prior_lapses"],
+        "buried_until": None if buried is None else to_db_time(from_epoch_us(buried)),
+    }
+
+
+LOG_INSERT = (
+    "INSERT INTO review_log (card_id, reviewed_us, rating, prior_state, duration_ms,"
+    " prior_step, prior_stability, prior_difficulty, prior_due_delta, prior_last_delta,"
+    " prior_reps, prior_lapses, prior_buried_us, answer_text)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def log_values(
+    before: Card,
+    rating: int,
+    reviewed_at: datetime,
+    duration_ms: int | None,
+    answer_text: str | None = None,
+) -> tuple[Any, ...]:
+    """The `LOG_INSERT` parameters for one answer to `before` (migration 0009's layout)."""
+    at = to_epoch_us(reviewed_at)
+    last, buried = before.last_review, before.buried_until
+    return (
+        before.id,
+        at,
+        int(rating),
+        int(before.state),
+        duration_ms,
+        before.step,
+        before.stability,
+        before.difficulty,
+        to_epoch_us(before.due) - at,
+        None if last is None else at - to_epoch_us(last),
+        before.reps,
+        before.lapses,
+        None if buried is None else to_epoch_us(buried),
+        answer_text,
     )
 
 
