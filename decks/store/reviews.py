@@ -23,6 +23,7 @@ from decks.store.rows import (
     _prior_state,
     _scheduling_columns,
     log_values,
+    state_log_values,
 )
 from decks.store.values import (
     ImportedReview,
@@ -132,15 +133,13 @@ class ReviewStore(NoteStore):
             ids = []
             for review in reviews:
                 cursor = self.conn.execute(
-                    "INSERT INTO review_log (card_id, rating, reviewed_at, duration_ms,"
-                    " prior_state, state_before) VALUES (?, ?, ?, ?, ?, ?)",
-                    (
+                    LOG_INSERT,
+                    state_log_values(
                         before.id,
-                        int(review.rating),
-                        to_db_time(review.reviewed_at),
+                        review.state_before,
+                        review.rating,
+                        review.reviewed_at,
                         review.duration_ms,
-                        int(review.state_before.get("state", 0)),
-                        json.dumps(review.state_before),
                     ),
                 )
                 ids.append(int(cursor.lastrowid or 0))

@@ -220,6 +220,40 @@ def log_values(
     )
 
 
+def state_log_values(
+    card_id: int,
+    state: dict[str, Any],
+    rating: int,
+    reviewed_at: datetime,
+    duration_ms: int | None,
+    answer_text: str | None = None,
+) -> tuple[Any, ...]:
+    """`log_values` from a prior state given as `Card.scheduling_state()` (Anki's replay)."""
+    at = to_epoch_us(reviewed_at)
+
+    def instant(key: str) -> int | None:
+        moment = from_db_time(state.get(key))
+        return None if moment is None else to_epoch_us(moment)
+
+    due, last = instant("due"), instant("last_review")
+    return (
+        card_id,
+        at,
+        int(rating),
+        int(state.get("state", 0)),
+        duration_ms,
+        state.get("step"),
+        state.get("stability"),
+        state.get("difficulty"),
+        0 if due is None else due - at,
+        None if last is None else at - last,
+        int(state.get("reps", 0)),
+        int(state.get("lapses", 0)),
+        instant("buried_until"),
+        answer_text,
+    )
+
+
 def _placeholders(count: int) -> str:
     return ",".join("?" * count)
 
