@@ -1,6 +1,6 @@
-"""Migration 0009 (the compact review log) on a database written with the old schema.
+"""Migration 0010 (the compact review log) on a database written with the old schema.
 
-The old database is built the way Ponder wrote it before: migrations up to 0008, cards
+The old database is built the way Ponder wrote it before: migrations up to 0009, cards
 changed and log rows inserted as the old `record_review` did (times as text, the prior
 state as JSON). A twin database gets the same reviews through today's `record_review`.
 After migrating, the old one must hold exactly the twin's rows, give the same stats and
@@ -28,7 +28,7 @@ from decks.repository import CardStore
 from decks.scheduling import review, settings_for
 from decks.stats import compute_stats
 
-COMPACT = 9  # the migration under test
+COMPACT = 10  # the migration under test
 START = datetime(2025, 3, 1, 8, 15, 7, 123456, tzinfo=UTC)
 CARD_COLUMNS = (
     "state",
@@ -66,7 +66,7 @@ def _old_record_review(
     ms: int,
     answer: str | None,
 ) -> None:
-    """What `CardStore.record_review` wrote before migration 0009."""
+    """What `CardStore.record_review` wrote before migration 0010."""
     stamp = to_db_time(at)
     last = None if after.last_review is None else to_db_time(after.last_review)
     conn.execute("BEGIN")

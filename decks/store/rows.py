@@ -199,7 +199,7 @@ def log_values(
     duration_ms: int | None,
     answer_text: str | None = None,
 ) -> tuple[Any, ...]:
-    """The `LOG_INSERT` parameters for one answer to `before` (migration 0009's layout)."""
+    """The `LOG_INSERT` parameters for one answer to `before` (migration 0010's layout)."""
     at = to_epoch_us(reviewed_at)
     last, buried = before.last_review, before.buried_until
     return (
