@@ -168,6 +168,7 @@ def test_looks_like_path_and_completion(tmp_path: Path) -> None:
     base = str(tmp_path) + "/"
     assert complete_path(base + "lecture-") == base + "lecture-one.srt"
     assert complete_path(base + "lectures") == base + "lectures/"
+    assert complete_path(base + "lec") == base + "lecture"  # what the two matches share
     assert complete_path(base + "no") == base + "notes.txt"
     assert complete_path(base + "zzz") is None
     assert complete_path("https://youtu.be/abc") is None
@@ -833,3 +834,33 @@ async def test_a_transcript_added_in_another_terminal_appears(
         assert main(["add", str(talk), "--title", "Added elsewhere"]) == 0
         await wait_until(pilot, lambda: "Added elsewhere" in titles(app), timeout=20)
         assert table(app).row_count == 5
+
+
+async def test_tab_with_several_matching_files_lists_and_cycles_them(
+    lib: Library, tmp_path: Path
+) -> None:
+    """As in a shell: Tab extends to what the matches share, lists them, then each Tab
+    takes the next one (it never silently takes the first)."""
+    for name in ("lecture-01.srt", "lecture-02.srt", "lecture-10.vtt"):
+        (tmp_path / name).write_text("1\n")
+    app = PonderApp(library=lib)
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = await open_add(app, pilot)
+        field = screen.query_one("#add-input", Input)
+        base = str(tmp_path) + "/"
+        field.value = base + "lec"
+        field.cursor_position = len(field.value)
+        await pilot.press("tab")
+        assert field.value == base + "lecture-"  # what all three share
+        await wait_until(pilot, lambda: "Several match" in screen_text(app))
+        text = screen_text(app)
+        assert all(name in text for name in ("lecture-01.srt", "lecture-02.srt", "lecture-10.vtt"))
+        seen = []
+        for _ in range(4):
+            await pilot.press("tab")
+            seen.append(field.value)
+        assert seen == [base + "lecture-01.srt", base + "lecture-02.srt",
+                        base + "lecture-10.vtt", base + "lecture-01.srt"]  # fmt: skip
+        assert app.focused is field
+        await pilot.press("x")  # typing ends the cycle and hides the list
+        await wait_until(pilot, lambda: "Several match" not in screen_text(app))

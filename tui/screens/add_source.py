@@ -27,7 +27,7 @@ from textual.widgets import DirectoryTree, Input, Label, LoadingIndicator, Stati
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.textsafe import inert_line
-from tui.widgets.completing_input import CompletingInput
+from tui.widgets.completing_input import CompletingInput, shared_prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,10 @@ def looks_like_path(text: str) -> bool:
     return text.startswith(("/", "~", ".")) or os.sep in text or Path(text).exists()
 
 
-def complete_path(value: str) -> str | None:
-    """The first file system entry that extends `value` (a directory gets a trailing /)."""
+def path_completions(value: str) -> list[str]:
+    """Every file system entry that extends `value`, sorted (directories end in /)."""
     if not looks_like_path(value):
-        return None
+        return []
     expanded = os.path.expanduser(value)
     folder, prefix = os.path.split(expanded)
     try:
@@ -61,16 +61,25 @@ def complete_path(value: str) -> str | None:
                 if entry.name.startswith(prefix) and (prefix or not entry.name.startswith("."))
             )
     except OSError:
-        return None
+        return []
+    completions = []
     for name, is_dir in names:
         if name == prefix and not is_dir:
             continue
-        completed = value + name[len(prefix) :]
-        if is_dir:
-            completed += "/"
+        completed = value + name[len(prefix) :] + ("/" if is_dir else "")
         if completed != value:
-            return completed
-    return None
+            completions.append(completed)
+    return completions
+
+
+def complete_path(value: str) -> str | None:
+    """What Tab gives: the one match, or what several share when that is longer than
+    `value`, or else the first of them (Tab then cycles through the rest)."""
+    matches = path_completions(value)
+    if not matches:
+        return None
+    shared = shared_prefix(matches)
+    return shared if len(matches) > 1 and len(shared) > len(value) else matches[0]
 
 
 class PathSuggester(Suggester):
@@ -127,6 +136,9 @@ def is_media_path(text: str) -> bool:
         return False
 
 
+MAX_CHOICES_SHOWN = 8
+
+
 class SourceInput(CompletingInput):
     """Tab accepts the path completion; without one it moves on as usual."""
 
@@ -148,6 +160,7 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
         self.initial = initial
         self._pending: str | None = None
         self._worker: Worker[Any] | None = None  # the import in progress (older ones ignored)
+        self._choices_shown: list[str] = []  # the completions listed under the input
 
     def compose(self) -> ComposeResult:
         with Vertical(id="add-dialog", classes="dialog") as dialog:
@@ -160,8 +173,10 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
                 value=self.initial,
                 placeholder="https://youtu.be/…  or  ~/talks/lecture.srt",
                 suggester=PathSuggester(),
+                choices=path_completions,
                 id="add-input",
             )
+            yield Static("", id="add-choices")
             yield SafeDirectoryTree(self._browser_root(), id="add-browser")
             with Horizontal(id="add-progress"):
                 yield LoadingIndicator(id="add-spinner")
@@ -173,6 +188,7 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
 
     def on_mount(self) -> None:
         self.query_one("#add-browser").display = False
+        self.query_one("#add-choices").display = False
         self._set_busy(None)
         self.set_focus(self.query_one("#add-input", Input))
 
@@ -185,6 +201,29 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
             if candidate.parent.is_dir():
                 return candidate.parent
         return Path.cwd()
+
+    @on(CompletingInput.Choices, "#add-input")
+    def _show_choices(self, event: CompletingInput.Choices) -> None:
+        """Several files match: list their names, the one in the input in bold."""
+        line = Text("Several match (Tab cycles): ", style="dim")
+        for index, choice in enumerate(event.choices[:MAX_CHOICES_SHOWN]):
+            name = os.path.basename(choice.rstrip("/")) + ("/" if choice.endswith("/") else "")
+            line.append(inert_line(name), style="bold reverse" if index == event.index else "")
+            line.append("  ")
+        if len(event.choices) > MAX_CHOICES_SHOWN:
+            line.append(f"… {len(event.choices) - MAX_CHOICES_SHOWN} more", style="dim")
+        self._choices_shown = list(event.choices)
+        choices = self.query_one("#add-choices", Static)
+        choices.update(line)
+        choices.display = True
+
+    @on(Input.Changed, "#add-input")
+    def _hide_choices_when_typing(self, event: Input.Changed) -> None:
+        """The list stays while Tab walks through it, and goes once the learner types."""
+        shown = self._choices_shown
+        if shown and event.value not in shown and event.value != shared_prefix(shown):
+            self._choices_shown = []
+            self.query_one("#add-choices", Static).display = False
 
     # -- progress state ----------------------------------------------------------
 
