@@ -163,3 +163,21 @@ def test_errors_are_one_line(course, fake_claude: FakeClaude, capsys, argv, mess
     collections.create(library, "Empty")
     code, _, err = run(capsys, *argv)
     assert code == 1 and message in err and err.count("\n") == 1
+
+
+def test_excerpts_start_with_the_learners_selection(library: Library) -> None:
+    from core.chat.collection import choose_excerpts
+    from core.chat.models import Focus
+
+    filler = "Plain words about nothing in particular, said slowly and at length."
+    first = add(library, "One", [filler] * 40 + ["Boltzmann here."])
+    second = add(library, "Two", [filler] * 40)
+    transcripts = [library.transcript(first), library.transcript(second)]
+    selection = Focus(20, 21, "xyzzy", source_id=second)
+    chosen = choose_excerpts(library.conn, transcripts, "Boltzmann?", selection, 2000)
+    assert chosen[second] == [(20, 21)]  # the selection, as selected
+    assert chosen[first] == [(38, 40)]  # the best-ranked passage, with its context
+    # Nothing in the question matches: the opening of each transcript, within the budget.
+    openings = choose_excerpts(library.conn, transcripts, "zebra?", None, 1000)
+    assert openings[first][0][0] == 0 and openings[second][0][0] == 0
+    assert sum(last - first_ + 1 for r in openings.values() for first_, last in r) < 20

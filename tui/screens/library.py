@@ -206,6 +206,13 @@ class LibraryScreen(Screen[None]):
             show=False,
             id="library.remove_from_collection",
         ),
+        Binding(
+            "A",
+            "collection_chat",
+            "Chat with a collection",
+            show=False,
+            id="library.collection_chat",
+        ),
     ]
 
     def __init__(self) -> None:
@@ -672,6 +679,25 @@ class LibraryScreen(Screen[None]):
         else:
             self.notify(f"“{title}” is already in “{name}”.", markup=False)
         self.reload(select=int(source.id or 0))
+
+    def action_collection_chat(self) -> None:
+        """`A`: ask Claude about every transcript of the collection shown (or one picked)."""
+        from tui.screens.choice import ChoiceScreen
+        from tui.screens.collection_chat import CollectionChatScreen
+
+        if self.collection is not None:
+            self.app.push_screen(CollectionChatScreen(self.collection.id))
+            return
+        choices = self._choices()
+        if not choices:
+            self.notify("No collections yet: C makes one, + adds a transcript.", markup=False)
+            return
+
+        def chosen(value: Any) -> None:
+            if value is not None:
+                self.app.push_screen(CollectionChatScreen(int(value)))
+
+        self.app.push_screen(ChoiceScreen("Chat with which collection?", choices), chosen)
 
     def action_remove_from_collection(self) -> None:
         """`-`: take the selected transcript out of the collection shown (it stays here)."""

@@ -27,7 +27,11 @@ from tui.widgets.chat.messages import AnswerView, QuestionView
 from tui.widgets.chat.sdk import defer_full_collections, load_sdk_once
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
     from core.chat.client import ChatClient
+    from core.chat.models import ChatEvent
+    from core.models import Transcript
 
 IDLE_HINT = "Enter sends · ctrl+j new line · Tab to messages"
 
@@ -74,6 +78,20 @@ class AnswerStreaming:
         self.log_view.anchor()
         self._answer_worker(self.conversation_id)
 
+    def answer_events(
+        self, client: ChatClient, transcript: Transcript, conversation_id: int
+    ) -> AsyncIterator[ChatEvent]:
+        """The service call that answers the pending question (a collection's pane sends
+        every transcript of the collection instead)."""
+        return service.ask(
+            self.store,
+            client,
+            transcript,
+            conversation_id,
+            None,
+            cursor_segment=self.cursor_segment,
+        )
+
     def _set_sending(self, sending: bool) -> None:
         """Drafts being sent are not shown as "not sent"."""
         for view in self._views.values():
@@ -114,14 +132,7 @@ class AnswerStreaming:
                 raise
             await load_sdk_once()
             defer_full_collections.start()
-            events = service.ask(
-                self.store,
-                client,
-                transcript,
-                conversation_id,
-                None,
-                cursor_segment=self.cursor_segment,
-            )
+            events = self.answer_events(client, transcript, conversation_id)
             async with aclosing(events) as stream:
                 async for event in stream:
                     if isinstance(event, TextDelta):

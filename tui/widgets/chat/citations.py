@@ -30,18 +30,27 @@ LINK_WIDTH = 12  # "[00:12:34]" plus a space
 
 
 def citation_href(citation: Citation) -> str:
-    return f"{CITE_SCHEME}{citation.first_segment}-{citation.last_segment}"
+    """`ponder-cite:F-L`, or `ponder-cite:F-L@S` when the citation names its transcript."""
+    where = "" if citation.source_id is None else f"@{citation.source_id}"
+    return f"{CITE_SCHEME}{citation.first_segment}-{citation.last_segment}{where}"
+
+
+def parse_citation_target(href: str) -> tuple[int, int, int | None] | None:
+    """(first, last, source id or None) of a `ponder-cite:F-L[@S]` link; None otherwise."""
+    if not href.startswith(CITE_SCHEME):
+        return None
+    span, _, source = href[len(CITE_SCHEME) :].partition("@")
+    first, _, last = span.partition("-")
+    try:
+        return int(first), int(last or first), int(source) if source else None
+    except ValueError:
+        return None
 
 
 def parse_citation_href(href: str) -> tuple[int, int] | None:
     """(first, last) segment of a `ponder-cite:F-L` link, or None for any other link."""
-    if not href.startswith(CITE_SCHEME):
-        return None
-    first, _, last = href[len(CITE_SCHEME) :].partition("-")
-    try:
-        return int(first), int(last or first)
-    except ValueError:
-        return None
+    target = parse_citation_target(href)
+    return None if target is None else (target[0], target[1])
 
 
 def citation_link_markdown(citation: Citation) -> str:
@@ -73,15 +82,22 @@ def answer_markdown(text: str, citations: list[Citation]) -> str:
 class CitationSelected(Message):
     """A citation was activated: show segments first..last of the transcript.
 
-    `citation` is the link's citation (None for a `ponder-cite:` link in Markdown)."""
+    `citation` is the link's citation (None for a `ponder-cite:` link in Markdown);
+    `source_id` is the cited transcript when the answer is about a collection."""
 
     def __init__(
-        self, first_segment: int, last_segment: int, citation: Citation | None = None
+        self,
+        first_segment: int,
+        last_segment: int,
+        citation: Citation | None = None,
+        *,
+        source_id: int | None = None,
     ) -> None:
         super().__init__()
         self.first_segment = first_segment
         self.last_segment = last_segment
         self.citation = citation
+        self.source_id = source_id if citation is None else citation.source_id
 
 
 class CitationLink(Static, can_focus=True):
@@ -141,20 +157,30 @@ class CitationRow(Grid):
     CitationRow .citation-label {{ color: $text-muted; width: auto; }}
     """
 
+    cell = LINK_WIDTH  # wider for `[Title hh:mm:ss]` links (an answer about a collection)
+
     def on_resize(self, event: events.Resize) -> None:
-        self.styles.grid_size_columns = max(1, event.size.width // LINK_WIDTH)
+        self.styles.grid_size_columns = max(1, event.size.width // self.cell)
 
     def set_citations(self, citations: list[Citation]) -> None:
-        shown = {(link.citation.first_segment, link.citation.last_segment) for link in self.links}
+        def key(citation: Citation) -> tuple[int | None, int, int]:
+            return (citation.source_id, citation.first_segment, citation.last_segment)
+
+        shown = {key(link.citation) for link in self.links}
         new: list[Widget] = []
         for citation in unique_citations(citations):
-            if (citation.first_segment, citation.last_segment) not in shown:
-                shown.add((citation.first_segment, citation.last_segment))
+            if key(citation) not in shown:
+                shown.add(key(citation))
                 new.append(CitationLink(citation))
         if new and not self.children:
             new.insert(0, Static(Content("Cited:"), classes="citation-label"))
         if new:
             self.mount_all(new)
+            widest = max(len(citation.marker) + 1 for citation in citations)
+            if widest > self.cell:
+                self.cell = min(widest, 48)
+                self.styles.grid_columns = str(self.cell)
+                self.styles.grid_size_columns = max(1, self.size.width // self.cell)
         self.set_class(bool(shown), "-has-links")
 
     @property
@@ -171,4 +197,5 @@ __all__ = [
     "citation_href",
     "citation_link_markdown",
     "parse_citation_href",
+    "parse_citation_target",
 ]

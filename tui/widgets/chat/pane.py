@@ -37,6 +37,7 @@ from core.chat.cost import format_cost
 from core.chat.errors import ChatError
 from core.chat.models import (
     ChatMessage,
+    Conversation,
     Focus,
     Usage,
 )
@@ -45,7 +46,7 @@ from core.models import Transcript, format_timestamp
 from core.textsafe import inert_line
 from tui.widgets.chat.answering import IDLE_HINT, AnswerStreaming
 from tui.widgets.chat.chat_input import ChatInput
-from tui.widgets.chat.citations import CitationSelected, parse_citation_href
+from tui.widgets.chat.citations import CitationSelected, parse_citation_target
 from tui.widgets.chat.feed import show_text
 from tui.widgets.chat.messages import AnswerView, MessageView, QuestionView, usage_text
 from tui.widgets.one_layout import OneLayoutPerResize
@@ -146,7 +147,7 @@ class ChatPane(AnswerStreaming, Vertical):
             yield Static(Content(INTRO), id="chat-intro")
 
     def on_mount(self) -> None:
-        conversations = self.store.conversations(self.source_id)
+        conversations = self.conversations()
         if conversations:
             self.conversation_id = conversations[0].id
         self.sync()
@@ -291,7 +292,7 @@ class ChatPane(AnswerStreaming, Vertical):
             conversation = self.store.conversation(self.conversation_id)
             if conversation is not None and conversation.title:
                 title += f" · {inert_line(conversation.title)}"
-            count = len(self.store.conversations(self.source_id))
+            count = len(self.conversations())
             if count > 1:
                 title += f" ({count} conversations, ctrl+l lists)"
         show_text(self.query_one("#chat-title", Static), Content(title))
@@ -447,7 +448,7 @@ class ChatPane(AnswerStreaming, Vertical):
             self.set_status("This transcript is no longer in the library.", "error")
             return
         if self.conversation_id is None:
-            self.conversation_id = service.start_conversation(self.store, self.source_id)
+            self.conversation_id = self.start_conversation()
         service.queue_question(self.store, self.conversation_id, question, focus)
         self.input.clear()
         self.clear_focus()
@@ -590,6 +591,17 @@ class ChatPane(AnswerStreaming, Vertical):
         return self._focus
 
     # -- conversations -------------------------------------------------------------------
+    # What the pane is about: one source here; a collection's pane overrides these four.
+
+    def conversations(self) -> list[Conversation]:
+        """The conversations this pane can show, most recently active first."""
+        return self.store.conversations(self.source_id)
+
+    def start_conversation(self) -> int:
+        return service.start_conversation(self.store, self.source_id)
+
+    def owns(self, conversation: Conversation) -> bool:
+        return conversation.source_id == self.source_id
 
     def new_conversation(self) -> None:
         if self._busy:
@@ -599,7 +611,7 @@ class ChatPane(AnswerStreaming, Vertical):
             self.notify("This conversation is still empty.", markup=False)
             self.focus_input()
             return
-        self.conversation_id = service.start_conversation(self.store, self.source_id)
+        self.conversation_id = self.start_conversation()
         self._editing = None
         self._reset_views()
         self.sync()
@@ -612,7 +624,7 @@ class ChatPane(AnswerStreaming, Vertical):
             self.notify("Stop the answer first (Esc).", severity="warning", markup=False)
             return
         conversation = self.store.conversation(conversation_id)
-        if conversation is None or conversation.source_id != self.source_id:
+        if conversation is None or not self.owns(conversation):
             self.notify("That conversation no longer exists.", severity="error", markup=False)
             return
         self.conversation_id = conversation_id
@@ -641,7 +653,7 @@ class ChatPane(AnswerStreaming, Vertical):
         ):
             self.conversation_id = None  # deleted in the list
             self._reset_views()
-            remaining = self.store.conversations(self.source_id)
+            remaining = self.conversations()
             if remaining and choice is None:
                 self.conversation_id = remaining[0].id
             self.sync()
@@ -659,9 +671,10 @@ class ChatPane(AnswerStreaming, Vertical):
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        target = parse_citation_href(event.href)
+        target = parse_citation_target(event.href)
         if target is not None:
-            self.post_message(CitationSelected(*target))
+            first, last, source_id = target
+            self.post_message(CitationSelected(first, last, source_id=source_id))
             return
         if event.href.startswith(("https://", "http://")):
             self.app.open_url(event.href)
