@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import wave
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,21 +59,9 @@ def default_model() -> str:
 
 def long_speech(path: Path, repeats: int) -> float:
     """The fixture's speech said `repeats` times, as a 16 kHz mono WAV; its length in s."""
-    import av
+    from tests.test_transcription import long_speech as build  # the tests' own builder
 
-    with av.open(str(ROOT / "tests" / "fixtures" / "audio" / "speech.mp3")) as container:
-        resampler = av.AudioResampler(format="s16", layout="mono", rate=16000)
-        pcm = b"".join(
-            bytes(out.planes[0])[: out.samples * 2]
-            for frame in container.decode(audio=0)
-            for out in resampler.resample(frame)
-        )
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(16000)
-        handle.writeframes(pcm * repeats)
-    return len(pcm) * repeats / 32000
+    return build(path, repeats)
 
 
 def timed(argv: list[str], env: dict[str, str]) -> tuple[float, float, str, int, float]:

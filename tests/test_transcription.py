@@ -116,7 +116,7 @@ def test_add_speech_through_console_script(tmp_path: Path, ponder_home: Path) ->
         [*_ponder_command(), "list", "--json"], env=env, capture_output=True, check=True
     )
     (item,) = [item for item in json.loads(listed.stdout) if item["id"] == int(source_id)]
-    assert item.get("origin", str(media.resolve())) == str(media.resolve())
+    assert item["origin"] == item["media_path"] == str(media.resolve())  # o plays it
 
 
 def test_video_file_is_transcribed(capsys: pytest.CaptureFixture[str]) -> None:
