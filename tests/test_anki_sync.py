@@ -410,3 +410,33 @@ def test_engine_timeout_cancel_and_progress(tmp_path, anki_server, account, pond
     assert "Merging notes" in names and "Merging reviews" in names
     assert any(name.startswith("Uploading") or name.startswith("Pushing") for name in names)
     assert all(0 <= done <= total for _stage, done, total in stages)
+
+
+def test_when_both_sides_edit_a_note_the_later_edit_wins(
+    tmp_path, capsys, monkeypatch, anki_server, account, ponder
+):
+    user, password = account
+    _library, store = ponder
+    assert login(capsys, monkeypatch, anki_server, user, password)[0] == 0
+    sync_json(capsys)
+    phone = Phone(tmp_path / "phone", anki_server.endpoint, user, password)
+    phone.sync()
+    _card, sun = ponder_card(store, "What is the sun?")
+    _card, hund = ponder_card(store, "Hund")
+    for note, text in ((sun, "phone: a star"), (hund, "phone: dog")):
+        edited = phone.note_by_guid(note.guid)
+        edited["Back"] = text
+        phone.col.update_note(edited)
+    phone.sync()
+    hour = timedelta(hours=1)
+    store.update_note(sun.id, back="ponder: earlier", now=clock.now() - hour)
+    store.update_note(hund.id, back="ponder: later", now=clock.now() + hour)
+
+    summary = sync_json(capsys)
+    assert (summary["notes_pulled"], summary["notes_pushed"]) == (1, 1)
+    assert store.note(sun.id).back == "phone: a star"
+    assert store.note(hund.id).back == "ponder: later"
+    phone.sync()
+    assert phone.note_by_guid(sun.guid)["Back"] == "phone: a star"
+    assert phone.note_by_guid(hund.guid)["Back"] == "ponder: later"
+    phone.close()
