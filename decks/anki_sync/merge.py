@@ -137,17 +137,53 @@ class Merger:
     def marks(self) -> str:
         return id_list(self.mids.values())
 
-    def load_anki(self) -> None:
+    def load_anki(self, usn_from: int | None = None) -> None:
+        """Ids of all of Ponder's notes in Anki; the mod/usn/guid of the ones that may have
+        changed (usn at or past `usn_from`, or -1), or of all when `usn_from` is None."""
         db = self.col.db
         self.a_meta: dict[int, AnkiNoteMeta] = {}
         self.a_by_guid: dict[str, int] = {}
-        for meta in map(
-            AnkiNoteMeta._make,
-            db.all(f"select id, guid, mid, mod, usn from notes where mid in ({self.marks()})"),
-        ):
+        self.all_guids = usn_from is None
+        sql = f"select id, guid, mid, mod, usn from notes where mid in ({self.marks()})"
+        if usn_from is None:
+            rows = db.all(sql)
+        else:
+            rows = db.all(sql + " and (usn >= ? or usn = -1)", int(usn_from))
+        self._add_meta(rows)
+        if usn_from is None:
+            self.a_ids = set(self.a_meta)
+        else:
+            self.a_ids = set(db.list(f"select id from notes where mid in ({self.marks()})"))
+        self.load_anki_cards()
+
+    def _add_meta(self, rows: Iterable[Any]) -> None:
+        for meta in map(AnkiNoteMeta._make, rows):
             self.a_meta[meta.id] = meta
             self.a_by_guid.setdefault(meta.guid, meta.id)
-        self.load_anki_cards()
+
+    def ensure_meta(self, anki_ids: Iterable[int]) -> None:
+        """Read mod/usn/guid of these Anki notes if not read yet."""
+        wanted = [i for i in anki_ids if i not in self.a_meta and i in self.a_ids]
+        for chunk in chunks(wanted):
+            self._add_meta(
+                self.col.db.all(
+                    f"select id, guid, mid, mod, usn from notes where id in ({id_list(chunk)})"
+                )
+            )
+
+    def by_guid(self, guids: list[str]) -> dict[str, int]:
+        """Anki note ids of Ponder's note types with these guids (for adoption)."""
+        if not self.all_guids:
+            for chunk in chunks(guids, 400):
+                marks = ",".join("?" * len(chunk))
+                self._add_meta(
+                    self.col.db.all(
+                        "select id, guid, mid, mod, usn from notes"
+                        f" where mid in ({self.marks()}) and guid in ({marks})",
+                        *chunk,
+                    )
+                )
+        return {guid: self.a_by_guid[guid] for guid in guids if guid in self.a_by_guid}
 
     def load_anki_cards(self) -> None:
         self.a_cards: dict[tuple[int, int], tuple[int, int]] = {}
@@ -239,13 +275,13 @@ class Merger:
 
     # -- notes -----------------------------------------------------------------------------
 
-    def merge_notes(self) -> None:
+    def merge_notes(self, usn_from: int | None = None) -> None:
         self.progress("Merging notes", 0, 1)
         self.load_ponder()
-        self.load_anki()
+        self.load_anki(usn_from)
         links = self.links.notes()
         foreign = self._existing_elsewhere(
-            [link.anki_note_id for link in links.values() if link.anki_note_id not in self.a_meta]
+            [link.anki_note_id for link in links.values() if link.anki_note_id not in self.a_ids]
         )
         unlink: list[int] = []
         delete_anki: list[int] = []
@@ -254,12 +290,12 @@ class Merger:
         for link in links.values():
             meta = self.p_meta.get(link.note_id)
             ponder_ok = meta is not None and meta[0] == link.guid
-            anki_note = self.a_meta.get(link.anki_note_id)
+            in_anki = link.anki_note_id in self.a_ids
             if not ponder_ok:
-                if anki_note is not None:
-                    delete_anki.append(anki_note.id)
+                if in_anki:
+                    delete_anki.append(link.anki_note_id)
                 unlink.append(link.note_id)
-            elif anki_note is None:
+            elif not in_anki:
                 if link.anki_note_id not in foreign:
                     delete_ponder.append(link.note_id)
                 unlink.append(link.note_id)
@@ -272,10 +308,10 @@ class Merger:
         adopt: list[tuple[int, int]] = []
         create: list[int] = []
         taken = {link.anki_note_id for link in kept.values()}
-        for note_id, (guid, _modified) in self.p_meta.items():
-            if note_id in kept:
-                continue
-            anki_id = self.a_by_guid.get(guid)
+        unlinked = [(n, guid) for n, (guid, _modified) in self.p_meta.items() if n not in kept]
+        guids = self.by_guid([guid for _n, guid in unlinked])
+        for note_id, guid in unlinked:
+            anki_id = guids.get(guid)
             if anki_id is not None and anki_id not in taken and anki_id not in delete_anki:
                 adopt.append((note_id, anki_id))
                 taken.add(anki_id)
@@ -286,6 +322,7 @@ class Merger:
             for link in kept.values()
             if self.p_meta[link.note_id][1] != link.ponder_mod or self._anki_changed(link)
         ]
+        self.ensure_meta(link.anki_note_id for link in changed)
         wanted = set(create) | {n for n, _a in adopt} | {link.note_id for link in changed}
         notes = self.full_notes(wanted)
         exports = self._exports(wanted)
@@ -295,7 +332,9 @@ class Merger:
         self.progress("Merging notes", 1, 1)
 
     def _anki_changed(self, link: NoteLink) -> bool:
-        meta = self.a_meta[link.anki_note_id]
+        meta = self.a_meta.get(link.anki_note_id)
+        if meta is None:  # not touched since the last merge (its usn is older)
+            return False
         return (meta.mod, meta.usn) != (link.anki_mod, link.anki_usn)
 
     def _delete(self, delete_ponder: list[int], delete_anki: list[int]) -> None:
@@ -311,6 +350,7 @@ class Merger:
             self.col.remove_notes(delete_anki)
             for anki_id in delete_anki:
                 self.a_meta.pop(anki_id, None)
+                self.a_ids.discard(anki_id)
 
     def _existing_elsewhere(self, anki_ids: list[int]) -> set[int]:
         """Of these Anki note ids, the ones that exist with a note type not Ponder's."""
@@ -594,7 +634,7 @@ def run_merge(
     from decks.anki_sync.reviews import merge_reviews
 
     merger = Merger(col, store, config, now=now, progress=progress, cancelled=cancelled)
-    merger.merge_notes()
+    merger.merge_notes(revlog_usn if reviews_since is not None else None)
     merger.check()
     if merger.notes_changed:  # cards came or went on a side: read the keys again
         merger.load_ponder()

@@ -47,13 +47,16 @@ def merge_reviews(
     """Pull then push; returns the Ponder card ids whose logs now need Anki's schedule set."""
     merger.progress("Merging reviews", 0, 1)
     by_anki = {anki_id: card_id for card_id, anki_id in pairs.items()}
-    sql = (
-        "select r.id, r.cid, r.ease, r.time, r.type from revlog r join cards c on"
-        f" c.id = r.cid join notes n on n.id = c.nid where n.mid in ({merger.marks()})"
-    )
-    if revlog_usn is not None:
-        sql += f" and (r.usn >= {int(revlog_usn)} or r.usn = -1)"
-    rows = merger.col.db.all(sql)
+    if revlog_usn is None:
+        rows = merger.col.db.all(
+            "select r.id, r.cid, r.ease, r.time, r.type from revlog r join cards c on"
+            f" c.id = r.cid join notes n on n.id = c.nid where n.mid in ({merger.marks()})"
+        )
+    else:  # two lookups on Anki's usn index; rows of other notes are dropped below
+        select = "select id, cid, ease, time, type from revlog where usn "
+        rows = merger.col.db.all(select + ">= ?", int(revlog_usn))
+        rows += merger.col.db.all(select + "= -1")
+        rows = [row for row in rows if row[1] in by_anki]
     known = merger.links.known_revlog_ids(row[0] for row in rows)
     revlog = {int(row[0]): (int(row[1]), int(row[2])) for row in rows}
     pulls: dict[int, list[tuple[int, Answer]]] = defaultdict(list)
