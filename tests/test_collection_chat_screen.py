@@ -9,6 +9,7 @@ from core.models import Segment, Source, Transcript
 from tests.fake_claude import Cite, FakeClaude, Reply
 from tests.tui_helpers import Notes, screen_text, wait_until
 from tui.app import PonderApp
+from tui.screens.card_editor import CardEditorScreen
 from tui.screens.choice import ChoiceScreen
 from tui.screens.collection_chat import CollectionChatScreen
 from tui.screens.library import LibraryScreen
@@ -67,6 +68,13 @@ async def test_ask_a_collection_and_open_a_citation_in_its_transcript(
         study = app.screen
         await wait_until(pilot, lambda: study.transcript_view.line_count)
         assert study.source_id == second and study.transcript_view.cursor == 1
+        assert study.selected_range() == (1, 1, None, None)
+        await pilot.press("c")  # a card of the cited passage keeps its own transcript
+        await wait_until(pilot, lambda: isinstance(app.screen, CardEditorScreen))
+        editor = app.screen
+        assert (editor.source_id, editor.first_segment, editor.last_segment) == (second, 1, 1)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is study)
         await pilot.press("q")
         await wait_until(pilot, lambda: app.screen is chat)
 
@@ -92,4 +100,3 @@ async def test_a_without_collections_says_how_to_make_one() -> None:
         await pilot.pause()
         assert isinstance(app.screen, LibraryScreen)
         assert any("No collections yet" in m for m in notes.messages)
-

@@ -78,7 +78,8 @@ class CollectionChatScreen(Screen[None]):
 
     @on(CitationSelected)
     def _open_cited(self, event: CitationSelected) -> None:
-        """`[Title hh:mm:ss]`: that transcript, at that moment."""
+        """`[Title hh:mm:ss]`: that transcript, at that moment, the cited passage selected
+        (so `c` makes a card that keeps its own transcript and segments)."""
         event.stop()
         source_id = event.source_id
         if source_id is None or self.app.library.source(source_id) is None:
@@ -86,7 +87,9 @@ class CollectionChatScreen(Screen[None]):
             return
         from tui.screens.study import StudyScreen
 
-        self.app.push_screen(StudyScreen(source_id, at_segment=event.first_segment))
+        self.app.push_screen(
+            StudyScreen(source_id, at_segment=event.first_segment, select_to=event.last_segment)
+        )
 
     @on(CollectionChatPane.ConversationsWanted)
     def _list_conversations(self, event: Any) -> None:

@@ -137,15 +137,18 @@ class StudyScreen(Screen[None]):
         source_id: int,
         *,
         at_segment: int | None = None,
+        select_to: int | None = None,
         marks: str | None = None,
         name: str | None = None,
         id: str | None = None,
     ) -> None:
-        """`at_segment`: open there instead of at the saved reading position; `marks`: a
-        library-wide search query whose matches are marked (n / N move between them)."""
+        """`at_segment`: open there instead of at the saved reading position (`select_to`:
+        with segments at_segment..select_to selected, e.g. a cited passage, so `c` makes a
+        card of it); `marks`: a library-wide search query whose matches are marked."""
         super().__init__(name=name, id=id)
         self.source_id = source_id
         self._open_at = at_segment
+        self._select_to = select_to
         self._marks = marks
         self.current_transcript: Transcript | None = None
         self._search_origin = 0
@@ -206,6 +209,11 @@ class StudyScreen(Screen[None]):
         self.sub_title = f"{kind} · {len(transcript.segments)} segments · {length}"
         if self._marks:
             self._mark_search_hits(self._marks)
+        if self._open_at is not None and self._select_to is not None:
+            view = self.transcript_view
+            if view.segment_count and self._select_to >= view.cursor:
+                view.action_toggle_visual()  # the anchor is the cursor (at_segment)
+                view.move_cursor(min(self._select_to, view.segment_count - 1))
         self._update_status()
         self.set_interval(self.CURSOR_SAVE_INTERVAL, self.save_cursor)
 
