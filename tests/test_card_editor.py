@@ -222,6 +222,7 @@ async def test_cloze_marking_in_the_text_field_with_keyboard_selection() -> None
         editor = await open_editor(session)
         await session.pilot.press("ctrl+t", "ctrl+t")
         assert editor.kind == NoteKind.CLOZE
+        editor.front_area.load_text("")  # the passage was put there: write another text
         await type_text(session, "Paris is in France")
         await session.pilot.press(*["shift+left"] * 6)  # "France"
         await session.pilot.press("ctrl+l")
@@ -233,6 +234,28 @@ async def test_cloze_marking_in_the_text_field_with_keyboard_selection() -> None
         assert "Select the words" in editor.error_text
         await save(session)
         assert len(session.all_cards()) == 2
+
+
+async def test_a_cloze_from_a_passage_starts_with_the_passage_as_its_text() -> None:
+    """The learner only marks the words to hide; going back to basic takes it out again."""
+    async with open_study() as session:
+        editor = await open_editor(session)
+        passage = editor.passage_area.text.strip()
+        assert passage and editor.front_area.text == ""
+        await session.pilot.press("ctrl+t", "ctrl+t")
+        assert editor.kind == NoteKind.CLOZE
+        assert editor.front_area.text == passage and app_focus(session) is editor.front_area
+        word = passage.split()[0]
+        await session.pilot.press("home", *["shift+right"] * len(word))
+        await session.pilot.press("ctrl+l")
+        assert editor.front_area.text == "{{c1::" + word + "}}" + passage[len(word) :]
+        editor.front_area.load_text(passage)  # untouched again: ctrl+t back to basic
+        await session.pilot.press("ctrl+t")
+        assert editor.kind == NoteKind.BASIC and editor.front_area.text == ""
+
+
+def app_focus(session: Session) -> object:
+    return session.app.focused
 
 
 async def test_marking_words_in_a_basic_front_switches_to_cloze() -> None:
@@ -330,6 +353,7 @@ async def test_cloze_without_deletion_is_refused() -> None:
     async with open_study() as session:
         editor = await open_editor(session)
         await session.pilot.press("ctrl+t", "ctrl+t")
+        editor.front_area.load_text("")
         await type_text(session, "no deletion here")
         await session.pilot.press("ctrl+s")
         await session.pilot.pause()

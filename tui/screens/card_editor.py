@@ -6,8 +6,9 @@ its timestamp) as context, a kind switch (basic / basic + reverse / cloze, ctrl+
 front and back (for cloze: the text and an extra), a deck and tags with completion,
 a live preview of the cards that will be created, and a validation line.
 
-Cloze marking: select words in the passage or in the cloze text and press ctrl+l; the
-selection is wrapped in `{{cN::...}}` with the next number (from the passage, the text
+Cloze marking: switching to cloze puts the passage into the text (when it is empty), so
+the learner only marks words. Select words in the passage or in the cloze text and press
+ctrl+l; the selection is wrapped in `{{cN::...}}` with the next number (from the passage, the text
 is copied into the cloze field first). ctrl+s saves in one CardStore transaction; an
 error keeps everything typed. Esc asks before discarding anything typed.
 
@@ -618,12 +619,20 @@ class CardEditorScreen(ModalScreen["int | None"]):
         return True
 
     def action_cycle_kind(self) -> None:
-        self.kind = KINDS[(KINDS.index(self.kind) + 1) % len(KINDS)]
-        self._show_kind()
-        self._update_preview()
+        self.set_kind(KINDS[(KINDS.index(self.kind) + 1) % len(KINDS)])
 
     def set_kind(self, kind: NoteKind | str) -> None:
-        self.kind = NoteKind(kind)
+        """Switch the kind. A cloze made from a passage starts with the passage as its
+        text, so the learner only marks the words to hide; leaving cloze again takes the
+        passage back out if it was not touched."""
+        previous, self.kind = self.kind, NoteKind(kind)
+        front = self.front_area.text
+        passage = inert(self.passage).strip()
+        if self.kind == NoteKind.CLOZE and not front.strip() and passage:
+            self._set_front(passage, 0)
+            self.front_area.focus()
+        elif previous == NoteKind.CLOZE and self.kind != NoteKind.CLOZE and front == passage:
+            self._set_front("", 0)
         self._show_kind()
         self._update_preview()
 
