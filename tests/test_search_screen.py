@@ -141,3 +141,30 @@ def test_snippet_marks_and_highlight_pattern() -> None:
     found = pattern.findall("Entropy in a closed  system; photosynthesis, entropyx")
     assert found == ["Entropy", "closed  system", "photosynthesis"]
     assert highlight_pattern('"(') is None
+
+
+async def test_from_a_collection_shown_in_the_library_search_only_it() -> None:
+    from core import collections
+    from tui.screens.library import LibraryScreen
+
+    library, biology, history = _library()
+    course = collections.create(library, "History only")
+    collections.add_source(library, course.id, history)
+    app = PonderApp(library=library)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LibraryScreen)
+        screen.show_collection(collections.get(library, course.id))
+        await pilot.pause()
+        await pilot.press("F")
+        await wait_until(pilot, lambda: isinstance(app.screen, SearchAllScreen))
+        search_screen = app.screen
+        assert "History only" in search_screen.sub_title
+        await _type(pilot, "mitochondria")
+        await wait_until(pilot, lambda: search_screen.query_shown == "mitochondria")
+        assert [h.source_id for h in search_screen.hits] == [history]
+        await pilot.press("ctrl+t")  # everywhere
+        await wait_until(pilot, lambda: len(search_screen.hits) == 3)
+        assert search_screen.sub_title == "" and biology in {
+            h.source_id for h in search_screen.hits
+        }

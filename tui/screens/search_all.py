@@ -21,6 +21,7 @@ from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from core.collections import Collection
 from core.models import format_timestamp
 from core.search import SearchError, SearchHit, search
 from core.textsafe import inert_line
@@ -97,6 +98,13 @@ class SearchAllScreen(Screen[None]):
             id="search_all.open",
         ),
         Binding("escape", "back", "Back", id="search_all.back"),
+        Binding(
+            "ctrl+t",
+            "toggle_scope",
+            "Everywhere / this collection",
+            show=False,
+            id="search_all.scope",
+        ),
     ]
 
     DEFAULT_CSS = """
@@ -118,9 +126,12 @@ class SearchAllScreen(Screen[None]):
             super().__init__()
             self.outcome = outcome
 
-    def __init__(self, query: str = "") -> None:
+    def __init__(self, query: str = "", *, collection: Collection | None = None) -> None:
+        """`collection`: search only its transcripts (ctrl+t switches to everywhere)."""
         super().__init__()
         self.initial_query = query
+        self.collection = collection
+        self.scoped = collection is not None
         self.hits: list[SearchHit] = []
         self.query_shown = ""
         """The query whose results are on screen (the box may be ahead of it)."""
@@ -140,7 +151,7 @@ class SearchAllScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.title = "Search all transcripts"
-        self.sub_title = ""
+        self._scope_title()
         if self.initial_query.strip():
             self.run_search(self.initial_query)
 
@@ -162,12 +173,29 @@ class SearchAllScreen(Screen[None]):
             return
         self.run_search(event.value)
 
+    def _scope_title(self) -> None:
+        name = self.collection.name if self.collection and self.scoped else ""
+        self.sub_title = f"in the collection “{inert_line(name)}”" if name else ""
+
+    def action_toggle_scope(self) -> None:
+        """ctrl+t: search everywhere, or only the collection the library was showing."""
+        if self.collection is None:
+            self.notify("Show a collection in the library (c) to search only it.", markup=False)
+            return
+        self.scoped = not self.scoped
+        self._scope_title()
+        value = self.query_one("#search-all-input", Input).value
+        if value.strip():
+            self.run_search(value)
+
     @work(thread=True, exclusive=True, group="search-all")
     def run_search(self, query: str) -> None:
         """Search in a thread; a newer query cancels this one (its answer is dropped)."""
+        scope = self.collection.id if self.collection and self.scoped else None
         try:
             outcome = SearchOutcome(
-                query, search(self.app.library, query, limit=RESULT_LIMIT, mark=MARK)
+                query,
+                search(self.app.library, query, limit=RESULT_LIMIT, mark=MARK, collection_id=scope),
             )
         except SearchError as error:
             outcome = SearchOutcome(query, [], str(error))
@@ -248,4 +276,7 @@ def open_search_all(app: object) -> None:
     if isinstance(app.screen, SearchAllScreen):
         app.screen.query_one("#search-all-input", Input).focus()
         return
-    app.push_screen(SearchAllScreen())
+    collection = getattr(app.screen, "collection", None)  # the library showing one
+    app.push_screen(
+        SearchAllScreen(collection=collection if isinstance(collection, Collection) else None)
+    )
