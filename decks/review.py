@@ -12,6 +12,11 @@ commits the previewed outcome of the pressed button, so the interval on the butt
 the one stored even though py-fsrs fuzzes intervals at random. Answering later than the
 card was shown keeps the shown interval, counted from the moment of the answer.
 
+The answer time runs from the moment a card is shown; `pause_clock()` / `resume_clock()`
+keep a detour (a chat about the card) out of it. `replace_current(view)` shows an edited
+card's new text without touching its schedule; `drop_current()` forgets a card that an
+edit removed or suspended.
+
 Undo restores the card's columns from the review log's prior state, deletes the log
 row (one transaction), removes a leech tag that review added, and makes that card the
 current one again. Bury and suspend are undoable the same way.
@@ -185,6 +190,7 @@ class ReviewSession:
         self.revealed = False
         self._outcomes: dict[Rating, Outcome] = {}
         self._shown_at = 0.0
+        self._paused_at: float | None = None  # the answer clock is paused since then
         self._schedulers: dict[int, Scheduler] = {}
         self._undo: list[_UndoEntry] = []
         self._reviewed_cards: dict[int, int] = {}  # card id -> answers this session
@@ -245,6 +251,31 @@ class ReviewSession:
         self.revealed = False
         self._outcomes = preview(self.scheduler_for(view.card), view.card, now)
         self._shown_at = self._timer()
+        self._paused_at = None
+
+    def pause_clock(self) -> None:
+        """Stop counting the current card's answer time (a detour, such as a chat about it)."""
+        if self.current is not None and self._paused_at is None:
+            self._paused_at = self._timer()
+
+    def resume_clock(self) -> None:
+        """Count answer time again; the paused stretch is left out of it."""
+        if self._paused_at is None:
+            return
+        self._shown_at += self._timer() - self._paused_at
+        self._paused_at = None
+
+    def _answer_ms(self) -> int:
+        """Time since the card was shown, pauses left out, capped at `MAX_ANSWER_MS`."""
+        stopped = self._timer() if self._paused_at is None else self._paused_at
+        return min(MAX_ANSWER_MS, max(0, round((stopped - self._shown_at) * 1000)))
+
+    def replace_current(self, view: CardView) -> None:
+        """Show the current card's new text after an edit; its previewed outcomes and answer
+        clock stay (an edit of the text does not change the schedule)."""
+        if self.current is None or view.card.id != self.current.card.id:
+            raise ReviewError("Only the card on screen can be replaced by its edited version.")
+        self.current = view
 
     def reveal(self) -> CardView:
         if self.current is None:
@@ -285,7 +316,7 @@ class ReviewSession:
             raise ReviewError("Ratings are 1 Again, 2 Hard, 3 Good, 4 Easy.") from None
         view, kind = self.current, self.current_kind or LEARNING
         now = self._now()
-        duration = min(MAX_ANSWER_MS, max(0, round((self._timer() - self._shown_at) * 1000)))
+        duration = self._answer_ms()
         outcome = self._outcomes[rating].at(now)
         siblings = self._siblings_to_bury(view)
         for attempt in range(STALE_RETRIES):
@@ -298,7 +329,7 @@ class ReviewSession:
                 # Another instance changed the card meanwhile: answer its current state.
                 fresh = self.store.get_card(view.card.id)
                 if fresh is None or attempt == STALE_RETRIES - 1:
-                    self._drop_current()
+                    self.drop_current()
                     raise ReviewError("The card was changed or deleted meanwhile.") from None
                 # Its last review may be later than the moment taken before: go on from it.
                 now = max(self._now(), fresh.last_review or now)
@@ -376,16 +407,19 @@ class ReviewSession:
             self._reviewed_cards.pop(card_id, None)
         summary.cards = len(self._reviewed_cards)
 
-    def _drop_current(self) -> None:
+    def drop_current(self) -> None:
+        """Forget the card on screen without answering it (an edit removed or suspended
+        it); `next_card()` goes on with the queue."""
         self.current = None
         self.current_kind = None
         self._outcomes = {}
+        self._paused_at = None
 
     def _put_back_current(self) -> None:
         """The shown-but-unanswered card goes back to the front of its queue."""
         if self.current is not None and self.current_kind is not None:
             self.queue.push_front(self.current.card.id, self.current_kind, self.current.card.due)
-        self._drop_current()
+        self.drop_current()
 
     def bury(self) -> None:
         """Hide the current card until the next study day."""
@@ -412,7 +446,7 @@ class ReviewSession:
             )
         )
         self.queue.discard(view.card.id)
-        self._drop_current()
+        self.drop_current()
 
     def _require_current(self) -> CardView:
         if self.current is None:
@@ -445,3 +479,9 @@ class ReviewSession:
             raise UndoError("The card was deleted meanwhile.")
         self._show(view, entry.queue_kind, self._now())
         return view
+
+
+def decks_to_study(store: CardStore, now: datetime | None = None) -> list[int]:
+    """Decks whose own cards include something to study now (due or new)."""
+    counts = store.due_counts(now or clock.now())
+    return [deck_id for deck_id, count in counts.items() if count.due or count.new]

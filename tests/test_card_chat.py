@@ -14,7 +14,7 @@ from textual.widgets import Static
 from core.chat.store import ConversationStore
 from core.config import Config
 from core.library import Library
-from decks.models import NoteKind, SourceRef
+from decks.models import SourceRef
 from decks.recall_mode import note_conversation, set_deck_free_recall
 from decks.repository import CardStore
 from tests.fake_claude import Cite, FakeClaude, Reply
@@ -26,7 +26,7 @@ from tests.tui_helpers import (
     wait_until,
 )
 from tui.app import PonderApp
-from tui.screens.card_chat import CardChatPane, CardChatScreen, card_texts
+from tui.screens.card_chat import CardChatPane, CardChatScreen
 from tui.screens.review import ReviewScreen
 from tui.widgets.chat import AnswerView, ChatPane, CitationLink
 
@@ -280,16 +280,3 @@ async def test_cards_without_a_transcript_say_so(library: Library) -> None:
         notes = review.notes()
     assert any("typed by hand: it has no source transcript to discuss" in n for n in notes)
     assert any("“Gone talk” was deleted: there is nothing to discuss" in n for n in notes)
-
-
-def test_card_texts_of_a_cloze() -> None:
-    from core.db import connect
-
-    store = CardStore(connect())
-    created = store.create_note("cloze", "The {{c1::gamma}} loop ends at {{c2::delta}}", "extra")
-    views = [store.card_view(card.id) for card in created.cards]
-    front, back = card_texts(views[0])  # type: ignore[arg-type]
-    assert front == "The [...] loop ends at delta"
-    assert back == "The gamma loop ends at delta\nextra"
-    assert created.note.kind == NoteKind.CLOZE
-    store.close()

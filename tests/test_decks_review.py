@@ -298,3 +298,98 @@ def test_bury_siblings_can_be_turned_off(store: CardStore, fake_clock: FakeClock
     session.answer(Rating.Easy)
     view = session.next_card()
     assert view is not None and view.id == reversed_ids[1]  # shown right after, as asked
+
+
+def test_a_paused_clock_keeps_the_detour_out_of_the_answer_time(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    _cards(store, 2)
+    timer = FakeTimer()
+    session = ReviewSession(store, config=config, timer=timer)
+    assert session.next_card() is not None
+    timer.value += 5  # reading the card
+    session.pause_clock()
+    timer.value += 300  # a chat about it: not answer time
+    session.pause_clock()  # pausing twice changes nothing
+    session.resume_clock()
+    timer.value += 2
+    session.resume_clock()  # resuming twice changes nothing
+    session.answer(Rating.Good)
+    assert session.summary.time_ms == 7000
+    assert session.next_card() is not None
+    timer.value += 3
+    session.pause_clock()
+    timer.value += 100
+    session.answer(Rating.Good)  # answered while paused: the clock stopped at the pause
+    assert session.summary.time_ms == 10_000
+    logs = [row[0] for row in store.conn.execute("SELECT duration_ms FROM review_log ORDER BY id")]
+    assert logs == [7000, 3000]
+
+
+def test_a_pause_ends_with_its_card(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    _cards(store, 2)
+    timer = FakeTimer()
+    session = ReviewSession(store, config=config, timer=timer)
+    assert session.next_card() is not None
+    session.pause_clock()
+    session.bury()  # the paused card leaves; the next one has its own clock
+    timer.value += 50
+    assert session.next_card() is not None
+    timer.value += 4
+    session.resume_clock()  # the pause ended with the buried card: nothing to take out
+    session.answer(Rating.Good)
+    assert session.summary.time_ms == 4000
+
+
+def test_replace_current_shows_the_edit_and_keeps_the_schedule(
+    store: CardStore, fake_clock: FakeClock, config: Config
+) -> None:
+    ids = _cards(store, 2)
+    session = ReviewSession(store, config=config)
+    view = session.next_card()
+    assert view is not None
+    shown = {b.rating: b.label for b in session.buttons()}
+    store.update_note(view.note.id, front="edited front")
+    fresh = store.card_view(view.id)
+    assert fresh is not None
+    session.replace_current(fresh)
+    assert session.current is fresh and session.current.front == "edited front"
+    assert {b.rating: b.label for b in session.buttons()} == shown
+    other = store.card_view(next(i for i in ids if i != view.id))
+    assert other is not None
+    with pytest.raises(ReviewError, match="Only the card on screen"):
+        session.replace_current(other)
+    session.drop_current()
+    assert session.current is None and session.current_kind is None
+    with pytest.raises(ReviewError):
+        session.replace_current(fresh)
+    nxt = session.next_card()  # the queue goes on without the dropped card
+    assert nxt is not None and nxt.id == other.id
+    assert session.next_card() is nxt
+
+
+def test_decks_to_study_are_those_with_due_or_new_cards(
+    store: CardStore, fake_clock: FakeClock
+) -> None:
+    from decks.review import decks_to_study
+
+    store.create_notes_bulk([NoteDraft(NoteKind.BASIC, "q", "a", deck="New")])
+    store.create_notes_bulk(
+        [NoteDraft(NoteKind.BASIC, f"q{i}", "a", deck=deck) for i, deck in enumerate("DL")]
+    )
+    due = store.deck_by_name("D")
+    later = store.deck_by_name("L")
+    new = store.deck_by_name("New")
+    assert due is not None and later is not None and new is not None
+    for deck, days in ((due, -1), (later, 5)):
+        (card_id,) = (
+            row[0]
+            for row in store.conn.execute("SELECT id FROM cards WHERE deck_id = ?", (deck.id,))
+        )
+        make_review(store, card_id, fake_clock(), due_in_days=days)
+    assert sorted(decks_to_study(store, fake_clock())) == sorted([due.id, new.id])
+    assert sorted(decks_to_study(store, fake_clock() + timedelta(days=6))) == sorted(
+        [due.id, later.id, new.id]
+    )

@@ -41,9 +41,9 @@ from core.chat import service
 from core.chat.models import Focus
 from core.models import Transcript
 from core.textsafe import inert, inert_line
-from decks.models import CardView, NoteKind
+from decks.models import CardView
+from decks.passage import card_focus, card_texts
 from decks.recall_mode import link_note_conversation, note_conversation
-from tui.screens.card_source import card_range
 from tui.widgets.chat import ChatPane, CitationSelected
 from tui.widgets.footer import CoalescingFooter
 
@@ -54,34 +54,6 @@ CARD_INTRO = (
     "review where you left it."
 )
 PREVIEW_CHARS = 160
-
-
-def card_texts(view: CardView) -> tuple[str, str]:
-    """(question, answer) of a card as plain text: a cloze's asked part as `[...]` on the
-    front and filled in on the back."""
-    note = view.note
-    if note.kind == NoteKind.CLOZE:
-        from decks import cloze
-
-        number = view.card.cloze_number
-        front = "".join(p.text for p in cloze.parts(note.front, number, reveal=False))
-        back = "".join(p.text for p in cloze.parts(note.front, number, reveal=True))
-        if note.back.strip():
-            back += "\n" + note.back.strip()
-        return front, back
-    return view.front, view.back
-
-
-def card_focus(view: CardView, transcript: Transcript) -> Focus | None:
-    """The card's source passage as a chat focus (its segment range and their text)."""
-    ref = view.note.source
-    if ref is None or not transcript.segments:
-        return None
-    first, last = card_range(ref, transcript.segments)
-    if last < first:
-        return None
-    text = " ".join(s.text.strip() for s in transcript.segments[first : last + 1])
-    return Focus(first, last, text)
 
 
 def first_question(front: str, back: str, question: str) -> str:
@@ -278,4 +250,4 @@ class CardChatScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-__all__ = ["CardChatPane", "CardChatScreen", "card_focus", "card_texts", "first_question"]
+__all__ = ["CardChatPane", "CardChatScreen", "first_question"]

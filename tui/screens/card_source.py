@@ -12,8 +12,6 @@ visible.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -22,64 +20,14 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from core.models import Segment, Source, format_timestamp
+from core.models import format_timestamp
 from core.textsafe import inert, inert_line
 from decks.models import SourceRef
+from decks.passage import CONTEXT, Passage, load_passage
 from tui.screens.video import can_open, open_at, say_no_video
 
-if TYPE_CHECKING:
-    from core.library import Library
-
-CONTEXT = 3  # segments shown before and after the card's passage
 MARK = "▌ "
 BLANK = "  "
-
-
-@dataclass(frozen=True, slots=True)
-class Passage:
-    """The window of segments to show and which of them the card covers."""
-
-    source: Source
-    segments: list[tuple[int, Segment]]  # (index in the transcript, segment)
-    first: int
-    last: int
-
-    @property
-    def start_s(self) -> float | None:
-        for index, segment in self.segments:
-            if index == self.first:
-                return segment.start
-        return None
-
-
-def card_range(ref: SourceRef, segments: list[Segment]) -> tuple[int, int]:
-    """The card's segments (clamped); from its start time when no range was stored."""
-    count = len(segments)
-    if count == 0:
-        return 0, -1
-    first, last = ref.first_segment, ref.last_segment
-    if first is None and ref.start_s is not None:
-        first = 0
-        for index, segment in enumerate(segments):
-            if segment.start is not None and segment.start <= ref.start_s:
-                first = index
-    first = min(max(0, first or 0), count - 1)
-    last = first if last is None else min(max(first, last), count - 1)
-    return first, last
-
-
-def load_passage(library: Library, ref: SourceRef, context: int = CONTEXT) -> Passage | None:
-    """The passage of `ref` from the library, or None when the transcript is gone."""
-    if ref.source_id is None:
-        return None
-    source = library.source(ref.source_id)
-    if source is None:
-        return None
-    segments = library.segments(ref.source_id)
-    first, last = card_range(ref, segments)
-    low, high = max(0, first - context), min(len(segments) - 1, last + context)
-    window = [(index, segments[index]) for index in range(low, high + 1)]
-    return Passage(source, window, first, last)
 
 
 def passage_content(passage: Passage) -> Content:

@@ -12,304 +12,59 @@ screen only draws the session and turns keys into session calls:
     e b !           edit, bury until tomorrow, suspend
     d               review another deck (the deck picker)
     w / W           type answers (free recall): for this session / as the deck's default
-    a               (answer shown) ask Claude about this card: `tui.screens.card_chat`
+    a               (answer shown) ask Claude about this card (`ask`)
 
-Free recall: with typing on, the front comes with a box, "Type your answer" (Enter or
-ctrl+s checks it, ctrl+j adds a line, Esc leaves the box so the screen's keys work;
-Tab goes back). Checking reveals the back with the typed answer beside the card's
-answer. With an API key, Claude compares them (`core.recall.grade_recall`, in a worker:
-"Claude is comparing…", Esc stops it, the reveal stays) and says what was right, what was
-missing and which rating it suggests (that button is marked); the learner's 1-4 still
-decides. Without a key, or when grading fails, the two answers stay side by side for
-self-grading and a line says why. The typed answer (possibly empty: "I don't know") is
-stored with the review (`review_log.answer_text`). Each card follows its own deck's
-default (`decks.recall_mode`, W sets it for the deck reviewed and its subdecks, or the
-card's deck in an all-decks review); w overrides it for this session.
+Free recall (`recall`: the answer box, the comparison, Claude's grade) stores the typed
+answer (possibly empty: "I don't know") with the review (`review_log.answer_text`);
+which cards ask for one is `deck_flags`. What a card looks like is `content`.
 
-Card text, deck names and source titles are untrusted: they are rendered as plain
-`Content` (never markup) after `inert()` made control characters visible.
-
-`open_review(app)` is what the app-wide `r` calls: the deck picker when several decks
-have cards to study, otherwise all decks straight away.
+`open_review(app)` (`launch`) is what the app-wide `r` calls.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import sqlite3
-from contextlib import suppress
-from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import events, on, work
-from textual.app import App, ComposeResult
+from textual import on
+from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import Button, Header, ProgressBar, Rule, Static, TextArea
+from textual.widgets import Button, Header, ProgressBar, Rule, Static
 
 from core import clock
-from core.durations import format_interval
-from core.models import Source, format_timestamp
+from core.models import Source
 from core.textsafe import inert, inert_line
-from decks import cloze
-from decks.models import CardView, NoteKind, SourceRef
-from decks.queue import LEARN_AHEAD, NothingDue, QueueCounts
-from decks.recall_mode import free_recall_decks, set_deck_free_recall
+from decks.models import CardView, SourceRef
+from decks.queue import LEARN_AHEAD
 from decks.repository import CardFilter, CardStore, UndoError
-from decks.review import ReviewError, ReviewSession, SessionSummary
+from decks.review import ReviewError, ReviewSession
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.help import BindingCommands, show_help
-from tui.screens.video import can_open, open_at, say_no_video
+from tui.screens.review.ask import ask_about_card
+from tui.screens.review.content import (
+    RATING_NAMES,
+    RATING_VARIANTS,
+    card_answer,
+    card_question,
+    counts_content,
+    db_error_text,
+    describe_when,
+    nothing_due_text,
+    source_line,
+    summary_text,
+)
+from tui.screens.review.deck_flags import TypingChoice
+from tui.screens.review.recall import FreeRecall, RecallInput, expected_answer, typed_content
+from tui.screens.review.source import open_card_video, show_source
+from tui.screens.video import can_open, say_no_video
 from tui.widgets.footer import CoalescingFooter
 
-RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
-RATING_VARIANTS = {1: "error", 2: "warning", 3: "success", 4: "primary"}
-QUESTION_STYLE = "bold $text-accent"  # the `[...]` of the asked cloze
-ANSWER_STYLE = "bold underline $text-accent"  # the revealed cloze answer
-
-
-# -- what a card looks like (pure functions, tested without a terminal) -------------------
-
-
-def card_question(view: CardView) -> Content:
-    """The front: for cloze cards the asked deletion as `[...]` / `[hint]`, emphasised."""
-    note = view.note
-    if note.kind == NoteKind.CLOZE:
-        return _cloze_content(note.front, view.card.cloze_number, reveal=False)
-    return Content(inert(view.front))
-
-
-def card_answer(view: CardView) -> tuple[Content, Content | None]:
-    """(top, below the rule): basic/reversed keep the front on top and put the back under
-    the rule; cloze shows the filled text with the answer emphasised, the extra under it."""
-    note = view.note
-    if note.kind == NoteKind.CLOZE:
-        filled = _cloze_content(note.front, view.card.cloze_number, reveal=True)
-        extra = note.back.strip()
-        return filled, Content(inert(note.back)) if extra else None
-    back = view.back
-    return Content(inert(view.front)), Content(inert(back)) if back.strip() else None
-
-
-def _cloze_content(text: str, number: int, *, reveal: bool) -> Content:
-    pieces: list[str | tuple[str, str]] = []
-    for part in cloze.parts(text, number, reveal=reveal):
-        shown = inert(part.text)
-        if part.asked:
-            pieces.append((shown, ANSWER_STYLE if reveal else QUESTION_STYLE))
-        else:
-            pieces.append(shown)
-    return Content.assemble(*pieces)
-
-
-def source_line(view: CardView, source: Source | None) -> Content:
-    """Deck, state and where the card came from ("source gone" once it was deleted)."""
-    pieces: list[str | tuple[str, str]] = [(inert_line(view.deck_name), "bold")]
-    state = "suspended" if view.card.suspended else view.card.state.label
-    pieces.append(f" · {state}")
-    if view.note.is_leech:
-        pieces.append((" · leech", "$text-warning"))
-    ref = view.note.source
-    if ref is None:
-        pieces.append(" · typed by hand")
-    elif ref.gone or source is None:
-        title = f" (was “{inert_line(ref.source_title)}”)" if ref.source_title else ""
-        pieces.append((f" · source gone{title}", "$text-warning"))
-    else:
-        pieces.append(f" · from “{inert_line(source.title)}”")
-        if ref.start_s is not None:
-            pieces.append(f" at {format_timestamp(ref.start_s, always_hours=False)}")
-        pieces.append(("  (s source", "dim"))
-        if can_open(source):
-            pieces.append((", o video", "dim"))
-        pieces.append((")", "dim"))
-    return Content.assemble(*pieces)
-
-
-def counts_content(counts: QueueCounts, current_kind: str | None) -> Content:
-    """`New 3  Learning 1  Review 12`, the queue of the card on screen underlined (Anki)."""
-    pieces: list[str | tuple[str, str]] = []
-    for kind, label, style in (
-        ("new", "New", "bold $text-primary"),
-        ("learning", "Learning", "bold $text-error"),
-        ("review", "Review", "bold $text-success"),
-    ):
-        value = getattr(counts, kind)
-        if pieces:
-            pieces.append("  ")
-        pieces.append(f"{label} ")
-        pieces.append((str(value), style + (" underline" if kind == current_kind else "")))
-    return Content.assemble(*pieces)
-
-
-def describe_when(moment: datetime, now: datetime) -> str:
-    """`today at 14:05 (in 3h)`, `tomorrow at 09:00 (in 20h)`, `on 2026-03-09 at 09:00 (in 7d)`."""
-    local, local_now = moment.astimezone(), now.astimezone()
-    clock_time = local.strftime("%H:%M")
-    days = (local.date() - local_now.date()).days
-    if days == 0:
-        day = f"today at {clock_time}"
-    elif days == 1:
-        day = f"tomorrow at {clock_time}"
-    else:
-        day = f"on {local:%Y-%m-%d} at {clock_time}"
-    wait = moment - now
-    if wait.total_seconds() <= 0:
-        return f"{day} (now)"
-    return f"{day} (in {format_interval(wait)})"
-
-
-def format_spent(milliseconds: int) -> str:
-    """`45s`, `3m 05s`, `1h 02m`."""
-    seconds = round(milliseconds / 1000)
-    minutes, secs = divmod(seconds, 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {secs:02d}s"
-    return f"{secs}s"
-
-
-def summary_text(summary: SessionSummary) -> str:
-    """Cards reviewed, again-rate and time spent, for the end of a session."""
-    cards = "card" if summary.cards == 1 else "cards"
-    answers = "" if summary.answers == summary.cards else f" ({summary.answers} answers)"
-    return (
-        f"Reviewed {summary.cards} {cards}{answers} · again {summary.again_rate:.0%}"
-        f" · {format_spent(summary.time_ms)} spent"
-    )
-
-
-def nothing_due_text(info: NothingDue, now: datetime) -> str:
-    """When the next card is due and how many come tomorrow (plus why, if a limit hit)."""
-    lines = []
-    if info.next_due is not None:
-        lines.append(f"Next card due {describe_when(info.next_due, now)}.")
-    cards = "card is" if info.due_tomorrow == 1 else "cards are"
-    lines.append(f"{info.due_tomorrow} {cards} due tomorrow.")
-    if info.new_limit_reached:
-        lines.append("Today's limit of new cards is reached (Settings or the deck preset).")
-    if info.review_limit_reached:
-        lines.append("Today's review limit is reached: the rest waits for tomorrow.")
-    return "\n".join(lines)
-
-
-# -- free recall ---------------------------------------------------------------------------
-
-NOTHING_TYPED = "(nothing typed: “I don't know”)"
-NO_KEY_NOTE = (
-    "No grading by Claude: no Anthropic API key (set ANTHROPIC_API_KEY, or api_key in "
-    "Settings). Compare your answer with the card's and rate it yourself."
-)
-
-
-def expected_answer(view: CardView) -> Content:
-    """What the typed answer is compared with: the back, or a cloze's asked part(s) (and
-    its extra)."""
-    note = view.note
-    if note.kind == NoteKind.CLOZE:
-        asked = [
-            inert(part.text)
-            for part in cloze.parts(note.front, view.card.cloze_number, reveal=True)
-            if part.asked
-        ]
-        pieces: list[str | tuple[str, str]] = [(" · ".join(asked), ANSWER_STYLE)]
-        if note.back.strip():
-            pieces.append("\n" + inert(note.back.strip()))
-        return Content.assemble(*pieces)
-    back = view.back.strip()
-    return Content(inert(back)) if back else Content.styled("(the card has no back)", "dim")
-
-
-def typed_content(typed: str) -> Content:
-    """The learner's answer as typed (plain text), or a note that nothing was typed."""
-    if not typed.strip():
-        return Content.styled(NOTHING_TYPED, "italic $text-muted")
-    return Content(inert(typed.strip()))
-
-
-def feedback_content(feedback: Any) -> Content:
-    """Claude's comparison (a `core.recall.RecallFeedback`): right, missing, suggestion."""
-    pieces: list[str | tuple[str, str]] = []
-    if feedback.right:
-        pieces += [("Right: ", "bold $text-success"), inert(feedback.right), "\n"]
-    if feedback.missing:
-        pieces += [("Missing: ", "bold $text-warning"), inert(feedback.missing), "\n"]
-    rating = int(feedback.suggested_rating)
-    pieces += [
-        ("Suggested: ", "bold"),
-        (f"{RATING_NAMES[rating]} ({rating})", "bold $text-accent"),
-        ("  · your key decides: 1 Again 2 Hard 3 Good 4 Easy", "$text-muted"),
-    ]
-    labels = list(dict.fromkeys(citation.marker for citation in feedback.citations))
-    if labels:
-        pieces += ["\n", ("Cited: ", "$text-muted"), inert_line(" ".join(labels))]
-    return Content.assemble(*pieces)
-
-
-class RecallInput(TextArea):
-    """The "Type your answer" box: Enter or ctrl+s checks, ctrl+j / shift+enter add a line,
-    Esc leaves the box (the review keys work again; Tab comes back)."""
-
-    HELP_GROUP = "Answer box"
-
-    BINDINGS: ClassVar[list[BindingType]] = [
-        # Enter is handled in _on_key (a TextArea would insert a line); listed for the footer.
-        Binding("enter,ctrl+s", "submit", "Check answer", id="review.recall.submit"),
-        Binding("ctrl+j", "newline", "New line", id="review.recall.newline"),
-        Binding("escape", "leave", "Leave box", id="review.recall.leave"),
-    ]
-
-    DEFAULT_CSS = """
-    RecallInput {
-        height: auto; min-height: 3; max-height: 8; max-width: 100; margin-top: 1;
-        border: tall $border-blurred;
-    }
-    RecallInput:focus { border: tall $border; }
-    """
-
-    class Submitted(Message):
-        """The learner checks what they typed."""
-
-        def __init__(self, text: str) -> None:
-            super().__init__()
-            self.text = text
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(soft_wrap=True, show_line_numbers=False, tab_behavior="focus", **kwargs)
-        self.placeholder = Content("Type your answer… (Enter checks · ctrl+j new line)")
-
-    async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
-            event.stop()
-            event.prevent_default()
-            self.action_submit()
-            return
-        if event.key in ("shift+enter", "ctrl+j"):
-            event.stop()
-            event.prevent_default()
-            self.action_newline()
-            return
-        await super()._on_key(event)
-
-    def action_submit(self) -> None:
-        self.post_message(self.Submitted(self.text))
-
-    def action_newline(self) -> None:
-        start, end = self.selection
-        self._replace_via_keyboard("\n", start, end)
-
-    def action_leave(self) -> None:
-        self.screen.set_focus(None)
-
-
-# -- the screen ---------------------------------------------------------------------------
+if TYPE_CHECKING:
+    from core.recall import RecallFeedback
 
 
 class ReviewScreen(Screen[None]):
@@ -403,18 +158,12 @@ class ReviewScreen(Screen[None]):
         self._wait_timer: Timer | None = None
         self._footer_signature: tuple[bool, bool] | None = None
         self.mode = "question"  # "question", "answer" or "done"
-        # Free recall: decks whose cards ask for a typed answer, this session's override,
-        # and the state of the card on screen.
-        self.recall_decks: set[int] = set()
-        self.session_recall: bool | None = None
+        # Free recall: which cards ask for a typed answer, and the card on screen's.
+        self.typing_choice = TypingChoice()
         self.typing = False  # the card on screen asks for a typed answer
-        self.typed_answer: str | None = None  # what was checked (None: not typed)
-        self.feedback: Any = None  # core.recall.RecallFeedback once Claude graded
-        self.grading = False
-        self._grade_serial = 0
+        self.recall = FreeRecall(self)
         self._mode_text = ""
         self._show_label = ""
-        self._suggested: int | None = None
 
     # -- layout ----------------------------------------------------------------------
 
@@ -487,17 +236,28 @@ class ReviewScreen(Screen[None]):
         self.deck_id = deck_id
         self.sub_title = inert_line(session.title)
         self.last_answer = ""
-        self.session_recall = None  # a new session follows the decks' defaults
-        try:
-            self.recall_decks = free_recall_decks(self.store.conn)
-        except sqlite3.Error:
-            self.recall_decks = set()
+        self.typing_choice.load(self.store.conn)  # a new session follows the decks' defaults
         self.advance()
 
     @property
     def card(self) -> CardView | None:
         """The card on screen (None when the session is done or waiting)."""
         return None if self.session is None else self.session.current
+
+    @property
+    def typed_answer(self) -> str | None:
+        """The answer checked for the card on screen (None: not typed)."""
+        return self.recall.typed_answer
+
+    @property
+    def feedback(self) -> RecallFeedback | None:
+        """Claude's grade of the typed answer, once it came."""
+        return self.recall.feedback
+
+    @property
+    def grading(self) -> bool:
+        """Claude is grading the typed answer."""
+        return self.recall.grading
 
     @property
     def revealed(self) -> bool:
@@ -534,8 +294,8 @@ class ReviewScreen(Screen[None]):
 
     def _show_card(self, view: CardView) -> None:
         self.current_source = self._load_source(view.note.source)
-        self._reset_recall()
-        self.typing = self.recall_for(view)
+        self.recall.reset()
+        self.typing = self.typing_choice.for_card(view)
         self._set_mode("question")
         self.query_one("#review-front", Static).update(card_question(view))
         self.query_one("#review-source", Static).update(source_line(view, self.current_source))
@@ -632,8 +392,8 @@ class ReviewScreen(Screen[None]):
     def _update_mode_text(self) -> None:
         """`✎ typing` in the status line while answers are typed (`· session` if w set it)."""
         text = ""
-        if self.typing or (self.card is None and self.session_recall):
-            text = "✎ typing" + (" · session" if self.session_recall is not None else "")
+        if self.typing or (self.card is None and self.typing_choice.session):
+            text = "✎ typing" + (" · session" if self.typing_choice.session is not None else "")
         if text != self._mode_text:
             self._mode_text = text
             self.query_one("#review-mode", Static).update(Content(text))
@@ -642,7 +402,7 @@ class ReviewScreen(Screen[None]):
         session = self.session
         assert session is not None
         self.current_source = None
-        self._reset_recall()
+        self.recall.reset()
         self.typing = False
         now = clock.now()
         lines: list[str] = []
@@ -703,11 +463,7 @@ class ReviewScreen(Screen[None]):
             self._wait_timer = None
 
     def _db_error(self, what: str, error: sqlite3.Error) -> None:
-        self.notify(
-            f"Could not {what}: {inert_line(str(error))}. Nothing was lost; try again.",
-            severity="error",
-            markup=False,
-        )
+        self.notify(db_error_text(what, error), severity="error", markup=False)
 
     # -- actions -----------------------------------------------------------------------
 
@@ -772,7 +528,7 @@ class ReviewScreen(Screen[None]):
         session = self.session
         if session is None or session.current is None or not session.revealed:
             return
-        self._stop_grading_worker()
+        self.recall.stop()
         try:
             result = session.answer(rating, answer_text=self.typed_answer)
         except ReviewError as error:
@@ -831,45 +587,11 @@ class ReviewScreen(Screen[None]):
 
     def action_source(self) -> None:
         view = self.card
-        if view is None:
-            return
-        ref = view.note.source
-        if ref is None:
-            self.notify("This card was typed by hand: it has no source.", markup=False)
-            return
-        if ref.gone or self.current_source is None:
-            self._source_deleted(ref, "; the card keeps working.")
-            return
-        from tui.screens.card_source import CardSourceScreen
-
-        self.app.push_screen(CardSourceScreen(ref), self._after_source)
-
-    def _source_deleted(self, ref: SourceRef, consequence: str) -> None:
-        title = f" “{inert_line(ref.source_title)}”" if ref.source_title else ""
-        self.notify(
-            f"The source transcript{title} was deleted{consequence}",
-            severity="warning",
-            markup=False,
-        )
-
-    async def _after_source(self, result: tuple[int, int] | None) -> None:
-        """The source view asked to open the transcript at (source id, segment)."""
-        if result is None:
-            return
-        from tui.screens.study import StudyScreen
-
-        source_id, segment = result
-        screen = StudyScreen(source_id)
-        await self.app.push_screen(screen)
-        screen.call_after_refresh(screen.jump_to_segment, segment)
+        if view is not None:
+            show_source(self, view, self.current_source)
 
     def action_open_video(self) -> None:
-        view = self.card
-        if view is None or not can_open(self.current_source):
-            say_no_video(self)
-            return
-        ref = view.note.source
-        open_at(self, self.current_source, None if ref is None else ref.start_s)
+        open_card_video(self, self.card, self.current_source)
 
     def action_no_video(self) -> None:
         say_no_video(self)
@@ -878,16 +600,9 @@ class ReviewScreen(Screen[None]):
         view = self.card
         if view is None:
             return
-        try:
-            card_editor = importlib.import_module("tui.screens.card_editor")
-        except ImportError:
-            self.notify("Editing cards from here comes soon.", markup=False)
-            return
-        editor_class = getattr(card_editor, "CardEditorScreen", None)
-        if editor_class is None:
-            self.notify("Editing cards from here comes soon.", markup=False)
-            return
-        self.app.push_screen(_make_editor(editor_class, view), self._after_edit)
+        from tui.screens.card_editor import CardEditorScreen
+
+        self.app.push_screen(CardEditorScreen(note_id=view.note.id), self._after_edit)
 
     def _after_edit(self, _result: object = None) -> None:
         """Show the edited text; a card the edit deleted (cloze renumbered) is skipped."""
@@ -902,13 +617,12 @@ class ReviewScreen(Screen[None]):
             return
         if fresh is None or fresh.card.suspended:
             # Gone or suspended by the edit: forget it and go on with the queue.
-            session.current = None
-            session.current_kind = None
+            session.drop_current()
             if fresh is None:
                 self.notify("The edit removed this card.", markup=False)
             self.advance()
             return
-        session.current = fresh
+        session.replace_current(fresh)
         self.current_source = self._load_source(fresh.note.source)
         self.query_one("#review-source", Static).update(source_line(fresh, self.current_source))
         if session.revealed:
@@ -929,45 +643,13 @@ class ReviewScreen(Screen[None]):
 
     def action_back(self) -> None:
         self._cancel_wait()
-        self._stop_grading_worker()
+        self.recall.stop()
         if len(self.app.screen_stack) > 1:
             self.app.pop_screen()
         else:
             self.app.exit()
 
     # -- free recall ---------------------------------------------------------------------
-
-    def recall_for(self, view: CardView) -> bool:
-        """Whether this card asks for a typed answer: this session's w, else its deck's."""
-        if self.session_recall is not None:
-            return self.session_recall
-        return view.card.deck_id in self.recall_decks
-
-    def _reset_recall(self) -> None:
-        """Forget the previous card's typed answer and grade (only what was used: a
-        widget update per card would cost a layout pass on every key)."""
-        self._stop_grading_worker()
-        if self.typed_answer is None and self.feedback is None and self._suggested is None:
-            return
-        self.typed_answer = None
-        self.feedback = None
-        self._mark_suggested(None)
-        self._set_feedback(Content(""))
-
-    def _mark_suggested(self, rating: int | None) -> None:
-        if rating == self._suggested:
-            return
-        for number in (self._suggested, rating):
-            if number is not None:
-                button = self.query_one(f"#rate-{number}", Button)
-                button.set_class(number == rating, "-suggested")
-        self._suggested = rating
-
-    def _set_feedback(self, content: Content, kind: str = "") -> None:
-        widget = self.query_one("#recall-feedback", Static)
-        widget.set_class(kind == "busy", "-busy")
-        widget.set_class(kind == "note", "-note")
-        widget.update(content)
 
     def check_answer(self, typed: str) -> None:
         """Reveal the back beside the typed answer; Claude grades it when a key is set."""
@@ -976,88 +658,13 @@ class ReviewScreen(Screen[None]):
         if session is None or view is None or session.revealed:
             return
         session.reveal()
-        self.typed_answer = typed.strip()
+        self.recall.typed_answer = typed.strip()
         self._show_answer()
-        config = getattr(self.app, "config", None)
-        has_key = config is not None and bool((config.effective_api_key() or "").strip())
-        if not has_key:
-            self._set_feedback(Content(NO_KEY_NOTE), "note")
-            return
-        self._grade_serial += 1
-        self.grading = True
-        self._set_feedback(
-            Content("Claude is comparing your answer with the card… (Esc stops; rate any time)"),
-            "busy",
-        )
-        self._grade_worker(self._grade_serial, view, self.typed_answer)
-
-    @work(exclusive=True, group="recall", exit_on_error=False)
-    async def _grade_worker(self, serial: int, view: CardView, typed: str) -> None:
-        """Ask Claude to compare; show the result if that card is still on screen."""
-        from core.chat.client import ChatClient
-        from core.chat.errors import ChatError
-        from core.recall import RecallError, grade_recall
-        from tui.screens.card_chat import card_focus, card_texts
-        from tui.widgets.chat_pane import load_sdk_once
-
-        client = None
-        try:
-            front, back = card_texts(view)
-            transcript = None
-            ref = view.note.source
-            if ref is not None and ref.source_id is not None:
-                try:
-                    transcript = self.app.library.transcript(ref.source_id)
-                except sqlite3.Error:
-                    transcript = None
-            focus = None if transcript is None else card_focus(view, transcript)
-            client = ChatClient.from_config(self.app.config, **self.client_options)
-            await load_sdk_once()
-            feedback = await grade_recall(
-                client,
-                transcript,
-                front,
-                back,
-                None if focus is None else focus.text,
-                typed,
-                first_segment=None if focus is None else focus.first_segment,
-            )
-        except (ChatError, RecallError) as error:
-            if serial == self._grade_serial:
-                self._grading_failed(str(error))
-        else:
-            if serial == self._grade_serial:
-                self.grading = False
-                self.feedback = feedback
-                self._set_feedback(feedback_content(feedback))
-                self._mark_suggested(int(feedback.suggested_rating))
-        finally:
-            if client is not None:
-                with suppress(Exception):
-                    await client.aclose()
-
-    def _grading_failed(self, reason: str) -> None:
-        self.grading = False
-        line = inert_line(reason)
-        if "yourself" not in line:
-            line += " Compare the answers and rate it yourself."
-        self._set_feedback(Content(f"No grade from Claude: {line}"), "note")
-        self.notify(f"Grading failed: {inert_line(reason)}", severity="warning", markup=False)
-
-    def _stop_grading_worker(self) -> None:
-        if self.grading:
-            self.grading = False
-            self._grade_serial += 1
-            self.workers.cancel_group(self, "recall")
+        self.recall.grade(view, getattr(self.app, "config", None), self.client_options)
 
     def action_stop_grading(self) -> None:
         """Esc while Claude grades: stop it; the answer stays shown for self-grading."""
-        if not self.grading:
-            return
-        self._stop_grading_worker()
-        self._set_feedback(
-            Content("Grading stopped. Compare the answers and rate it yourself."), "note"
-        )
+        self.recall.stop_by_learner()
 
     def action_focus_answer(self) -> None:
         """Tab or i (outside the box, before checking): back to typing."""
@@ -1065,14 +672,7 @@ class ReviewScreen(Screen[None]):
 
     def action_toggle_recall(self) -> None:
         """w: type answers (or not) for the rest of this session."""
-        view = self.card
-        current = self.recall_for(view) if view is not None else bool(self.session_recall)
-        self.session_recall = not current
-        state = "on" if self.session_recall else "off"
-        self.notify(
-            f"Typing answers {state} for this session (W makes it the deck's default).",
-            markup=False,
-        )
+        self.notify(self.typing_choice.toggle_session(self.card), markup=False)
         self._apply_recall_change()
 
     def action_toggle_deck_recall(self) -> None:
@@ -1089,18 +689,12 @@ class ReviewScreen(Screen[None]):
             deck_id, deck_name = view.card.deck_id, view.deck_name
         else:
             return
-        enabled = deck_id not in self.recall_decks
         try:
-            changed = set_deck_free_recall(store.conn, deck_id, enabled)
-            self.recall_decks = free_recall_decks(store.conn)
+            message = self.typing_choice.toggle_deck(store.conn, deck_id, deck_name)
         except sqlite3.Error as error:
             self._db_error("save the deck's typing default", error)
             return
-        self.session_recall = None  # follow the decks again
-        more = len(changed) - 1
-        subdecks = f" and its {more} subdeck{'s' if more != 1 else ''}" if more > 0 else ""
-        state = "now type their answers" if enabled else "no longer ask for typed answers"
-        self.notify(f"Cards of “{inert_line(deck_name)}”{subdecks} {state}.", markup=False)
+        self.notify(message, markup=False)
         self._apply_recall_change()
 
     def _apply_recall_change(self) -> None:
@@ -1108,7 +702,7 @@ class ReviewScreen(Screen[None]):
         its state and the next card follows the new setting."""
         view = self.card
         if view is not None and not self.revealed:
-            typing = self.recall_for(view)
+            typing = self.typing_choice.for_card(view)
             if typing != self.typing:
                 self.typing = typing
                 self._set_mode("question")
@@ -1122,117 +716,5 @@ class ReviewScreen(Screen[None]):
 
     def action_ask(self) -> None:
         """a: a chat with Claude about the card, over its source transcript."""
-        view = self.card
-        session = self.session
-        if view is None or session is None:
-            return
-        if not session.revealed:
-            self.notify("Show the answer first; then a asks Claude about the card.", markup=False)
-            return
-        ref = view.note.source
-        if ref is None:
-            self.notify(
-                "This card was typed by hand: it has no source transcript to discuss.",
-                markup=False,
-            )
-            return
-        transcript = None
-        if not ref.gone and ref.source_id is not None:
-            try:
-                transcript = self.app.library.transcript(ref.source_id)
-            except sqlite3.Error as error:
-                self._db_error("load the card's transcript", error)
-                return
-        if transcript is None or transcript.source.id is None:
-            self._source_deleted(ref, ": there is nothing to discuss.")
-            return
-        from tui.screens.card_chat import CardChatScreen
-
-        paused = _AnswerClock(session)
-        self.app.push_screen(CardChatScreen(view, transcript), lambda _result: paused.resume())
-
-
-class _AnswerClock:
-    """Keeps the time spent in the card chat out of the card's answer time.
-
-    ReviewSession counts the answer time from `_shown_at` with its `_timer`; moving
-    `_shown_at` forward by the chat's length takes the chat out (the session has no public
-    pause yet)."""
-
-    def __init__(self, session: ReviewSession) -> None:
-        self.session = session
-        self.card = session.current
-        timer = getattr(session, "_timer", None)
-        self.started = timer() if callable(timer) else None
-
-    def resume(self) -> None:
-        session, timer = self.session, getattr(self.session, "_timer", None)
-        if self.started is None or not callable(timer) or session.current is not self.card:
-            return
-        shown_at = getattr(session, "_shown_at", None)
-        if isinstance(shown_at, int | float):
-            session._shown_at = shown_at + (timer() - self.started)
-
-
-def _make_editor(editor_class: type, view: CardView) -> Screen[Any]:
-    """The card editor for this card's note (by note_id; card_id or positional as fallbacks)."""
-    parameters = inspect.signature(editor_class).parameters
-    if "note_id" in parameters:  # tui.screens.card_editor: CardEditorScreen(note_id=...)
-        return editor_class(note_id=view.note.id)
-    if "card_id" in parameters:
-        return editor_class(card_id=view.card.id)
-    return editor_class(view.card.id)
-
-
-# -- opening the review from anywhere ---------------------------------------------------
-
-
-def decks_to_study(store: CardStore, now: datetime | None = None) -> list[int]:
-    """Decks whose own cards include something to study now (due or new)."""
-    counts = store.due_counts(now or clock.now())
-    return [deck_id for deck_id, count in counts.items() if count.due or count.new]
-
-
-def open_review(app: App[Any], deck_id: int | None = None) -> None:
-    """What `r` does: the deck picker when several decks have cards to study, otherwise
-    review all decks. A review already open (under the transcript its source view opened,
-    say) is brought back rather than a second one started over it."""
-    if isinstance(app.screen, DeckPickerScreen):
-        return
-    stack = app.screen_stack
-    for index in range(len(stack) - 1, -1, -1):
-        if isinstance(stack[index], ReviewScreen):
-            for _ in range(len(stack) - 1 - index):
-                app.pop_screen()
-            return
-    if deck_id is not None:
-        app.push_screen(ReviewScreen(deck_id))
-        return
-    library = getattr(app, "library", None)
-    several = False
-    if library is not None:
-        try:
-            several = len(decks_to_study(CardStore(library.conn))) > 1
-        except sqlite3.Error:
-            several = False
-    if not several:
-        app.push_screen(ReviewScreen(None))
-        return
-
-    def chosen(choice: PickResult) -> None:
-        if choice is CANCELLED:
-            return
-        app.push_screen(ReviewScreen(choice if isinstance(choice, int) else None))
-
-    app.push_screen(DeckPickerScreen(), chosen)
-
-
-__all__ = [
-    "ReviewScreen",
-    "card_answer",
-    "card_question",
-    "describe_when",
-    "nothing_due_text",
-    "open_review",
-    "summary_text",
-]
+        if self.session is not None:
+            ask_about_card(self, self.session)
