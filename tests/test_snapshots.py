@@ -1,4 +1,5 @@
-"""Snapshot tests (pytest-textual-snapshot) of the library and study screens.
+"""Snapshot tests (pytest-textual-snapshot) of the library, study, review, browse, card
+editor, stats, settings and quiz screens.
 
 Deterministic: every test has its own PONDER_HOME (tests/conftest.py) and a frozen clock
 (PONDER_FAKE_NOW), so the demo's "date added" does not move. Regenerate after an
@@ -135,3 +136,190 @@ def test_search_all_screen(snap_compare) -> None:
         run_before=results_shown,
         terminal_size=(100, 30),
     )
+
+
+# -- cards: review, browse, the card editor, stats, settings, the quiz --------------------------
+
+
+def _library_with_cards() -> Library:
+    """The demo and four cards in one deck, two of them reviewed a few days before FAKE_NOW."""
+    from core.demo import ensure_demo
+    from decks.repository import CardStore
+
+    library = Library()
+    ensure_demo(library)
+    store = CardStore(library.conn)
+    cards = [
+        ("Who measured forgetting in 1885?", "Hermann Ebbinghaus"),
+        ("What beats rereading?", "Retrieval practice: recalling without looking"),
+        ("Why space reviews out?", "Forgetting a little makes the next recall count more"),
+        ("What does sleep do for memory?", "It consolidates what was learned that day"),
+    ]
+    for front, back in cards:
+        store.create_note("basic", front, back, deck="Memory", tags=["talk"])
+    return library
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch):
+    """Local time = UTC: study days (4 am rollover) fall the same on every machine."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture
+def unfuzzed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Intervals on the rating buttons without py-fsrs's random fuzz."""
+    from dataclasses import replace
+
+    from decks.scheduling import SchedulerSettings
+
+    original = SchedulerSettings.scheduler
+    monkeypatch.setattr(
+        SchedulerSettings, "scheduler", lambda self: original(replace(self, enable_fuzzing=False))
+    )
+
+
+def _on(screen_name: str, then: list[str] | None = None, ready=None):
+    """run_before: wait for `screen_name` (and `ready(screen)`), press `then`, settle."""
+
+    async def run_before(pilot) -> None:
+        from tests.tui_helpers import wait_until
+
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == screen_name)
+        if ready is not None:
+            await wait_until(pilot, lambda: ready(pilot.app.screen))
+        if then:
+            await pilot.press(*then)
+        await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_review_screen_question(snap_compare, unfuzzed) -> None:
+    async def run_before(pilot) -> None:
+        await pilot.press("r")
+        await _on("ReviewScreen")(pilot)
+
+    app = PonderApp(library=_library_with_cards())
+    assert snap_compare(app, run_before=run_before, terminal_size=(100, 30))
+
+
+def test_review_screen_answer_shown(snap_compare, unfuzzed) -> None:
+    """The answer side: the back and the four ratings with their (unfuzzed) intervals."""
+
+    async def reveal(pilot) -> None:
+        from tests.tui_helpers import wait_until
+
+        await pilot.press("r")
+        await wait_until(pilot, lambda: type(pilot.app.screen).__name__ == "ReviewScreen")
+        await pilot.pause()
+        await pilot.press("space")
+        await pilot.pause()
+
+    app = PonderApp(library=_library_with_cards())
+    assert snap_compare(app, run_before=reveal, terminal_size=(100, 30))
+
+
+def test_browse_screen(snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        await pilot.press("B")
+        await _on("BrowseScreen", ready=lambda screen: screen.total == 4)(pilot)
+
+    app = PonderApp(library=_library_with_cards())
+    assert snap_compare(app, run_before=run_before, terminal_size=(100, 30))
+
+
+def test_card_editor(snap_compare) -> None:
+    async def run_before(pilot) -> None:
+        await pilot.press("B")
+        await _on("BrowseScreen", ready=lambda screen: screen.total == 4)(pilot)
+        await pilot.press("e")
+        await _on("CardEditorScreen", ready=lambda screen: screen.front_area.has_focus)(pilot)
+
+    app = PonderApp(library=_library_with_cards())
+    assert snap_compare(app, run_before=run_before, terminal_size=(100, 30))
+
+
+def test_stats_screen(snap_compare, unfuzzed, utc, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stats after two study days (answers at fixed times and durations)."""
+    from dataclasses import replace
+    from itertools import count
+
+    import decks.stats
+    from core.config import Config
+    from decks.repository import CardStore
+    from decks.review import ReviewSession
+
+    real = decks.stats.compute_stats
+    # The time it took is the one figure that moves: fixed here.
+    monkeypatch.setattr(
+        decks.stats, "compute_stats", lambda *a, **k: replace(real(*a, **k), query_ms=12.0)
+    )
+    library = _library_with_cards()
+    store = CardStore(library.conn)
+    ticks = count(0, 6)  # each answer took 6 s
+    for days_ago, ratings in ((3, [3, 4, 3, 1]), (1, [3, 3])):
+        moment = datetime.fromisoformat(FAKE_NOW) - timedelta(days=days_ago)
+        session = ReviewSession(
+            store, config=Config(), now=lambda m=moment: m, timer=lambda: float(next(ticks))
+        )
+        for rating in ratings:
+            if session.next_card() is None:
+                break
+            session.reveal()
+            session.answer(rating)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("S")
+        await _on("StatsScreen", ready=lambda screen: screen.loaded)(pilot)
+
+    app = PonderApp(library=library)
+    assert snap_compare(app, run_before=run_before, terminal_size=(100, 30))
+
+
+def test_settings_screen(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pathlib import Path
+
+    import tui.screens.settings as settings_module
+
+    # The config file's real path is a temporary folder: show a fixed one.
+    fixed = Path("/home/learner/.config/ponder/config.toml")
+    monkeypatch.setattr(settings_module, "config_path", lambda: fixed)
+
+    async def run_before(pilot) -> None:
+        await pilot.press("comma")
+        await _on("SettingsScreen")(pilot)
+
+    assert snap_compare(PonderApp(), run_before=run_before, terminal_size=(100, 30))
+
+
+def test_quiz_screen_question(snap_compare, fake_claude, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Q on the study screen: Claude's question (from the fake server) and the answer box."""
+    from tests.fake_claude import Reply
+    from tui.screens.quiz import QuizScreen
+
+    monkeypatch.setattr(QuizScreen, "client_options", {"max_retries": 0, "timeout": 5.0})
+    fake_claude.queue(
+        Reply.json(
+            {
+                "question": "Why does forgetting a little make the next recall stronger?",
+                "answer": "Effortful retrieval strengthens the memory more.",
+                "sources": ["00:00:21"],
+            }
+        )
+    )
+
+    async def run_before(pilot) -> None:
+        await pilot.press("enter")
+        await _on("StudyScreen")(pilot)
+        await pilot.press("Q")
+        await _on("QuizScreen", ready=lambda screen: screen.phase == "answer")(pilot)
+
+    assert snap_compare(PonderApp(), run_before=run_before, terminal_size=(100, 30))
