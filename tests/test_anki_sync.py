@@ -440,3 +440,33 @@ def test_when_both_sides_edit_a_note_the_later_edit_wins(
     assert phone.note_by_guid(sun.guid)["Back"] == "phone: a star"
     assert phone.note_by_guid(hund.guid)["Back"] == "ponder: later"
     phone.close()
+
+
+def test_a_collection_with_fsrs_on_gets_ponders_memory_state(
+    tmp_path, capsys, monkeypatch, anki_server, account, ponder
+):
+    user, password = account
+    _library, store = ponder
+    phone = Phone(tmp_path / "phone", anki_server.endpoint, user, password)
+    phone.add_basic("phone question", "answer")
+    phone.col.set_config("fsrs", True)  # the learner's choice; Ponder never flips it
+    assert phone.sync() == 4
+    card, note = ponder_card(store, "What is the sun?")
+    settings = settings_for(store.preset_for_deck(card.deck_id), load())
+    from decks.scheduling import review
+
+    now = clock.now()
+    outcome = review(settings.scheduler(), card, 3, now)
+    store.record_review(card, outcome.after, 3, now, 2500)
+    assert login(capsys, monkeypatch, anki_server, user, password)[0] == 0
+    summary = sync_json(capsys)
+    assert summary["full_sync"] == "download" and summary["reviews_pushed"] == 1
+    phone.sync()
+    assert phone.col.get_config("fsrs") is True
+    anki_card = phone.col.get_card(phone.note_by_guid(note.guid).card_ids()[0])
+    after = store.get_card(card.id)
+    assert anki_card.memory_state is not None
+    assert anki_card.memory_state.stability == pytest.approx(after.stability, rel=1e-3)
+    assert anki_card.memory_state.difficulty == pytest.approx(after.difficulty, rel=1e-3)
+    assert anki_card.reps == 1
+    phone.close()
