@@ -204,3 +204,56 @@ def test_startup_imports_stay_lean(ponder_home: Path) -> None:
         env={**os.environ, "PONDER_HOME": str(ponder_home)},
     )
     assert json.loads(result.stdout) == []
+
+
+EXPORT_TITLES = {"Export cards to Anki (.apkg)", "Export cards as Anki text"}
+
+
+@pytest.mark.parametrize("key", [None, "B", "r", "S"])
+async def test_the_palette_lists_ponders_actions_and_the_exports_on_every_screen(
+    key: str | None,
+) -> None:
+    """Ponder's own actions, exports included, and none of Textual's cursor actions."""
+    from textual.widgets import DataTable
+
+    from tui.screens.help import BindingCommands
+
+    internal = {"Cursor up", "Cursor down", "Cursor left", "Cursor right", "Select"}
+    internal |= {"Scroll Up", "Scroll Down", "Scroll Home", "Scroll End", "Scroll Left"}
+    assert internal & {b.description for b in DataTable.BINDINGS if hasattr(b, "description")}
+    app = PonderApp()
+    async with app.run_test(size=(100, 30)) as pilot:
+        if key:
+            await pilot.press(key)
+            await wait_until(pilot, lambda: not isinstance(app.screen, LibraryScreen))
+        await pilot.pause()
+        names = {command.title for command in app.get_system_commands(app.screen)}
+        if BindingCommands in app.screen.COMMANDS:
+            provider = BindingCommands(app.screen)
+            names |= {name for name, *_rest in provider._commands()}
+        assert names >= EXPORT_TITLES
+        assert not names & internal, names & internal
+        assert "Help" in names or "Close" in names
+
+
+async def test_exporting_cards_from_the_palette(tmp_path: Path, ponder_home: Path) -> None:
+    import zipfile
+
+    from decks.repository import CardStore
+    from tui.screens.prompt import PromptScreen
+
+    app = PonderApp()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        CardStore(app.library.conn).create_note("basic", "Spacing?", "Reviews spread out")
+        await pilot.press("ctrl+p")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette))
+        await pilot.press(*"Export cards to Anki")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        out = tmp_path / "mine.apkg"
+        app.screen.input.value = str(out)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: out.exists(), timeout=30)
+        assert "collection.anki2" in zipfile.ZipFile(out).namelist()
+        await wait_until(pilot, lambda: "1 notes (1 cards) written" in screen_text(app))

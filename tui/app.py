@@ -19,6 +19,7 @@ from textual.app import App, SystemCommand  # noqa: E402
 from textual.binding import Binding  # noqa: E402
 from textual.dom import DOMNode  # noqa: E402
 from textual.screen import Screen  # noqa: E402
+from textual.worker import Worker  # noqa: E402
 
 from core import config as config_store  # noqa: E402
 from core.config import Config  # noqa: E402
@@ -224,25 +225,40 @@ class PonderApp(App[None]):
     # -- command palette -------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        """Textual's commands plus every action bound on the current screen."""
+        """Textual's commands, every action bound on the current screen, and what has no
+        key but belongs everywhere (exporting cards)."""
+        from tui.screens.export_cards import EXPORTS, open_card_export
+
         yield from super().get_system_commands(screen)
         if not any(getattr(p, "__name__", "") == "BindingCommands" for p in screen.COMMANDS):
             yield from screen_commands(self, screen)
+        for export in EXPORTS:
+            yield SystemCommand(
+                export.title, export.help, partial(open_card_export, self, export.kind)
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        from tui.screens.export_cards import report_card_export
+
+        report_card_export(self, event.worker)
 
 
 def screen_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:
     """One palette command per described binding on `screen`, its focus chain and the app.
 
     Every node in the chain counts, not only the binding that wins a key, so an action
-    whose key a focused widget shadows is still listed. Bindings of Textual's own widgets
-    are listed only when shown in the footer, so cursor movements do not flood the list.
+    whose key a focused widget shadows is still listed. Bindings that Textual's widgets
+    bring (even subclassed) are listed only when shown in the footer, so cursor movements
+    do not flood the list.
     """
+    from tui.screens.help import is_ponders
+
     grouped: dict[tuple[int, str], tuple[DOMNode, Binding, list[str]]] = {}
     for node, bindings in screen._modal_binding_chain:
         for _key, binding in bindings:
             if not binding.description or binding.action in _PALETTE_SKIP:
                 continue
-            if type(node).__module__.startswith("textual.") and not binding.show:
+            if not is_ponders(node, binding):
                 continue
             if app._check_action_state(binding.action, node) is False:
                 continue

@@ -8,7 +8,7 @@ can list it in its `COMMANDS`.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import cache, partial
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -36,6 +36,28 @@ def group_name(node: DOMNode) -> str:
         if name.endswith(suffix) and name != suffix:
             name = name[: -len(suffix)]
     return name
+
+
+@cache
+def _own_actions(cls: type) -> frozenset[tuple[str, str]]:
+    """(action, description) of the bindings Ponder's own classes declare in `cls`'s MRO
+    (Textual's widgets, subclassed or not, bring cursor and scroll bindings of their own)."""
+    found: set[tuple[str, str]] = set()
+    for klass in cls.__mro__:
+        if klass.__module__.startswith("textual.") or klass.__module__ == "builtins":
+            continue
+        for item in klass.__dict__.get("BINDINGS", ()):
+            if isinstance(item, Binding):
+                found.add((item.action, item.description))
+            elif isinstance(item, tuple) and len(item) >= 3:
+                found.add((str(item[1]), str(item[2])))
+    return frozenset(found)
+
+
+def is_ponders(node: DOMNode, binding: Binding) -> bool:
+    """Whether a binding is one of Ponder's commands (or shown in the footer), so the
+    palette lists Ponder's actions, not Textual's internal cursor movements."""
+    return binding.show or (binding.action, binding.description) in _own_actions(type(node))
 
 
 def _active(screen: Screen) -> list[tuple[DOMNode, Binding, bool]]:
@@ -180,6 +202,8 @@ class BindingCommands(Provider):
         for node, binding, enabled in _active(self.screen):
             if not enabled or (id(node), binding.action) in seen:
                 continue
+            if not is_ponders(node, binding):
+                continue  # Textual's own cursor and scroll actions: not Ponder's commands
             seen.add((id(node), binding.action))
             key = self.app.get_key_display(binding)
             commands.append(
