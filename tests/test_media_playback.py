@@ -6,6 +6,8 @@ file, so the test sees exactly what a real player would have been asked to do.
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 import stat
 from pathlib import Path
@@ -98,6 +100,43 @@ async def test_o_in_study_plays_the_media_file_from_the_cursor(
         assert "--start=9.000" in argv and argv[-1] == str(media)
         notes = [str(n.message) for n in pilot.app._notifications]
         assert any("lecture one.mp3 in mpv from 0:00:09" in note for note in notes), notes
+
+
+async def test_a_second_o_stops_the_first_player(tmp_path: Path, media: Path, only_path) -> None:
+    """One moment at a time: the player Ponder started before is stopped, not doubled."""
+    folder = only_path(tmp_path / "bin")
+    script = folder / "mpv"
+    script.write_text(
+        f'#!/bin/sh\nPATH=/usr/bin:/bin\necho $$ >> "{folder}/pids"\nexec sleep 120\n'
+    )
+    script.chmod(0o755)
+    pids = folder / "pids"
+
+    def started(count: int) -> bool:
+        return pids.exists() and len(pids.read_text().split()) == count
+
+    try:
+        async with study_screen(make_segments(40), media_path=str(media)) as (_, pilot, *_):
+            await pilot.press("o")
+            await wait_until(pilot, lambda: started(1), timeout=30)
+            await pilot.press("j", "o")
+            await wait_until(pilot, lambda: started(2), timeout=30)
+            first, second = (int(pid) for pid in pids.read_text().split())
+            await wait_until(pilot, lambda: not alive(first), timeout=30)
+            assert alive(second)
+    finally:  # the fake players never outlive the test
+        for pid in pids.read_text().split() if pids.exists() else []:
+            if alive(int(pid)):
+                os.kill(int(pid), signal.SIGTERM)
+
+
+def alive(pid: int) -> bool:
+    """Whether the process runs (a stopped child not yet reaped counts as gone)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
 
 
 async def test_vlc_when_mpv_is_missing(tmp_path: Path, media: Path, only_path) -> None:

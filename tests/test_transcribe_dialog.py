@@ -45,11 +45,27 @@ def added(library: Library) -> list[str]:
 
 
 async def test_adding_an_audio_file_shows_progress_and_stays_responsive(
-    library: Library, tmp_path: Path
+    library: Library, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """With `whisper_model = "tiny.en"` not yet cached: the first use "downloads" it (the
+    tiny.en folder copied in place of the hub) and the dialog says where it is cached."""
+    import shutil
+
+    import faster_whisper.utils
+
+    cache = tmp_path / "hub" / "models--Systran--faster-whisper-tiny.en" / "snapshots" / "c0"
+
+    def download_model(name: str, local_files_only: bool = False, **_: object) -> str:
+        if not cache.exists():
+            if local_files_only:
+                raise RuntimeError("not in the cache")
+            shutil.copytree(MODEL, cache)
+        return str(cache)
+
+    monkeypatch.setattr(faster_whisper.utils, "download_model", download_model)
     media = tmp_path / "cell biology.mp3"
     media.write_bytes((AUDIO / "speech.mp3").read_bytes())
-    app = PonderApp(library=library, config=Config(whisper_model=MODEL))
+    app = PonderApp(library=library, config=Config(whisper_model="tiny.en"))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         notes = Notes(app)
         screen = await open_add(app, pilot)
@@ -75,6 +91,9 @@ async def test_adding_an_audio_file_shows_progress_and_stays_responsive(
         (added,) = [s for s in library.sources() if s.kind != "demo"]
         assert added.title == "cell biology" and added.media_path == str(media.resolve())
         assert notes.messages[-1] == "Added: cell biology"
+        assert f"downloaded whisper model tiny.en (first use); it is cached in {cache}" in (
+            notes.messages
+        )
         text = " ".join(segment.text for segment in library.segments(added.id)).lower()
         assert "powerhouse" in text
 
