@@ -63,7 +63,7 @@ class Review(Driven):
         await wait_until(
             self.pilot,
             lambda: not self.pane.is_streaming and len(self.pane.answer_views()) > before,
-            timeout=10,
+            timeout=30,
         )
         await self.pilot.pause()
 
