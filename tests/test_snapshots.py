@@ -196,6 +196,13 @@ def _on(screen_name: str, then: list[str] | None = None, ready=None):
             await wait_until(pilot, lambda: ready(pilot.app.screen))
         if then:
             await pilot.press(*then)
+        # A blinking cursor is on or off depending on when the picture is taken: keep it on.
+        from textual.widgets import Input, TextArea
+
+        for widget in pilot.app.screen.query(TextArea).results():
+            widget.cursor_blink = False
+        for widget in pilot.app.screen.query(Input).results():
+            widget.cursor_blink = False
         await pilot.pause()
         await pilot.pause()
 
