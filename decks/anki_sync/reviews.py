@@ -65,9 +65,14 @@ def merge_reviews(
             continue
         pulls[by_anki[cid]].append((rid, Answer(ease, _from_ms(rid), duration)))
     total = len(pulls)
+    pulled: list[ReviewLink] = []
     for done, (card_id, entries) in enumerate(sorted(pulls.items()), start=1):
-        _pull_card(merger, card_id, entries)
+        pulled += _pull_card(merger, card_id, entries)
         if done % 50 == 0 or done == total:
+            # Linked in batches: a run killed before this finds the reviews in Ponder's
+            # log at their exact times next time, and only links them.
+            merger.links.link_reviews(pulled)
+            pulled = []
             merger.progress("Taking in Anki reviews", done, total)
             merger.check()
     pushed = _push(merger, pairs, revlog, full=revlog_usn is None, since=since)
@@ -75,11 +80,12 @@ def merge_reviews(
     return set(pulls) | pushed
 
 
-def _pull_card(merger: Merger, card_id: int, entries: list[tuple[int, Answer]]) -> None:
+def _pull_card(merger: Merger, card_id: int, entries: list[tuple[int, Answer]]) -> list[ReviewLink]:
+    """Take one card's Anki reviews into Ponder; the links to write (none if skipped)."""
     store = merger.store
     card = store.get_card(card_id)
     if card is None:
-        return
+        return []
     logs = store.review_logs(card_id)
     present = {to_db_time(log.reviewed_at) for log in logs}
     links = [ReviewLink(rid, card_id, to_db_time(a.reviewed_at)) for rid, a in entries]
@@ -97,10 +103,10 @@ def _pull_card(merger: Merger, card_id: int, entries: list[tuple[int, Answer]]) 
             store.add_reviews(card, imported, after, now=merger.now)
         except StaleCard:
             merger.counts.skipped += len(fresh)  # reviewed meanwhile: the next sync
-            return
+            return []
         merger.forget_cards([card_id])
         merger.counts.reviews_pulled += len(fresh)
-    merger.links.link_reviews(links)
+    return links
 
 
 def _push(
