@@ -100,3 +100,48 @@ async def test_a_without_collections_says_how_to_make_one() -> None:
         await pilot.pause()
         assert isinstance(app.screen, LibraryScreen)
         assert any("No collections yet" in m for m in notes.messages)
+
+
+async def test_a_study_guide_to_the_whole_collection(fake_claude: FakeClaude) -> None:
+    from tui.screens.collection_chat import CollectionGuideMenu, CollectionGuideScreen
+
+    library = Library()
+    first = add(library, "Lecture 1", ["Heat is energy in transit."])
+    second = add(library, "Lecture 2", ["Entropy never decreases."])
+    thermo = collections.create(library, "Thermo")
+    collections.add_source(library, thermo.id, first)
+    collections.add_source(library, thermo.id, second)
+    fake_claude.queue(Reply.text("1. **Entropy**", Cite(0, 1, " grows", document=1), "."))
+    app = PonderApp(library=library)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.push_screen(CollectionChatScreen(thermo.id))
+        await wait_until(pilot, lambda: isinstance(app.screen, CollectionChatScreen))
+        chat = app.screen
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, CollectionGuideMenu))
+        await pilot.press("2")  # central ideas
+        await wait_until(pilot, lambda: isinstance(app.screen, CollectionGuideScreen))
+        guide = app.screen
+        store = ConversationStore(library.conn)
+        await wait_until(pilot, lambda: store.collection_guide(thermo.id, "ideas"), timeout=SLOW)
+        await wait_until(pilot, lambda: not guide.generating, timeout=SLOW)
+        assert "Saved as a note of this collection" in guide.status_text
+        note = store.collection_guide(thermo.id, "ideas")
+        assert note.citations[0].source_id == second
+        assert store.guides(first) == [] and store.guides(second) == []
+        (link,) = guide.citation_row.links
+        assert link.citation.marker == "[Lecture 2 00:00:00]"
+        link.focus()
+        await pilot.press("enter")  # the citation opens Lecture 2
+        await wait_until(pilot, lambda: isinstance(app.screen, StudyScreen))
+        assert app.screen.source_id == second
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.screen is chat)
+        # Saved: opening it again sends nothing to Claude.
+        requests = len(fake_claude.requests)
+        await pilot.press("ctrl+g")
+        await wait_until(pilot, lambda: isinstance(app.screen, CollectionGuideMenu))
+        await pilot.press("2")
+        await wait_until(pilot, lambda: isinstance(app.screen, CollectionGuideScreen))
+        await wait_until(pilot, lambda: "Saved guide" in app.screen.status_text)
+        assert len(fake_claude.requests) == requests

@@ -9,7 +9,8 @@ and, when none is streaming, goes back. Titles are shown as plain text.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -19,11 +20,18 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from core import collections
+from core.chat.models import ChatEvent, GuideNote
+from core.chat.store import ConversationStore
+from core.models import Transcript
 from core.textsafe import inert_line
+from tui.screens.guide import GuideMenuScreen, GuideScreen
 from tui.screens.help import BindingCommands
 from tui.widgets.chat import CitationSelected
 from tui.widgets.chat.collection import CollectionChatPane
 from tui.widgets.footer import CoalescingFooter
+
+if TYPE_CHECKING:
+    from core.chat.client import ChatClient
 
 NEW = "new"
 
@@ -36,6 +44,7 @@ class CollectionChatScreen(Screen[None]):
 
     BINDINGS: list[BindingType] = [
         Binding("ctrl+n", "new_conversation", "New chat", id="collection_chat.new_chat"),
+        Binding("ctrl+g", "guides", "Guides", id="collection_chat.guides"),
         Binding("escape", "back", "Back", id="collection_chat.back"),
     ]
 
@@ -120,5 +129,86 @@ class CollectionChatScreen(Screen[None]):
     def action_new_conversation(self) -> None:
         self.pane.new_conversation()
 
+    def action_guides(self) -> None:
+        """ctrl+g: a study guide to the whole collection (saved with the collection)."""
+        pane = self.pane
+        if not pane.transcripts:
+            self.notify("The collection has no transcripts yet.", markup=False)
+            return
+
+        def chosen(kind: str | None) -> None:
+            if kind is None:
+                return
+            guide = CollectionGuideScreen(
+                pane.store,
+                self.collection_id,
+                self.collection_name,
+                pane.transcripts,
+                kind,
+                prices=pane.prices,
+            )
+            self.app.push_screen(guide, self._after_guide)
+
+        self.app.push_screen(CollectionGuideMenu(pane.store, self.collection_id), chosen)
+
+    def _after_guide(self, target: Any) -> None:
+        """A citation chosen in a guide: (source id, first, last) -> that transcript."""
+        if target is None:
+            return
+        source_id, first, last = target
+        self.post_message(CitationSelected(first, last, source_id=source_id))
+
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+class CollectionGuideMenu(GuideMenuScreen):
+    """The study-guide menu, listing the guides saved with the collection."""
+
+    def __init__(self, store: ConversationStore, collection_id: int) -> None:
+        super().__init__(store, 0)
+        self.collection_id = collection_id
+
+    def saved_notes(self) -> list[GuideNote]:
+        return self.store.collection_guides(self.collection_id)
+
+
+class CollectionGuideScreen(GuideScreen):
+    """A study guide to a whole collection. Dismisses with (source id, first, last) when
+    a `[Title hh:mm:ss]` citation is chosen."""
+
+    owner = "collection"
+
+    def __init__(
+        self,
+        store: ConversationStore,
+        collection_id: int,
+        name: str,
+        transcripts: list[Transcript],
+        kind: str,
+        *,
+        prices: dict[str, dict[str, float]] | None = None,
+    ) -> None:
+        super().__init__(store, transcripts[0], kind, prices=prices)
+        self.collection_id = collection_id
+        self.collection_name = name
+        self.transcripts = transcripts
+
+    def saved_note(self) -> GuideNote | None:
+        return self.store.collection_guide(self.collection_id, self.kind.name)
+
+    def guide_events(self, client: ChatClient) -> AsyncIterator[ChatEvent]:
+        from core.chat.collection import generate_collection_guide
+
+        return generate_collection_guide(
+            self.store,
+            client,
+            self.collection_id,
+            self.collection_name,
+            self.transcripts,
+            self.kind.name,
+            where=self.app.library.conn,
+        )
+
+    def citation_target(self, first: int, last: int, source_id: int | None) -> Any:
+        return None if source_id is None else (source_id, first, last)

@@ -10,7 +10,9 @@ Citation links dismiss the screen with the cited segments so the study screen ca
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from contextlib import aclosing, suppress
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -25,6 +27,7 @@ from textual.widgets.option_list import Option
 from core.chat.cost import estimate_cost, format_cost
 from core.chat.errors import ChatError
 from core.chat.models import (
+    ChatEvent,
     CitationEvent,
     GuideNote,
     Notice,
@@ -39,12 +42,15 @@ from tui.widgets.chat.citations import (
     CitationRow,
     CitationSelected,
     answer_markdown,
-    parse_citation_href,
+    parse_citation_target,
 )
 from tui.widgets.chat.feed import MarkdownFeed
 from tui.widgets.chat.messages import usage_text
 from tui.widgets.chat.pane import ChatPane
 from tui.widgets.chat.sdk import load_sdk_once
+
+if TYPE_CHECKING:
+    from core.chat.client import ChatClient
 
 GUIDE_ORDER = list(GUIDE_KINDS)  # preread, ideas, vocabulary, references, people, questions
 """Kinds in menu order; the menu's keys 1..6 and the study screen's keys follow it."""
@@ -83,8 +89,12 @@ class GuideMenuScreen(ModalScreen["str | None"]):
         self.store = store
         self.source_id = source_id
 
+    def saved_notes(self) -> list[GuideNote]:
+        """The guides already written (a collection's menu lists the collection's)."""
+        return self.store.guides(self.source_id)
+
     def compose(self) -> ComposeResult:
-        saved = {note.kind: note for note in self.store.guides(self.source_id)}
+        saved = {note.kind: note for note in self.saved_notes()}
         options = []
         for number, kind in enumerate(GUIDE_KINDS.values(), start=1):
             label = Text(no_wrap=True, overflow="ellipsis")
@@ -172,6 +182,8 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
         self.markdown = Markdown(open_links=False, id="guide-markdown")
         self.citation_row = CitationRow(id="guide-citations")
 
+    owner = "transcript"  # what the guide is saved with ("collection" for a collection's)
+
     @property
     def source_id(self) -> int:
         source_id = self.transcript.source.id
@@ -187,8 +199,20 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
             yield Static(Content(""), id="guide-status")
             yield Static(Content(""), id="guide-meta")
 
+    def saved_note(self) -> GuideNote | None:
+        """The saved guide of this kind, if any (a collection's screen reads its own)."""
+        return self.store.guide(self.source_id, self.kind.name)
+
+    def guide_events(self, client: ChatClient) -> AsyncIterator[ChatEvent]:
+        """The service call that writes (and saves) the guide."""
+        from core.chat.service import generate_guide
+
+        return generate_guide(
+            self.store, client, self.transcript, self.kind.name, cursor_segment=self.cursor_segment
+        )
+
     async def on_mount(self) -> None:
-        self.note = self.store.guide(self.source_id, self.kind.name)
+        self.note = self.saved_note()
         if self.note is not None:
             await self.show_note(self.note)
             self.set_status("Saved guide (no request sent) · r writes it again · Esc closes")
@@ -233,7 +257,6 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
     @work(exclusive=True, group="guide", exit_on_error=False)
     async def _generate(self) -> None:
         from core.chat.client import ChatClient
-        from core.chat.service import generate_guide
 
         client = None
         feed: MarkdownFeed | None = None
@@ -246,13 +269,7 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
             self.query_one("#guide-meta", Static).update(Content(""))
             feed = MarkdownFeed(self.markdown)
             await load_sdk_once()
-            events = generate_guide(
-                self.store,
-                client,
-                self.transcript,
-                self.kind.name,
-                cursor_segment=self.cursor_segment,
-            )
+            events = self.guide_events(client)
             async with aclosing(events) as stream:
                 async for event in stream:
                     if isinstance(event, TextDelta):
@@ -263,10 +280,12 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
                     elif isinstance(event, Notice):
                         self.notify(inert_line(event.text), markup=False, timeout=8)
             await feed.close()
-            self.note = self.store.guide(self.source_id, self.kind.name)
+            self.note = self.saved_note()
             if self.note is not None:
                 self.set_meta(self.note)
-            self.set_status("Saved as a note of this transcript · r writes it again · Esc closes")
+            self.set_status(
+                f"Saved as a note of this {self.owner} · r writes it again · Esc closes"
+            )
         except ChatError as error:
             if feed is not None:
                 await feed.close()
@@ -318,13 +337,18 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
     def _citation_selected(self, event: CitationSelected) -> None:
         event.stop()
         self.workers.cancel_group(self, "guide")
-        self.dismiss((event.first_segment, event.last_segment))
+        self.dismiss(self.citation_target(event.first_segment, event.last_segment, event.source_id))
+
+    def citation_target(self, first: int, last: int, source_id: int | None) -> Any:
+        """What the screen dismisses with for a chosen citation: (first, last) segment (a
+        collection's guide adds which transcript)."""
+        return (first, last)
 
     def on_markdown_link_clicked(self, event: Markdown.LinkClicked) -> None:
         event.stop()
-        target = parse_citation_href(event.href)
+        target = parse_citation_target(event.href)
         if target is not None:
             self.workers.cancel_group(self, "guide")
-            self.dismiss(target)
+            self.dismiss(self.citation_target(*target))
         elif event.href.startswith(("https://", "http://")):
             self.app.open_url(event.href)
