@@ -164,16 +164,48 @@ your talk speaker says said tell explain
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 
-def any_words_query(text: str) -> str:
-    """An FTS5 query matching segments with ANY of the text's content words (for ranking
-    passages against a question in natural language); SearchError when there are none."""
+RANKING_WORDS = 8  # the rarest words of a question that rank passages
+
+
+def content_words(text: str) -> list[str]:
+    """A question's words worth ranking by: 3+ letters, not too common, in order."""
     words = [w for w in re.findall(r"\w+", (text or "").lower()) if len(w) >= 3]
-    chosen = list(dict.fromkeys(w for w in words if w not in _STOPWORDS)) or list(
+    return list(dict.fromkeys(w for w in words if w not in _STOPWORDS)) or list(
         dict.fromkeys(words)
     )
+
+
+def any_words_query(text: str, words: list[str] | None = None) -> str:
+    """An FTS5 query matching segments with ANY of the text's content words (for ranking
+    passages against a question in natural language); SearchError when there are none."""
+    chosen = words if words is not None else content_words(text)
     if not chosen:
         raise SearchError("Nothing to search for: type one or more words.")
     return " OR ".join(_quote(w) for w in chosen[:32])
+
+
+def _rarest(conn: sqlite3.Connection, words: list[str], keep: int) -> list[str]:
+    """The `keep` words found in the fewest segments (bm25 weighs those most anyway, and
+    ranking every segment that holds a common word is what makes OR queries slow).
+    Words the index does not list as typed (accents folded differently) are kept."""
+    if len(words) <= keep:
+        return words
+    try:
+        conn.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.segment_search_vocab"
+            " USING fts5vocab(main, segment_search, row)"
+        )
+        marks = ",".join("?" * len(words))
+        counts = dict(
+            conn.execute(
+                f"SELECT term, doc FROM temp.segment_search_vocab WHERE term IN ({marks})", words
+            ).fetchall()
+        )
+    except sqlite3.Error:
+        return words[:keep]
+    found = [w for w in words if w in counts]
+    unknown = [w for w in words if w not in counts and not w.isascii()]
+    return (unknown + sorted(found, key=lambda w: counts[w]))[:keep]
 
 
 def best_passages(
@@ -181,13 +213,14 @@ def best_passages(
 ) -> list[tuple[int, int]]:
     """(source_id, segment index) of the segments of those sources that bm25 ranks best
     for `text` (any of its words), best first; [] when nothing matches."""
+    conn = _connection(where)
     try:
-        match = any_words_query(text)
+        match = any_words_query(text, _rarest(conn, content_words(text), RANKING_WORDS))
     except SearchError:
         return []
     marks = ",".join("?" * len(source_ids)) or "NULL"
     try:
-        rows = _connection(where).execute(
+        rows = conn.execute(
             "SELECT source_id, idx FROM segment_search WHERE segment_search MATCH ?"
             f" AND source_id IN ({marks}) ORDER BY rank, source_id, idx LIMIT ?",
             (match, *source_ids, limit),

@@ -181,3 +181,17 @@ def test_excerpts_start_with_the_learners_selection(library: Library) -> None:
     openings = choose_excerpts(library.conn, transcripts, "zebra?", None, 1000)
     assert openings[first][0][0] == 0 and openings[second][0][0] == 0
     assert sum(last - first_ + 1 for r in openings.values() for first_, last in r) < 20
+
+
+def test_passages_are_ranked_by_the_questions_rarest_words(library: Library) -> None:
+    from core.search import RANKING_WORDS, _rarest, best_passages
+
+    common = " ".join(f"common{n}" for n in range(RANKING_WORDS + 2))
+    source = add(library, "Talk", [common] * 30 + [f"{common} zebra"])
+    other = add(library, "Other", [common] * 5)
+    words = [*common.split(), "zebra", "unicorn"]
+    rarest = _rarest(library.conn, words, RANKING_WORDS)
+    assert rarest[0] == "zebra" and "unicorn" not in rarest and len(rarest) == RANKING_WORDS
+    question = f"Tell me about {common} and the zebra?"
+    assert best_passages(library.conn, question, [source, other], 1) == [(source, 30)]
+    assert best_passages(library.conn, "the and of?", [source], 5) == []
