@@ -67,6 +67,16 @@ def free_bytes(folder: Path) -> int | None:
     return info.f_bavail * info.f_frsize
 
 
+def _inside(filename: object, folder: Path) -> bool:
+    """Whether an OSError's file is in the data folder (None: not known, so yes)."""
+    if filename is None:
+        return True
+    try:
+        return Path(os.fsdecode(filename)).resolve().is_relative_to(folder.resolve())
+    except (OSError, ValueError, TypeError):
+        return False
+
+
 def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK)
 
@@ -83,6 +93,8 @@ def storage_message(error: BaseException, path: Path | str | None = None) -> str
     folder = path.parent
     if is_damage(error):
         return damaged_message(path, error)
+    if isinstance(error, OSError) and not _inside(error.filename, folder):
+        return None  # some other file (the user's own): its caller reports it
     code = getattr(error, "sqlite_errorcode", None)
     primary = code & 0xFF if code is not None else None
     os_errno = error.errno if isinstance(error, OSError) else None

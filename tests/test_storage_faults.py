@@ -236,3 +236,16 @@ async def test_the_app_ends_on_a_full_disk_with_one_line_and_status_1(
     assert app.return_code == 1
     assert app.storage_failure is not None and "disk is full" in app.storage_failure.lower()
     app.library.close()
+
+
+def test_an_error_about_some_other_file_is_not_blamed_on_the_database(tmp_path: Path) -> None:
+    from core.db import storage_message
+
+    home = tmp_path / "home"
+    home.mkdir()
+    elsewhere = PermissionError(errno.EACCES, "Permission denied", str(tmp_path / "mine.txt"))
+    assert storage_message(elsewhere, home / "ponder.db") is None
+    other_disk = OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "out.txt"))
+    assert storage_message(other_disk, home / "ponder.db") is None
+    full = OSError(errno.ENOSPC, "No space left on device", str(home / "ponder.db-wal"))
+    assert "disk is full" in (storage_message(full, home / "ponder.db") or "")
