@@ -275,13 +275,14 @@ def ms(value: float | None) -> str:
 async def main_async(tokens: int, runs: int, paced_tokens: int, rate: float) -> int:
     from core.library import Library
     from tests.tui_helpers import wait_until
+    from tui import claude
     from tui.app import PonderApp
     from tui.screens.study import StudyScreen
     from tui.widgets.chat import ChatPane
 
     probe = Probe()
     probe.install()
-    ChatPane.client_options = {"max_retries": 0}
+    claude.CLIENT_OPTIONS = {"max_retries": 0}
     failures = 0
     transcript = talk(60)
     with FakeClaude() as fake:

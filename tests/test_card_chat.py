@@ -25,10 +25,11 @@ from tests.tui_helpers import (
     make_segments,
     wait_until,
 )
+from tui import claude
 from tui.app import PonderApp
 from tui.screens.card_chat import CardChatPane, CardChatScreen
 from tui.screens.review import ReviewScreen
-from tui.widgets.chat import AnswerView, ChatPane, CitationLink
+from tui.widgets.chat import AnswerView, CitationLink
 
 
 @dataclass
@@ -87,7 +88,7 @@ async def reviewing(library: Library) -> AsyncIterator[Review]:
 
 @pytest.fixture(autouse=True)
 def quick_client(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ChatPane, "client_options", {"max_retries": 0, "timeout": 5.0})
+    monkeypatch.setattr(claude, "CLIENT_OPTIONS", {"max_retries": 0, "timeout": 5.0})
 
 
 def card_with_source(library: Library, front: str = "What does seg 4 say?") -> tuple[int, int]:

@@ -23,6 +23,7 @@ from tests.tui_helpers import (
     make_segments,
     wait_until,
 )
+from tui import claude
 from tui.app import PonderApp
 from tui.screens.conversations import ConversationsScreen
 from tui.screens.guide import GuideMenuScreen, GuideScreen
@@ -90,7 +91,7 @@ async def open_chat(
 def quick_client(monkeypatch: pytest.MonkeyPatch) -> dict:
     """No SDK retries and a short timeout (the retry tests set their own)."""
     options = {"max_retries": 0, "timeout": 5.0}
-    monkeypatch.setattr(ChatPane, "client_options", options)
+    monkeypatch.setattr(claude, "CLIENT_OPTIONS", options)
     return options
 
 
@@ -410,7 +411,7 @@ async def test_http_errors_show_a_clear_message_and_retry_works(
     expected: str,
 ) -> None:
     # The SDK's own retries (2) run first for 429/529: three failures reach the pane.
-    monkeypatch.setattr(ChatPane, "client_options", {"max_retries": 2, "timeout": 5.0})
+    monkeypatch.setattr(claude, "CLIENT_OPTIONS", {"max_retries": 2, "timeout": 5.0})
     fake_claude.queue(*[Reply.error(status, echo_key_in_error=True) for _ in range(replies)])
     async with open_chat() as chat:
         await chat.ask("Will this fail?")
@@ -450,7 +451,7 @@ async def test_an_error_event_mid_stream_keeps_and_marks_the_text(
 async def test_a_timeout_is_reported_and_retry_works(
     fake_claude: FakeClaude, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ChatPane, "client_options", {"max_retries": 0, "timeout": 1.0})
+    monkeypatch.setattr(claude, "CLIENT_OPTIONS", {"max_retries": 0, "timeout": 1.0})
     fake_claude.queue(Reply(hang=True))
     async with open_chat() as chat:
         await chat.ask("Slow?")

@@ -30,6 +30,7 @@ from tests.tui_helpers import (
     make_segments,
     wait_until,
 )
+from tui import claude
 from tui.app import PonderApp
 from tui.screens.review import NO_KEY_NOTE, NOTHING_TYPED, RecallInput, ReviewScreen
 
@@ -91,7 +92,7 @@ async def reviewing(
 
 @pytest.fixture(autouse=True)
 def quick_grading(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(ReviewScreen, "client_options", {"max_retries": 0, "timeout": 5.0})
+    monkeypatch.setattr(claude, "CLIENT_OPTIONS", {"max_retries": 0, "timeout": 5.0})
 
 
 def cards(store: CardStore, count: int, deck: str = "D") -> list[int]:

@@ -32,6 +32,7 @@ from tests.tui_helpers import (
     study_screen,
     wait_until,
 )
+from tui import claude
 from tui.screens.quiz import QuizScreen
 
 
@@ -309,7 +310,7 @@ async def open_study(segments: list[Segment] | None = None) -> AsyncIterator[Stu
 @pytest.fixture(autouse=True)
 def quick_client(monkeypatch: pytest.MonkeyPatch) -> None:
     """No SDK retries and a short timeout."""
-    monkeypatch.setattr(QuizScreen, "client_options", {"max_retries": 0, "timeout": 5.0})
+    monkeypatch.setattr(claude, "CLIENT_OPTIONS", {"max_retries": 0, "timeout": 5.0})
 
 
 async def test_quiz_on_the_whole_talk_then_cards_from_missed_questions(

@@ -310,9 +310,9 @@ def test_settings_screen(snap_compare, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_quiz_screen_question(snap_compare, fake_claude, monkeypatch: pytest.MonkeyPatch) -> None:
     """Q on the study screen: Claude's question (from the fake server) and the answer box."""
     from tests.fake_claude import Reply
-    from tui.screens.quiz import QuizScreen
+    from tui import claude
 
-    monkeypatch.setattr(QuizScreen, "client_options", {"max_retries": 0, "timeout": 5.0})
+    monkeypatch.setattr(claude, "CLIENT_OPTIONS", {"max_retries": 0, "timeout": 5.0})
     fake_claude.queue(
         Reply.json(
             {

@@ -46,7 +46,6 @@ from tui.widgets.chat.citations import (
 )
 from tui.widgets.chat.feed import MarkdownFeed
 from tui.widgets.chat.messages import usage_text
-from tui.widgets.chat.pane import ChatPane
 from tui.widgets.chat.sdk import load_sdk_once
 
 if TYPE_CHECKING:
@@ -256,13 +255,13 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
 
     @work(exclusive=True, group="guide", exit_on_error=False)
     async def _generate(self) -> None:
-        from core.chat.client import ChatClient
+        from tui.claude import chat_client
 
         client = None
         feed: MarkdownFeed | None = None
         try:
             config = getattr(self.app, "config", None)
-            client = ChatClient.from_config(config, **ChatPane.client_options)
+            client = chat_client(config)
             await self.markdown.update("")
             await self.citation_row.remove_children()
             self.citation_row.set_citations([])

@@ -80,8 +80,8 @@ class ProposalsScreen(ModalScreen[None]):
         return str(self.query_one("#proposals-status", Static).render())
 
     def on_mount(self) -> None:
-        from core.chat.client import ChatClient
         from core.chat.errors import ChatError
+        from tui.claude import chat_client
 
         context = self.context
         if self.transcript is None and context.source_id is not None:
@@ -91,7 +91,7 @@ class ProposalsScreen(ModalScreen[None]):
             self.fall_back("This passage's transcript is gone: write the card yourself.")
             return
         try:
-            client = ChatClient.from_config(self.app.config)
+            client = chat_client(self.app.config)
         except ChatError as error:
             self.fall_back(str(error))
             return

@@ -73,9 +73,6 @@ class QuizScreen(Screen[QuizOutcome | None]):
     HELP_GROUP = "Quiz"
     AUTO_FOCUS = None
 
-    client_options: ClassVar[dict[str, Any]] = {}
-    """Extra ChatClient options (timeout, max_retries); tests set them."""
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s,ctrl+enter", "submit", "Submit", id="quiz.submit", priority=True),
         Binding("n,ctrl+n", "next", "Next question", id="quiz.next"),
@@ -248,10 +245,9 @@ class QuizScreen(Screen[QuizOutcome | None]):
 
     def _client_for_request(self) -> ChatClient:
         if self._client is None:
-            from core.chat.client import ChatClient
+            from tui.claude import chat_client
 
-            config = getattr(self.app, "config", None)
-            self._client = ChatClient.from_config(config, **self.client_options)
+            self._client = chat_client(getattr(self.app, "config", None))
         return self._client
 
     # -- showing a question and its grade ----------------------------------------------------
@@ -596,10 +592,10 @@ def open_quiz(screen: StudyScreen) -> None:
     if transcript is None or not transcript.segments:
         screen.notify("There is no transcript to quiz on.", severity="warning", markup=False)
         return
-    from core.chat.client import ChatClient
+    from tui.claude import chat_client
 
     try:
-        ChatClient.from_config(getattr(screen.app, "config", None))
+        chat_client(getattr(screen.app, "config", None))
     except NoApiKey as error:
         screen.notify(f"The quiz needs Claude. {error}", severity="error", markup=False)
         return

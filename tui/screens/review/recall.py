@@ -187,7 +187,7 @@ class FreeRecall:
         widget.set_class(kind == "note", "-note")
         widget.update(content)
 
-    def grade(self, view: CardView, config: Config | None, client_options: dict[str, Any]) -> None:
+    def grade(self, view: CardView, config: Config | None) -> None:
         """Claude compares the checked answer with the card when a key is set; without
         one, a line says to compare and rate it yourself."""
         has_key = config is not None and bool((config.effective_api_key() or "").strip())
@@ -201,19 +201,17 @@ class FreeRecall:
             "busy",
         )
         self.screen.run_worker(
-            self._grade(self._serial, view, self.typed_answer or "", client_options),
+            self._grade(self._serial, view, self.typed_answer or ""),
             group=self.GROUP,
             exclusive=True,
             exit_on_error=False,
         )
 
-    async def _grade(
-        self, serial: int, view: CardView, typed: str, client_options: dict[str, Any]
-    ) -> None:
+    async def _grade(self, serial: int, view: CardView, typed: str) -> None:
         """Ask Claude to compare; show the result if that card is still on screen."""
-        from core.chat.client import ChatClient
         from core.chat.errors import ChatError
         from core.recall import RecallError, grade_recall
+        from tui.claude import chat_client
         from tui.widgets.chat.sdk import load_sdk_once
 
         app: Any = self.screen.app
@@ -228,7 +226,7 @@ class FreeRecall:
                 except sqlite3.Error:
                     transcript = None
             focus = None if transcript is None else card_focus(view, transcript)
-            client = ChatClient.from_config(app.config, **client_options)
+            client = chat_client(app.config)
             await load_sdk_once()
             feedback = await grade_recall(
                 client,

@@ -24,7 +24,7 @@ which cards ask for one is `deck_flags`. What a card looks like is `content`.
 from __future__ import annotations
 
 import sqlite3
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -106,9 +106,6 @@ class ReviewScreen(Screen[None]):
         Binding("escape", "stop_grading", "Stop grading", show=False, id="review.stop_grading"),
         Binding("q,escape", "back", "Back", id="review.back"),
     ]
-
-    client_options: ClassVar[dict[str, Any]] = {}
-    """Extra ChatClient options for grading (timeout, max_retries); tests set them."""
 
     DEFAULT_CSS = """
     ReviewScreen #review-status { height: 1; padding: 0 1; background: $panel; }
@@ -660,7 +657,7 @@ class ReviewScreen(Screen[None]):
         session.reveal()
         self.recall.typed_answer = typed.strip()
         self._show_answer()
-        self.recall.grade(view, getattr(self.app, "config", None), self.client_options)
+        self.recall.grade(view, getattr(self.app, "config", None))
 
     def action_stop_grading(self) -> None:
         """Esc while Claude grades: stop it; the answer stays shown for self-grading."""

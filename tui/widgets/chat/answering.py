@@ -186,9 +186,9 @@ class AnswerStreaming:
         """The pane's client, kept from one answer to the next so its connection is reused
         (no new TLS handshake, nor a new SSL context: 20-30 ms here, per question); a new
         one once the key, model, address or options change."""
-        from core.chat.client import ChatClient
+        from tui.claude import chat_client
 
-        fresh = ChatClient.from_config(getattr(self.app, "config", None), **self.client_options)
+        fresh = chat_client(getattr(self.app, "config", None))
         if self._client is not None and self._client.same_setup(fresh):
             return self._client
         await self._close_client()

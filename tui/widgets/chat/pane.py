@@ -20,7 +20,7 @@ Citation links post `CitationSelected`, which the screen handles.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.actions import SkipAction
@@ -92,9 +92,6 @@ class ChatPane(AnswerStreaming, Vertical):
     ChatPane #chat-focus { height: auto; padding: 0 1; color: $text-accent; display: none; }
     ChatPane #chat-focus.-shown { display: block; }
     """
-
-    client_options: ClassVar[dict[str, Any]] = {}
-    """Extra ChatClient options (timeout, max_retries); tests and benchmarks set them."""
 
     class AnswerFinished(Message):
         """An answer stream ended (complete, stopped or failed); for tests and benchmarks."""
