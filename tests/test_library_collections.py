@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from core import collections
 from core.library import Library
-from tests.tui_helpers import Notes, add_transcript, make_segments, wait_until
+from tests.tui_helpers import Notes, add_transcript, make_segments, screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.choice import ChoiceScreen
 from tui.screens.help import HelpScreen
@@ -139,3 +139,24 @@ async def test_collection_keys_are_in_help_and_palette() -> None:
             "library.remove_from_collection",
         ):
             assert binding_id in text
+
+
+async def test_hostile_titles_and_names_are_plain_text_in_the_dialogs() -> None:
+    library = Library()
+    source_id = add_transcript(library, make_segments(2), title="stray [/] and [bold]x[/bold]")
+    collections.create(library, "[@click=app.quit]name[/]")
+    app = PonderApp(library=library)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: source_id in screen.shown_ids)
+        screen.reload(select=source_id)
+        await pilot.pause()
+        await pilot.press("plus")
+        await wait_until(pilot, lambda: isinstance(app.screen, ChoiceScreen))
+        await pilot.pause()
+        text = screen_text(app)
+        assert "stray [/] and [bold]x[/bold]" in text
+        assert "[@click=app.quit]name[/]" in text
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert collections.collections(library)[0].source_ids == (source_id,)

@@ -53,7 +53,7 @@ class ChoiceScreen(ModalScreen["Hashable | None"]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="choice-dialog", classes="dialog") as dialog:
-            dialog.border_title = inert_line(self.choice_title)
+            dialog.border_title = Content(inert_line(self.choice_title))  # never markup
             yield OptionList(
                 *(Option(Content(inert_line(label))) for _value, label in self.choices),
                 id="choice-list",
