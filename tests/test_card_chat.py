@@ -171,6 +171,21 @@ async def test_a_opens_a_chat_grounded_in_the_passage_and_returns_to_the_card(
         assert review.logs()[0][1:] == (3, 7000)  # 5 s + 2 s, not the chat
 
 
+async def test_the_chat_shows_the_cards_passage_it_calls_above(library: Library) -> None:
+    """The intro says Claude reads "its passage (above)": the passage's words are there."""
+    card_with_source(library)
+    segments = make_segments(40)
+    async with reviewing(library) as review:
+        await review.reveal()
+        await review.open_chat()
+        passage = str(review.chat.query_one("#card-chat-passage", Static).render())
+        assert "Loops talk" in passage and "[00:00:12–00:00:18]" in passage
+        assert segments[4].text in passage and segments[5].text in passage
+        assert segments[3].text not in passage and segments[6].text not in passage
+        assert "its passage (above)" in review.text()
+        assert segments[4].text[:30] in review.text()  # on screen, not only in the widget
+
+
 async def test_second_question_reads_the_transcript_from_the_cache_and_the_chat_continues(
     library: Library, fake_claude: FakeClaude
 ) -> None:

@@ -32,7 +32,7 @@ from typing import ClassVar
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
@@ -160,7 +160,8 @@ class CardChatScreen(ModalScreen[None]):
         border-subtitle-color: $text-muted; background: $surface;
     }
     CardChatScreen #card-chat-card { height: auto; max-height: 4; color: $text; }
-    CardChatScreen #card-chat-passage { height: auto; max-height: 3; color: $text-muted; }
+    CardChatScreen #card-chat-passage-box { height: auto; max-height: 5; }
+    CardChatScreen #card-chat-passage { height: auto; color: $text-muted; }
     CardChatScreen #card-chat-cited {
         height: auto; max-height: 4; color: $text-accent; display: none;
     }
@@ -194,7 +195,8 @@ class CardChatScreen(ModalScreen[None]):
                 ),
                 id="card-chat-card",
             )
-            yield Static(self._passage_line(), id="card-chat-passage")
+            with VerticalScroll(id="card-chat-passage-box", can_focus=False):
+                yield Static(self._passage_content(), id="card-chat-passage")
             yield Static(Content(""), id="card-chat-cited")
             yield CardChatPane(
                 source_id,
@@ -207,12 +209,16 @@ class CardChatScreen(ModalScreen[None]):
             )
         yield CoalescingFooter(compact=True)
 
-    def _passage_line(self) -> Content:
+    def _passage_content(self) -> Content:
+        """Where the card comes from and the passage's words (the intro's "above")."""
         title = shorten(self.transcript.source.title, 60)
         focus = self.focus_passage
         if focus is None:
             return Content(f"From “{title}”")
-        return Content(f"From “{title}” {self.span_label(focus.first_segment, focus.last_segment)}")
+        where = self.span_label(focus.first_segment, focus.last_segment)
+        return Content.assemble(
+            (f"From “{title}” {where}", "bold"), "\n", (inert(focus.text), "$text")
+        )
 
     def span_label(self, first: int, last: int) -> str:
         segments = self.transcript.segments
