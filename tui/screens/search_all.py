@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.content import Content
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -29,6 +30,7 @@ from tui.screens.help import BindingCommands
 from tui.widgets.footer import CoalescingFooter
 
 RESULT_LIMIT = 50
+TYPING_PAUSE_S = 0.1
 # Private-use characters mark the matches in a snippet: they cannot come from a transcript
 # through `inert_line` confusion, and are split out before anything is shown.
 MARK = ("\ue000", "\ue001")
@@ -133,6 +135,7 @@ class SearchAllScreen(Screen[None]):
         self.collection = collection
         self.scoped = collection is not None
         self.hits: list[SearchHit] = []
+        self._pending: Timer | None = None
         self.query_shown = ""
         """The query whose results are on screen (the box may be ahead of it)."""
 
@@ -167,11 +170,17 @@ class SearchAllScreen(Screen[None]):
     @on(Input.Changed, "#search-all-input")
     def _changed(self, event: Input.Changed) -> None:
         event.stop()
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
         if not event.value.strip():
             self.workers.cancel_group(self, "search-all")
             self._show(SearchOutcome("", []))
             return
-        self.run_search(event.value)
+        # A short pause first: a thread cannot be stopped mid-query, so a burst of typing
+        # starts one search, not one per key.
+        value = event.value
+        self._pending = self.set_timer(TYPING_PAUSE_S, lambda: self.run_search(value))
 
     def _scope_title(self) -> None:
         name = self.collection.name if self.collection and self.scoped else ""
@@ -248,7 +257,15 @@ class SearchAllScreen(Screen[None]):
         self.action_open()
 
     def action_open(self) -> None:
-        """Open the highlighted result's transcript at that segment, its matches marked."""
+        """Open the highlighted result's transcript at that segment, its matches marked.
+        Results older than what is typed are not opened: the search runs at once instead."""
+        value = self.query_one("#search-all-input", Input).value
+        if value.strip() and value != self.query_shown:
+            if self._pending is not None:
+                self._pending.stop()
+                self._pending = None
+            self.run_search(value)
+            return
         index = self.results.highlighted
         if not self.hits or index is None:
             self.notify("Nothing to open: type a search first.", markup=False)
