@@ -470,3 +470,20 @@ def test_a_collection_with_fsrs_on_gets_ponders_memory_state(
     assert anki_card.memory_state.difficulty == pytest.approx(after.difficulty, rel=1e-3)
     assert anki_card.reps == 1
     phone.close()
+
+
+def test_a_damaged_bridge_collection_is_one_line(
+    capsys, monkeypatch, anki_server, account, ponder, ponder_home
+):
+    user, password = account
+    assert login(capsys, monkeypatch, anki_server, user, password)[0] == 0
+    bridge = ponder_home / "anki" / "collection.anki2"
+    bridge.parent.mkdir(parents=True, exist_ok=True)
+    bridge.write_bytes(b"this is not an Anki collection" * 100)
+    code, out, err = run(capsys, "anki", "sync")
+    assert code == 1 and out == ""
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert err.startswith("ponder: ") and "remove that file and sync again" in err
+    bridge.unlink()  # as the message says: the next sync rebuilds the bridge
+    summary = sync_json(capsys)
+    assert summary["notes_pushed"] == 3

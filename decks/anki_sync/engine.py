@@ -317,6 +317,42 @@ def sync(
     now: datetime | None = None,
 ) -> SyncSummary:
     """Pull, merge, push. Raises an AnkiSyncError subclass with a one-line message."""
+    from anki.errors import AnkiException
+
+    try:
+        return _sync(
+            conn,
+            account,
+            config,
+            home=home,
+            force_upload=force_upload,
+            progress=progress,
+            cancelled=cancelled,
+            timeout_s=timeout_s,
+            now=now,
+        )
+    except AnkiException as error:  # the library failed outside the network steps
+        translated = translate(error, account.endpoint)
+        if translated is not None:
+            raise translated from None
+        detail = " ".join(str(error).split()) or type(error).__name__
+        raise AnkiSyncError(
+            f"Anki's library failed ({detail}); nothing is lost, try the sync again."
+        ) from None
+
+
+def _sync(
+    conn: sqlite3.Connection,
+    account: AnkiAccount,
+    config: Config,
+    *,
+    home: Path,
+    force_upload: bool = False,
+    progress: ProgressFn | None = None,
+    cancelled: CancelFn | None = None,
+    timeout_s: int = DEFAULT_TIMEOUT_S,
+    now: datetime | None = None,
+) -> SyncSummary:
     if not account.logged_in:
         raise NotLoggedIn("Not logged in to Anki; run `ponder anki login USER` first.")
     report: ProgressFn = progress or (lambda _stage, _done, _total: None)
@@ -330,7 +366,18 @@ def sync(
         if links.get("account") not in (None, account.identity):
             _forget_bridge(path)  # another account: nothing from the old one applies
             links.forget_account()
-        col, fresh = open_bridge(path)
+        try:
+            col, fresh = open_bridge(path)
+        except Exception as error:
+            from anki.errors import DBError
+
+            if not isinstance(error, DBError):
+                raise
+            raise AnkiSyncError(
+                f"Ponder's copy of the Anki collection ({path}) cannot be opened "
+                f"({' '.join(str(error).split())}); remove that file and sync again: "
+                "Ponder rebuilds it from the server and its own cards."
+            ) from None
         try:
             if fresh:
                 links.clear_notes()  # a new bridge: notes are matched by guid again
