@@ -109,11 +109,12 @@ def _simulate_history(conn: sqlite3.Connection, rng: random.Random, now: datetim
     from fsrs import Rating
 
     from core.clock import study_day_start
+    from core.config import Config
     from decks.models import CardState, from_db_time, to_db_time
     from decks.scheduling import review, settings_for
     from decks.store.rows import _card_from_row, log_values
 
-    scheduler = settings_for(None).scheduler()
+    scheduler = settings_for(None, Config()).scheduler()
     # The learner studied up to yesterday: today's cards are still to do.
     until = study_day_start(now, 4)
     new_cutoff = now - timedelta(days=60)  # cards made in the last 2 months stay partly new
@@ -354,7 +355,10 @@ def main() -> int:
     _line(
         "card details (memory state + history)",
         _median_ms(
-            lambda: __import__("decks.browse").browse.card_details(store, deck_cards), args.runs
+            lambda: __import__("decks.browse").browse.card_details(
+                store, deck_cards, config=config
+            ),
+            args.runs,
         ),
         None,
     )

@@ -101,8 +101,8 @@ def search(
     store: CardStore,
     query: CardFilter | str,
     *,
+    config: Config,
     now: datetime | None = None,
-    config: Config | None = None,
     limit: int | None = None,
 ) -> list[CardView]:
     """Cards matching a filter or a search text."""
@@ -111,17 +111,9 @@ def search(
     if limit is not None:
         query = replace(query, limit=limit)
     try:
-        return store.search(query, now=now, rollover_hour=_rollover(config))
+        return store.search(query, now=now, rollover_hour=config.day_rollover_hour)
     except CardStoreError as error:
         raise SearchError(str(error)) from None
-
-
-def _rollover(config: Config | None) -> int:
-    if config is None:
-        from core.config import load
-
-        config = load()
-    return config.day_rollover_hour
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +194,7 @@ class CardDetails:
 
 
 def memory_state(
-    store: CardStore, view: CardView, now: datetime | None = None, config: Config | None = None
+    store: CardStore, view: CardView, config: Config, now: datetime | None = None
 ) -> MemoryState:
     card = view.card
     scheduler = scheduler_for_deck(store, card.deck_id, config)
@@ -219,7 +211,7 @@ def memory_state(
 
 
 def card_details(
-    store: CardStore, card_id: int, *, now: datetime | None = None, config: Config | None = None
+    store: CardStore, card_id: int, *, config: Config, now: datetime | None = None
 ) -> CardDetails | None:
     """The card, its memory state now and its review history; None if it is gone."""
     view = store.card_view(card_id)
@@ -228,4 +220,4 @@ def card_details(
     source = view.note.source
     exists = source is not None and source.source_id is not None
     history = [HistoryEntry(log) for log in store.review_logs(card_id)]
-    return CardDetails(view, memory_state(store, view, now, config), history, exists)
+    return CardDetails(view, memory_state(store, view, config, now), history, exists)

@@ -20,7 +20,10 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from core.config import Config
 
 # Fewer long-term reviews than this and the fit is noise: fsrs-rs itself falls back to the
 # defaults below about 400 items.
@@ -508,7 +511,7 @@ def reschedule_preset(
     preset_id: int,
     *,
     progress: Progress | None = None,
-    config: Any = None,
+    config: Config,
     now: datetime | None = None,
 ) -> RescheduleReport:
     """Replay every reviewed card's history with the preset's current parameters.
@@ -644,7 +647,7 @@ def workload_for_preset(
     preset_id: int,
     desired_retention: float | None = None,
     *,
-    config: Any = None,
+    config: Config,
     days: int = 365,
 ) -> Workload:
     """The simulated daily load of this preset's decks at a desired retention.
@@ -685,7 +688,7 @@ def workload_table(
     preset_id: int,
     retentions: Sequence[float] = (0.80, 0.85, 0.90, 0.95),
     *,
-    config: Any = None,
+    config: Config,
 ) -> list[Workload]:
     """Workloads at several retentions, for a "what does this cost" table."""
     return [workload_for_preset(store, preset_id, value, config=config) for value in retentions]

@@ -71,15 +71,11 @@ class DailyQueue:
         store: CardStore,
         deck_id: int | None = None,
         *,
-        config: Config | None = None,
+        config: Config,
         now: datetime | None = None,
         mix_new: bool = True,
         learn_ahead: timedelta = LEARN_AHEAD,
     ) -> None:
-        if config is None:
-            from core.config import load
-
-            config = load()
         self.store = store
         self.deck_id = deck_id
         self.config = config

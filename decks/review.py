@@ -1,6 +1,6 @@
 """A review session: the domain side of the review screen (no Textual).
 
-    session = ReviewSession(store, deck_id=None)       # None = all decks
+    session = ReviewSession(store, None, config=config)  # None = all decks
     view = session.next_card()                         # CardView or None
     session.reveal()
     for button in session.buttons(): ...               # 1 Again 10m, 2 Hard ..., 3 Good 1d
@@ -168,15 +168,11 @@ class ReviewSession:
         store: CardStore,
         deck_id: int | None = None,
         *,
-        config: Config | None = None,
+        config: Config,
         now: Callable[[], datetime] = clock.now,
         timer: Callable[[], float] = time.monotonic,
         mix_new: bool = True,
     ) -> None:
-        if config is None:
-            from core.config import load
-
-            config = load()
         self.store = store
         self.config = config
         self.deck: Deck | None = None if deck_id is None else store.deck(deck_id)

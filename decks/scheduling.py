@@ -93,12 +93,8 @@ def usable_parameters(parameters: tuple[float, ...] | list[float] | None) -> tup
     return tuple(values)
 
 
-def settings_for(preset: Preset | None, config: Config | None = None) -> SchedulerSettings:
+def settings_for(preset: Preset | None, config: Config) -> SchedulerSettings:
     """A preset's values, with the config filling every value the preset leaves unset."""
-    if config is None:
-        from core.config import load
-
-        config = load()
     preset = preset or Preset(id=1, name="Default")
 
     def pick(value: Any, fallback: Any) -> Any:
@@ -122,9 +118,7 @@ class PresetSource(Protocol):
     def preset_for_deck(self, deck_id: int | None) -> Preset: ...
 
 
-def scheduler_for_deck(
-    store: PresetSource, deck_id: int | None, config: Config | None = None
-) -> Scheduler:
+def scheduler_for_deck(store: PresetSource, deck_id: int | None, config: Config) -> Scheduler:
     """The py-fsrs Scheduler for a deck, from its preset (fitted parameters included)."""
     return settings_for(store.preset_for_deck(deck_id), config).scheduler()
 

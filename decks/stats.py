@@ -381,7 +381,7 @@ def compute_stats(
     deck: str | None = None,
     *,
     now: datetime | None = None,
-    rollover_hour: int | None = None,
+    rollover_hour: int,
     forecast_days: int = FORECAST_DAYS,
     heatmap_days: int = HEATMAP_DAYS,
     retention_weeks: int = RETENTION_WEEKS,
@@ -391,10 +391,6 @@ def compute_stats(
 
     started = time.perf_counter()
     moment = clock.to_utc(now or clock.now())
-    if rollover_hour is None:
-        from core.config import load
-
-        rollover_hour = load().day_rollover_hour
     ids: list[int] | None = None
     if deck:
         deck, ids = resolve_deck(conn, deck)

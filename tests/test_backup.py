@@ -21,6 +21,7 @@ WRITER = textwrap.dedent(
     from datetime import timedelta
     from fsrs import Rating
     from core import clock
+    from core.config import Config
     from core.db import connect
     from decks import scheduling
     from decks.repository import CardStore
@@ -31,7 +32,7 @@ WRITER = textwrap.dedent(
     total = int(sys.argv[1])
     for number in range(total):
         card = store.get_card(card_ids[number % len(card_ids)])
-        scheduler = scheduling.scheduler_for_deck(store, card.deck_id)
+        scheduler = scheduling.scheduler_for_deck(store, card.deck_id, Config())
         moment += timedelta(minutes=1)
         outcome = scheduling.review(scheduler, card, Rating(1 + number % 4), moment)
         log_id, _ = store.record_review(card, outcome.after, 1 + number % 4, moment, 1500)

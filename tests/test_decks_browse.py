@@ -101,4 +101,4 @@ def test_card_details_memory_and_history(
     typed_details = card_details(store, typed.cards[0].id, config=config)
     assert typed_details is not None and typed_details.source_label == "typed by hand"
     assert typed_details.memory.retrievability is None
-    assert card_details(store, 999_999) is None
+    assert card_details(store, 999_999, config=Config()) is None

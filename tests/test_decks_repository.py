@@ -263,7 +263,7 @@ def test_set_scheduling_skips_cards_reviewed_meanwhile(
         make_review(store, card_id, now)
     fresh, stale = (store.get_card(card_id) for card_id in ids)
     assert fresh is not None and stale is not None
-    outcome = review(scheduler_for_deck(store, stale.deck_id), stale, 3, now)
+    outcome = review(scheduler_for_deck(store, stale.deck_id, Config()), stale, 3, now)
     store.record_review(stale, outcome.after, 3, now, 900)  # another instance reviewed it
     later = now + timedelta(days=30)
     changes = [(card, replace(card, stability=99.0, due=later)) for card in (fresh, stale)]
@@ -280,7 +280,7 @@ def test_deck_summaries_and_due_counts(store: CardStore, fake_clock: FakeClock) 
     b = store.create_note("basic", "q", "a", deck="A::B").card_ids
     make_review(store, a[0], now, due_in_days=-1)
     make_review(store, b[0], now, due_in_days=0.5)  # later today (before 04:00 tomorrow)
-    summaries = {s.deck.name: s for s in store.deck_summaries(now, 4)}
+    summaries = {s.deck.name: s for s in store.deck_summaries(now, rollover_hour=4)}
     assert (summaries["A"].cards, summaries["A"].new, summaries["A"].review) == (2, 1, 1)
     assert summaries["A"].due_now == 1 and summaries["A::B"].due_today == 1
     assert summaries["A::B"].due_now == 0
@@ -296,7 +296,7 @@ def test_review_history_is_removed_with_the_card(store: CardStore, fake_clock: F
     card = created.cards[0]
     from decks.scheduling import review
 
-    outcome = review(scheduler_for_deck(store, card.deck_id), card, 3, fake_clock())
+    outcome = review(scheduler_for_deck(store, card.deck_id, Config()), card, 3, fake_clock())
     store.record_review(card, outcome.after, 3, fake_clock(), 1200)
     assert len(store.review_logs(card.id)) == 1
     store.delete_note(created.note.id)

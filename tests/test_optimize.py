@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from core.config import Config
 from decks.optimize import (
     MIN_REVIEWS,
     NotEnoughReviews,
@@ -124,7 +125,7 @@ def _fill_with_history(store: CardStore, deck: str, cards: int, seed: int) -> in
     for index in range(cards):
         created = store.create_note("basic", f"{deck} q{index}", "a", deck=deck, now=start)
         ids[index + 1] = created.card_ids[0]
-    scheduler = scheduling.scheduler_for_deck(store, store.deck_by_name(deck).id)
+    scheduler = scheduling.scheduler_for_deck(store, store.deck_by_name(deck).id, Config())
     for record in sorted(log.records, key=lambda r: r.reviewed_at):
         card = store.get_card(ids[record.card_id])
         outcome = scheduling.review(scheduler, card, Rating(record.rating), record.reviewed_at)
@@ -151,7 +152,9 @@ def test_optimize_preset_stores_parameters_with_date_and_reset_restores_defaults
     # Scheduling now uses them.
     from decks.scheduling import scheduler_for_deck
 
-    assert scheduler_for_deck(store, deck.id).parameters == pytest.approx(stored.parameters)
+    assert scheduler_for_deck(store, deck.id, Config()).parameters == pytest.approx(
+        stored.parameters
+    )
 
     again = optimize_preset(store, preset.id, now=moment)
     assert not again.saved  # the stored ones already fit: nothing changes
@@ -167,7 +170,7 @@ def test_reschedule_replays_history_with_the_new_parameters(store: CardStore) ->
     parameters = _true_parameters()
     store.set_preset_parameters(preset.id, parameters)
 
-    report = reschedule_preset(store, preset.id)
+    report = reschedule_preset(store, preset.id, config=Config())
     assert report.rescheduled > 0
     after = {row[0]: row[1] for row in store.conn.execute("SELECT id, due FROM cards")}
     assert sum(before[i] != after[i] for i in before) >= report.rescheduled // 2
@@ -198,8 +201,8 @@ def test_desired_retention_and_workload_for_a_preset(store: CardStore) -> None:
     with pytest.raises(ValueError):
         set_desired_retention(store, preset.id, 1.2)
     assert store.preset(preset.id).desired_retention == pytest.approx(0.97)
-    high = workload_for_preset(store, preset.id)
-    low = workload_for_preset(store, preset.id, 0.85)
+    high = workload_for_preset(store, preset.id, config=Config())
+    low = workload_for_preset(store, preset.id, 0.85, config=Config())
     assert high.desired_retention == pytest.approx(0.97)
     assert high.reviews_per_day > low.reviews_per_day > 0
 

@@ -15,6 +15,7 @@ import pytest
 from fsrs import Rating
 
 from core import clock
+from core.config import Config
 from decks import scheduling
 from decks.models import CardState, from_epoch_us
 from decks.repository import CardStore
@@ -53,7 +54,7 @@ def store(ponder_home: Path, utc_zone) -> CardStore:
 
 def _review(store: CardStore, card_id: int, rating: int, when: datetime, ms: int = 4000):
     card = store.get_card(card_id)
-    scheduler = scheduling.scheduler_for_deck(store, card.deck_id)
+    scheduler = scheduling.scheduler_for_deck(store, card.deck_id, Config())
     outcome = scheduling.review(scheduler, card, Rating(rating), when)
     store.record_review(card, outcome.after, rating, when, ms)
     return outcome.after

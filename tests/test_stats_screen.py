@@ -19,6 +19,7 @@ from fsrs import Rating
 from textual.widgets import Input, Select
 
 from core import config as config_store
+from core.config import Config
 from core.db import connect
 from decks import scheduling
 from decks.models import CardState
@@ -55,7 +56,7 @@ def store(ponder_home: Any) -> Iterator[CardStore]:
 def review(store: CardStore, card_id: int, rating: int, when: datetime, ms: int) -> None:
     card = store.get_card(card_id)
     assert card is not None
-    scheduler = scheduling.scheduler_for_deck(store, card.deck_id)
+    scheduler = scheduling.scheduler_for_deck(store, card.deck_id, Config())
     outcome = scheduling.review(scheduler, card, Rating(rating), when)
     store.record_review(card, outcome.after, rating, when, ms)
 
@@ -176,7 +177,7 @@ async def test_paints_loading_first_then_the_figures_for_all_decks(
         assert number(text, "Past year") == "5 reviews"
         assert number(text, "True retention") == true_retention(store, None)
         assert "Cards (6)" in text
-        summaries = store.deck_summaries(now=NOW)
+        summaries = store.deck_summaries(now=NOW, rollover_hour=4)
         assert number(text, "New") == str(sum(s.new for s in summaries)) == "3"
         assert number(text, "Review") == str(sum(s.review for s in summaries))
         # The plots and the heatmap are there, with the right data.
@@ -396,7 +397,7 @@ async def test_optimise_fits_stores_reschedules_and_resets(store: CardStore) -> 
         assert "FSRS-6 defaults" in screen_text(app)
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is stats)
-        assert "FSRS-6 defaults" in screen_text(app)
+        await wait_until(pilot, lambda: "FSRS-6 defaults" in screen_text(app))
 
 
 async def test_escape_cancels_a_running_optimisation(

@@ -103,7 +103,7 @@ class DeckStore(StoreBase):
         return [row[0] for row in rows]
 
     def deck_summaries(
-        self, now: datetime | None = None, rollover_hour: int | None = None
+        self, now: datetime | None = None, *, rollover_hour: int
     ) -> list[DeckSummary]:
         """Every deck with its own counts (tree order). Sum over `subdeck_ids` for totals."""
         now = now or clock.now()

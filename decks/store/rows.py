@@ -264,11 +264,11 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
 
 
 def day_end(now: datetime, rollover_hour: int | None) -> datetime:
-    """When the study day that contains `now` ends."""
+    """When the study day that contains `now` ends (days start at `rollover_hour`, local)."""
     from core.clock import next_study_day_start
 
     if rollover_hour is None:
-        from core.config import load
-
-        rollover_hour = load().day_rollover_hour
+        # Configuration is passed in, never read here: a caller asking for study-day
+        # figures without the rollover hour is a bug, not a user's mistake.
+        raise ValueError("Study-day figures need the day rollover hour (config).")
     return next_study_day_start(now, rollover_hour)

@@ -139,7 +139,8 @@ class SearchStore(DeckStore):
     def search(
         self, query: CardFilter, now: datetime | None = None, rollover_hour: int | None = None
     ) -> list[CardView]:
-        """Cards matching the filter, as views (see CardFilter)."""
+        """Cards matching the filter, as views (see CardFilter). The `due` state filter
+        needs `rollover_hour` (from the config) to know when today's study day ends."""
         now = now or clock.now()
         where, params = self._filter_sql(query, now, rollover_hour)
         order = _ORDERS.get(query.order, _ORDERS["created"]).format(

@@ -189,11 +189,12 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
+    from core.config import load
     from decks.browse import card_details
 
     library, store = _store()
     try:
-        details = card_details(store, _id(args.card_id))
+        details = card_details(store, _id(args.card_id), config=load())
         if details is None:
             raise CliError(f"no card with id {args.card_id} (see ponder cards)")
         if args.json:

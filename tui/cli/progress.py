@@ -220,11 +220,12 @@ def _store():
 
 
 def cmd_stats(args: Any) -> int:
+    from core.config import load
     from decks.stats import UnknownDeck, compute_stats
 
     library = open_library()
     try:
-        stats = compute_stats(library.conn, args.deck)
+        stats = compute_stats(library.conn, args.deck, rollover_hour=load().day_rollover_hour)
     except UnknownDeck as error:
         raise CliError(str(error)) from None
     if args.json:
@@ -393,6 +394,7 @@ def _save_setting(name: str, value: Any) -> None:
 
 
 def cmd_optimize(args: Any) -> int:
+    from core.config import load
     from decks.optimize import (
         NotEnoughReviews,
         OptimizeError,
@@ -407,6 +409,7 @@ def cmd_optimize(args: Any) -> int:
     from decks.repository import CardStoreError
 
     store = _store()
+    config = load()
     presets = _presets_for(store, args.deck)
     modes = sum(bool(flag) for flag in (args.reset, args.retention is not None, args.workload))
     if modes > 1:
@@ -432,14 +435,15 @@ def cmd_optimize(args: Any) -> int:
                     raise CliError(str(error)) from None
                 if change.for_settings is not None:
                     _save_setting("desired_retention", change.for_settings)
+                    config.desired_retention = change.for_settings  # what was just saved
                 preset = change.preset
                 entry["desired_retention"] = args.retention
                 entry["warning"] = change.warning
                 entry["in_settings"] = change.for_settings is not None
                 if notice:
                     entry["notice"] = notice
-            table = workload_table(store, preset.id)
-            current = workload_for_preset(store, preset.id)
+            table = workload_table(store, preset.id, config=config)
+            current = workload_for_preset(store, preset.id, config=config)
             entry["workload"] = current.to_dict()
             entry["table"] = [workload.to_dict() for workload in table]
             results.append(entry)
@@ -497,7 +501,7 @@ def cmd_optimize(args: Any) -> int:
             and _confirm(f"Reschedule the cards of preset {preset.name} now?")
         ):
             with _ProgressBar(enabled=not args.json) as bar:
-                report = reschedule_preset(store, preset.id, progress=bar)
+                report = reschedule_preset(store, preset.id, progress=bar, config=config)
             entry["rescheduled"] = report.to_dict()
             if not args.json:
                 out(
@@ -507,7 +511,7 @@ def cmd_optimize(args: Any) -> int:
         elif changed and not args.json:
             out("  cards keep their due dates until reviewed; --reschedule replays them now")
         if not args.json:
-            out(_workload_line(workload_for_preset(store, preset.id)))
+            out(_workload_line(workload_for_preset(store, preset.id, config=config)))
         results.append(entry)
     if args.json:
         print_json(results)

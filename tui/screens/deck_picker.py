@@ -84,7 +84,7 @@ def deck_rows(store: CardStore, config: Config, now: datetime | None = None) -> 
     """
     now = now or clock.now()
     rollover = config.day_rollover_hour
-    summaries = store.deck_summaries(now, rollover)
+    summaries = store.deck_summaries(now, rollover_hour=rollover)
     children: dict[int | None, list[int]] = {}
     for summary in summaries:
         children.setdefault(summary.deck.parent_id, []).append(summary.deck.id)
