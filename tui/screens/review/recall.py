@@ -252,14 +252,13 @@ class FreeRecall:
                     await client.aclose()
 
     def _failed(self, reason: str) -> None:
+        """Why there is no grade, said once: on the line beside the answers, where the
+        learner is looking (a toast repeating it would say the same thing twice)."""
         self.grading = False
         line = inert_line(reason)
         if "yourself" not in line:
             line += " Compare the answers and rate it yourself."
         self.set_feedback(Content(f"No grade from Claude: {line}"), "note")
-        self.screen.notify(
-            f"Grading failed: {inert_line(reason)}", severity="warning", markup=False
-        )
 
     def stop(self) -> None:
         """Cancel a grading under way (its late result is dropped)."""
