@@ -147,12 +147,17 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
     path = Path(path) if path is not None else database_path()
     try:
         conn = sqlite3.connect(
-            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            path,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+            isolation_level=None,
+            check_same_thread=False,
+            factory=_Connection,
         )
     except sqlite3.Error as error:
         message = storage_message(error, path) or f"Cannot open the database at {path}: {error}"
         raise DatabaseError(message) from None
     conn.row_factory = sqlite3.Row
+    conn.database_file = path.resolve() if str(path) != ":memory:" else None
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -197,11 +202,10 @@ def migrate(conn: sqlite3.Connection) -> int:
 def _apply(
     conn: sqlite3.Connection, version: int, name: str, sql: str, *, check_keys: bool
 ) -> None:
-    database = begin_write(conn)
+    begin_write(conn)
     try:
         # Re-check under the write lock: another instance may have migrated meanwhile.
         if conn.execute("PRAGMA user_version").fetchone()[0] >= version:
-            _clear_writer(database)
             conn.execute("ROLLBACK")
             return
         for statement in _statements(sql):
@@ -209,10 +213,8 @@ def _apply(
         if check_keys and conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
             raise DatabaseError(f"Migration {name} would break foreign keys; nothing was changed.")
         conn.execute(f"PRAGMA user_version = {version}")
-        _clear_writer(database)
         conn.execute("COMMIT")
     except BaseException:
-        _clear_writer(database)
         conn.execute("ROLLBACK")
         raise
 
@@ -233,12 +235,16 @@ def _statements(sql: str) -> Iterator[str]:
 #
 # SQLite lets one writer at a time in. A large import holds the write lock for a minute or
 # more, so a writer keeps asking (each ask waits BUSY_TIMEOUT_MS) for up to WRITE_WAIT_S
-# before giving up. Whoever holds the lock says what it is doing in `ponder.db.writer`
-# (pid, start, activity), written once the lock is taken and removed before it is let go,
-# so a writer that does give up can say which other work holds the lock.
+# before giving up. Each process that writes leaves a note beside the database on its first
+# write (`ponder.db.writer-<pid>`: when it started and what it is doing; removed at exit),
+# so a writer that does give up can name the work holding the lock: the process holding
+# the WAL write lock when the system says which (Linux), else every other live writer.
 
 WRITE_WAIT_S = 900.0
+_WAL_WRITE_LOCK_BYTE = 120  # SQLite's WAL_WRITE_LOCK in the -shm file (wal.c)
 _activity = "Ponder"
+_started = 0.0
+_noted: set[Path] = set()
 
 
 class DatabaseBusy(DatabaseError):
@@ -251,7 +257,16 @@ def set_activity(text: str) -> None:
     _activity = " ".join(text.split())[:200] or "Ponder"
 
 
+class _Connection(sqlite3.Connection):
+    """A connection that knows its file (asking SQLite costs more than the transaction)."""
+
+    database_file: Path | None = None
+
+
 def _database_file(conn: sqlite3.Connection) -> Path | None:
+    known = getattr(conn, "database_file", None)
+    if known is not None:
+        return known
     try:
         row = conn.execute("PRAGMA database_list").fetchone()
     except sqlite3.Error:
@@ -259,8 +274,8 @@ def _database_file(conn: sqlite3.Connection) -> Path | None:
     return Path(row[2]) if row and row[2] else None
 
 
-def _writer_note(database: Path) -> Path:
-    return database.with_name(database.name + ".writer")
+def _note_path(database: Path, pid: int) -> Path:
+    return database.with_name(f"{database.name}.writer-{pid}")
 
 
 def _pid_alive(pid: int) -> bool:
@@ -273,37 +288,82 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def lock_holder(database: Path) -> str | None:
-    """"pid 123, `ponder add big.srt`, for 42 s" for the process writing now, if known."""
+def _write_lock_pid(database: Path) -> int | None:
+    """The pid holding the WAL write lock, asked of the kernel (F_GETLK); None if unknown."""
+    try:
+        import fcntl
+        import struct
+    except ImportError:  # not POSIX
+        return None
+    layout = "hhqqi4x"  # struct flock on Linux (64-bit off_t)
+    try:
+        fd = os.open(f"{database}-shm", os.O_RDWR)
+    except OSError:
+        return None
+    try:
+        request = struct.pack(layout, fcntl.F_WRLCK, os.SEEK_SET, _WAL_WRITE_LOCK_BYTE, 1, 0)
+        answer = fcntl.fcntl(fd, fcntl.F_GETLK, request)
+        kind, _whence, _start, _length, pid = struct.unpack(layout, answer)
+    except (OSError, struct.error, ValueError):
+        return None
+    finally:
+        os.close(fd)
+    return pid if kind != fcntl.F_UNLCK and pid > 0 else None
+
+
+def _describe_writer(database: Path, pid: int) -> str:
     import time
 
     try:
-        pid_text, started_text, activity = (
-            _writer_note(database).read_text(encoding="utf-8").split("\n", 2)
+        started_text, activity = _note_path(database, pid).read_text(encoding="utf-8").split(
+            "\n", 1
         )
-        pid, started = int(pid_text), float(started_text)
+        since = f", running for {max(0.0, time.time() - float(started_text)):.0f} s"
+        return f"{activity.strip()} (pid {pid}{since})"
     except (OSError, ValueError):
-        return None
-    if not _pid_alive(pid):
-        return None
-    return f"{activity.strip()} (pid {pid}, writing for {max(0, time.time() - started):.0f} s)"
+        return f"another program (pid {pid})"
+
+
+def lock_holder(database: Path) -> str | None:
+    """Who holds the write lock, e.g. "ponder add big.srt (pid 123, running for 42 s)"."""
+    holder = _write_lock_pid(database)
+    if holder is not None:
+        return _describe_writer(database, holder)
+    others = []
+    for note in sorted(database.parent.glob(f"{database.name}.writer-*")):
+        try:
+            pid = int(note.name.rsplit("-", 1)[1])
+        except ValueError:
+            continue
+        if pid == os.getpid():
+            continue
+        if not _pid_alive(pid):
+            with suppress(OSError):
+                note.unlink()  # left by a process that was killed
+            continue
+        others.append(_describe_writer(database, pid))
+    return "; ".join(others[:3]) or None
 
 
 def _note_writer(database: Path | None) -> None:
+    """Once per process and database: what this process is doing, for waiting writers."""
+    import atexit
     import time
 
-    if database is None:
+    if database is None or database in _noted:
         return
+    _noted.add(database)
+    note = _note_path(database, os.getpid())
+    global _started
+    _started = _started or time.time()
     with suppress(OSError):
-        _writer_note(database).write_text(
-            f"{os.getpid()}\n{time.time():.0f}\n{_activity}", encoding="utf-8"
-        )
+        note.write_text(f"{_started:.0f}\n{_activity}", encoding="utf-8")
+        atexit.register(_remove_note, note)
 
 
-def _clear_writer(database: Path | None) -> None:
-    if database is not None:
-        with suppress(OSError):
-            _writer_note(database).unlink()
+def _remove_note(note: Path) -> None:
+    with suppress(OSError):
+        note.unlink()
 
 
 def _is_busy(error: sqlite3.OperationalError) -> bool:
@@ -340,13 +400,11 @@ def begin_write(conn: sqlite3.Connection) -> Path | None:
 @contextmanager
 def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """One user action = one transaction (BEGIN IMMEDIATE, so writers queue, not fail)."""
-    database = begin_write(conn)
+    begin_write(conn)
     try:
         yield conn
     except BaseException:
-        _clear_writer(database)
         conn.execute("ROLLBACK")
         raise
     else:
-        _clear_writer(database)  # before COMMIT: the note never outlives our lock
         conn.execute("COMMIT")

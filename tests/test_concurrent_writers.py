@@ -105,7 +105,8 @@ def test_a_writer_waits_past_the_busy_timeout_for_its_turn(tmp_path: Path) -> No
     _out, err = adding.communicate(timeout=120)
     assert adding.returncode == 0, err
     assert "Waiting talk" in titles()
-    assert not (Path(os.environ["PONDER_HOME"]) / "ponder.db.writer").exists()
+    notes = Path(os.environ["PONDER_HOME"]).glob("ponder.db.writer-*")
+    assert [n.name for n in notes] == [f"ponder.db.writer-{os.getpid()}"]  # theirs: gone at exit
 
 
 def test_a_real_timeout_names_the_work_holding_the_lock(
