@@ -487,3 +487,22 @@ def test_a_damaged_bridge_collection_is_one_line(
     bridge.unlink()  # as the message says: the next sync rebuilds the bridge
     summary = sync_json(capsys)
     assert summary["notes_pushed"] == 3
+
+
+def test_a_cloze_number_removed_in_ponder_takes_its_anki_card_with_it(
+    tmp_path, capsys, monkeypatch, anki_server, account, ponder
+):
+    user, password = account
+    _library, store = ponder
+    assert login(capsys, monkeypatch, anki_server, user, password)[0] == 0
+    sync_json(capsys)
+    cloze = next(n for n in _notes(store) if n.kind.value == "cloze")
+    update = store.update_note(cloze.id, front="The {{c1::sun}} is a star.")
+    assert len(update.removed_card_ids) == 1
+    assert sync_json(capsys)["notes_pushed"] == 1
+    phone = Phone(tmp_path / "phone", anki_server.endpoint, user, password)
+    phone.sync()
+    on_phone = phone.note_by_guid(cloze.guid)
+    assert on_phone["Text"] == "The {{c1::sun}} is a star."
+    assert [phone.col.get_card(cid).ord for cid in on_phone.card_ids()] == [0]
+    phone.close()

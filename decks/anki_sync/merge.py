@@ -481,6 +481,7 @@ class Merger:
         exports: dict[int, Any],
     ) -> None:
         changed = []
+        clozes: list[tuple[int, int]] = []  # (Ponder note, Anki note) of edited cloze notes
         for note, anki_id in pairs:
             wanted = self._wanted_fields(note, exports.get(note.id))
             current, tags = fields[anki_id]
@@ -493,8 +494,11 @@ class Merger:
                 full.fields[index] = value
             full.tags = list(note.tags)
             changed.append(full)
+            if note.kind == NoteKind.CLOZE:
+                clozes.append((note.id, anki_id))
         for chunk in chunks(changed):
             self.col.update_notes(chunk, skip_undo_entry=True)
+        self._drop_gone_clozes(clozes)
         self.counts.notes_pushed += len(changed)
         self.notes_changed = self.notes_changed or bool(changed)
         versions = self._versions([anki_id for _note, anki_id in pairs])
@@ -503,6 +507,20 @@ class Merger:
             for note, anki_id in pairs
             if anki_id in versions
         )
+
+    def _drop_gone_clozes(self, clozes: list[tuple[int, int]]) -> None:
+        """Anki keeps the card of a cloze number the text no longer has (an empty card);
+        Ponder deleted it, so the Anki card goes too."""
+        stale: list[int] = []
+        for note_id, anki_id in clozes:
+            ords = set(self.p_cards.get(note_id, {}))
+            for card_id, ord_ in self.col.db.all(
+                "select id, ord from cards where nid = ?", int(anki_id)
+            ):
+                if ords and ord_ not in ords:
+                    stale.append(int(card_id))
+        if stale:
+            self.col.remove_cards_and_orphaned_notes(stale)
 
     # -- scheduling and decks --------------------------------------------------------------
 
