@@ -97,3 +97,30 @@ def test_the_check_itself_can_fail(ponder_home: Path) -> None:
         ponder_home,
     )
     assert "textual" in report["loaded"]
+
+
+def _screen_imports(path: Path) -> list[str]:
+    """Every import of tui.screens in a file, lazy and TYPE_CHECKING ones included."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        found += [f"{path.name}:{node.lineno} {n}" for n in names if n.startswith("tui.screens")]
+    return found
+
+
+def test_widgets_never_import_screens(tmp_path: Path) -> None:
+    """Attributes down, messages up: a widget asks its screen (e.g. the chat pane's
+    ConversationsRequested) instead of opening screens itself."""
+    widgets = sorted((ROOT / "tui" / "widgets").rglob("*.py"))
+    assert any(path.parent.name == "chat" for path in widgets)  # the scan sees packages
+    assert [hit for path in widgets for hit in _screen_imports(path)] == []
+    # ...and would see one, even a lazy one
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    from tui.screens.conversations import X\n")
+    assert _screen_imports(probe) == ["probe.py:2 tui.screens.conversations"]

@@ -614,6 +614,18 @@ class StudyScreen(Screen[None]):
     def action_conversations(self) -> None:
         self.chat.show_conversations()
 
+    @on(ChatPane.ConversationsRequested)
+    def _list_conversations(self, event: ChatPane.ConversationsRequested) -> None:
+        """The chat's conversation list (open, new, delete) in a modal."""
+        from tui.screens.conversations import ConversationsScreen
+
+        event.stop()
+        pane = event.pane
+        self.app.push_screen(
+            ConversationsScreen(pane.store, pane.source_id, pane.conversation_id, pane.prices),
+            pane.after_conversations,
+        )
+
     def action_new_conversation(self) -> None:
         self.chat.new_conversation()
         self._show_chat_input()

@@ -93,6 +93,14 @@ class ChatPane(AnswerStreaming, Vertical):
     ChatPane #chat-focus.-shown { display: block; }
     """
 
+    class ConversationsRequested(Message):
+        """Show this pane's conversation list; the screen owns the modal (a widget does not
+        import screens) and gives the result to `pane.after_conversations`."""
+
+        def __init__(self, pane: ChatPane) -> None:
+            super().__init__()
+            self.pane = pane
+
     class AnswerFinished(Message):
         """An answer stream ended (complete, stopped or failed); for tests and benchmarks."""
 
@@ -636,14 +644,11 @@ class ChatPane(AnswerStreaming, Vertical):
         if self._busy:
             self.notify("Stop the answer first (Esc).", severity="warning", markup=False)
             return
-        from tui.screens.conversations import ConversationsScreen
+        self.post_message(self.ConversationsRequested(self))
 
-        self.app.push_screen(
-            ConversationsScreen(self.store, self.source_id, self.conversation_id, self.prices),
-            self._after_conversations,
-        )
-
-    def _after_conversations(self, choice: tuple[str, int | None] | None) -> None:
+    def after_conversations(self, choice: tuple[str, int | None] | None) -> None:
+        """The conversation list closed with `choice` (("open", id), ("new", None) or None):
+        follow it, and notice a deletion of the open conversation."""
         if (
             self.conversation_id is not None
             and self.store.conversation(self.conversation_id) is None
