@@ -1,7 +1,9 @@
 """The SQLite connection: WAL, foreign keys, busy timeout, numbered migrations.
 
 Migrations are `core/migrations/NNNN_name.sql`, applied in order inside one transaction
-each; `PRAGMA user_version` records the last one applied.
+each; `PRAGMA user_version` records the last one applied. A migration that rewrites a big
+table says `-- ponder: vacuum after`, so the pages it freed go back to the file system
+(backups copy every page, free ones too) once it is applied.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ _MIGRATION_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 # it runs with foreign keys off (SQLite's recipe: a DROP TABLE with them on would cascade)
 # and its foreign keys are checked before it commits.
 FOREIGN_KEYS_OFF = "-- ponder: foreign-keys-off"
+# A migration that rewrites a big table: VACUUM once it is applied (outside a transaction).
+VACUUM_AFTER = "-- ponder: vacuum after"
 
 
 class DatabaseError(StorageError):
@@ -183,6 +187,7 @@ def migrate(conn: sqlite3.Connection) -> int:
             f"The database is at schema {current}, newer than this Ponder ({latest}). "
             "Upgrade Ponder."
         )
+    vacuum = False
     for version, name, sql in known:
         if version <= current:
             continue
@@ -196,6 +201,11 @@ def migrate(conn: sqlite3.Connection) -> int:
             if keys_off and keys_were_on:
                 conn.execute("PRAGMA foreign_keys = ON")
         current = version
+        vacuum = vacuum or VACUUM_AFTER in sql.splitlines()
+    if vacuum:
+        # Only space: another open Ponder (busy) or a read-only file keeps it for later.
+        with suppress(sqlite3.OperationalError):
+            conn.execute("VACUUM")
     return max(current, conn.execute("PRAGMA user_version").fetchone()[0])
 
 

@@ -159,6 +159,8 @@ def test_migration_keeps_every_review_exactly(histories: tuple[Path, Path]) -> N
 
     migrated, twin = CardStore(connect(old_path)), CardStore(connect(twin_path))
     assert migrated.conn.execute("PRAGMA user_version").fetchone()[0] >= COMPACT
+    # The old table's pages went back to the file system (a backup copies free pages too).
+    assert migrated.conn.execute("PRAGMA freelist_count").fetchone()[0] == 0
     # The migrated rows are the rows today's code writes, column for column.
     select = "SELECT * FROM review_log ORDER BY id"
     assert [tuple(r) for r in migrated.conn.execute(select)] == [

@@ -15,7 +15,8 @@
 -- Offsets rather than absolute instants because they fit in 6 bytes instead of 8.
 -- The two indexes: by card (history, undo, deleting a card's reviews) and by time,
 -- covering what stats and the optimiser read (no table row is visited for those).
--- Review ids are kept.
+-- Review ids are kept. The old table's pages are freed, and given back by a VACUUM:
+-- ponder: vacuum after
 CREATE TABLE review_log_compact (
     id INTEGER PRIMARY KEY,
     card_id INTEGER NOT NULL REFERENCES cards(id) ON DELETE CASCADE,
