@@ -239,18 +239,18 @@ async def test_detail_shows_memory_state_source_and_history() -> None:
         session.cursor_to("due")
         await session.settle(lambda: "What gas do plants release?" in session.screen.detail_text)
         detail = session.screen.detail_text
-        assert "stability      3.50 days" in detail
-        assert "difficulty     7.10 / 10" in detail
-        retrievability = next(line for line in detail.splitlines() if "retrievability" in line)
-        assert "% now" in retrievability and "–" not in retrievability
+        words = " ".join(detail.split())
+        assert "stab. · diff. 3.50 d · 7.10/10" in words
+        recall = next(line for line in detail.splitlines() if "recall now" in line)
+        assert "%" in recall and "–" not in recall
         assert "Photosynthesis talk · 00:00:12 · segments 5–7" in detail
         assert "History (2 reviews)" in detail
         assert detail.count("Good") == 2
-        assert "reviews        2 · lapses 0" in detail
+        assert "reviews 2 · lapses 0" in words
         session.cursor_to("new")
         await session.settle(lambda: "chlorophyll" in session.screen.detail_text)
         assert "no reviews yet" in session.screen.detail_text
-        assert "retrievability –" in " ".join(session.screen.detail_text.split())
+        assert "recall now –" in " ".join(session.screen.detail_text.split())
 
 
 async def test_detail_says_source_gone_after_the_transcript_is_deleted() -> None:
@@ -348,7 +348,9 @@ async def test_suspend_toggles() -> None:
         await session.pilot.press("exclamation_mark")
         await session.settle(lambda: session.data.store.get_card(card_id).suspended)
         assert "Suspended." in session.notes()
-        await session.settle(lambda: "state          suspended" in session.screen.detail_text)
+        await session.settle(
+            lambda: "state · due suspended" in " ".join(session.screen.detail_text.split())
+        )
         await session.pilot.press("exclamation_mark")
         await session.settle(lambda: not session.data.store.get_card(card_id).suspended)
         assert "Unsuspended." in session.notes()
@@ -365,7 +367,9 @@ async def test_reset_asks_then_makes_the_card_new_and_keeps_history() -> None:
         card = session.data.store.get_card(card_id)
         assert card.stability is None and card.difficulty is None
         assert len(session.data.store.review_logs(card_id)) == 1
-        await session.settle(lambda: "state          new" in session.screen.detail_text)
+        await session.settle(
+            lambda: "state · due new" in " ".join(session.screen.detail_text.split())
+        )
 
 
 async def test_actions_do_nothing_on_an_empty_list() -> None:
@@ -422,3 +426,26 @@ async def test_open_browse_with_a_search_and_not_twice() -> None:
         assert app.screen is screen and len(app.screen_stack) == depth
         await pilot.press("escape")  # the table has the focus: Esc leaves the screen
         await wait_until(pilot, lambda: not isinstance(app.screen, BrowseScreen))
+
+
+async def test_at_120x35_the_detail_shows_the_source_and_history_and_decks_fit_at_200() -> None:
+    """The panel under the table (narrow layout) is not cut off before the source and the
+    history, even for a card with long sides; wide screens show long deck names whole."""
+    from tests.tui_helpers import screen_text
+
+    data = build_collection()
+    long_side = " ".join(["a long answer that goes on"] * 20)
+    data.store.create_note(
+        "basic", "Long card " + long_side, long_side, deck="Biology::Plants::Photosynthesis"
+    )
+    async with open_browse(data, size=(120, 35)) as session:
+        session.cursor_to("due")
+        await session.settle(lambda: "History (2 reviews)" in screen_text(session.app))
+        text = screen_text(session.app)
+        assert "Photosynthesis talk · 00:00:12" in text and "Good" in text
+        long_card = next(v.card.id for v in session.screen.views if "Long card" in v.front)
+        session.screen.table.move_cursor(row=session.shown().index(long_card), animate=False)
+        await session.settle(lambda: "History (0 reviews)" in screen_text(session.app))
+    async with open_browse(data, size=(200, 40)) as session:
+        await session.pilot.pause()
+        assert "Biology::Plants::Photosynthesis" in screen_text(session.app)

@@ -52,6 +52,7 @@ FILTER_DELAY_S = 0.2
 NARROW_WIDTH = 140  # below: the detail panel goes under the table
 DETAIL_WIDTH = 44
 HISTORY_SHOWN = 30
+SIDE_LINES = 3  # lines of front and of back in the detail panel
 STATE_CHOICES: list[tuple[str, str]] = [
     ("new", "new"),
     ("learning", "learning"),
@@ -103,11 +104,36 @@ def _percent(value: float | None) -> str:
     return "–" if value is None else f"{value * 100:.0f}%"
 
 
+def deck_width(screen_width: int) -> int:
+    """The Deck column grows with the screen (nested names are long), up to 40."""
+    return max(14, min(40, screen_width // 6))
+
+
 def front_width(screen_width: int) -> int:
     """The Front column takes what the other columns (and the detail panel) leave."""
-    others = sum((width or 0) + 2 for _key, _label, width in COLUMNS[1:])
+    others = sum((width or 0) + 2 for key, _label, width in COLUMNS[1:] if key != "deck")
+    others += deck_width(screen_width) + 2
     detail = 0 if screen_width < NARROW_WIDTH else DETAIL_WIDTH + 1
     return max(12, screen_width - detail - others - 6)
+
+
+def clipped(text: str, lines: int, width: int) -> str:
+    """About `lines` lines of `width` characters (the panel wraps them), with … where it
+    was cut, so a long side leaves room in the panel for the source and the history."""
+    kept: list[str] = []
+    budget = lines
+    for paragraph in text.strip().splitlines():
+        needed = max(1, -(-len(paragraph) // width))
+        if needed <= budget:
+            kept.append(paragraph)
+            budget -= needed
+            continue
+        if budget > 0:
+            kept.append(paragraph[: budget * width - 1].rstrip() + "…")
+        elif kept:
+            kept[-1] = kept[-1].rstrip() + " …"
+        break
+    return "\n".join(kept)
 
 
 class CardTable(DataTable[Text]):
@@ -158,6 +184,8 @@ class BrowseScreen(Screen[None]):
         Binding("escape", "leave", "Back", id="browse.leave"),
         Binding("q", "back", "Back", show=False, id="browse.back"),
         Binding("question_mark", "help", "Help", id="browse.help"),
+        Binding("J", "scroll_detail(1)", "Details down", show=False, id="browse.detail_down"),
+        Binding("K", "scroll_detail(-1)", "Details up", show=False, id="browse.detail_up"),
     ]
 
     DEFAULT_CSS = """
@@ -178,7 +206,7 @@ class BrowseScreen(Screen[None]):
     BrowseScreen.-narrow #browse-body { layout: vertical; }
     BrowseScreen.-narrow #browse-detail {
         width: 1fr;
-        height: 9;
+        height: 1fr;
         border-left: none;
         border-top: hkey $panel-lighten-2;
     }
@@ -238,6 +266,8 @@ class BrowseScreen(Screen[None]):
             for key, label, column_width in COLUMNS:
                 if key == "front":
                     column_width = front_width(width)
+                elif key == "deck":
+                    column_width = deck_width(width)
                 table.add_column(label, key=key, width=column_width)
             yield table
             # A Line-API log: new details redraw it without a layout pass of the screen.
@@ -261,12 +291,15 @@ class BrowseScreen(Screen[None]):
         if self._shown_card is not None:  # rewrap the details at the new width
             self._shown_card = None
             self.schedule_detail()
-        column = self.table.columns.get(ColumnKey("front"))
-        width = front_width(event.size.width)
-        if column is not None and column.width != width:
-            column.width = width
-            column.auto_width = False
-            self.table.refresh()
+        for key, width in (
+            ("front", front_width(event.size.width)),
+            ("deck", deck_width(event.size.width)),
+        ):
+            column = self.table.columns.get(ColumnKey(key))
+            if column is not None and column.width != width:
+                column.width = width
+                column.auto_width = False
+                self.table.refresh()
 
     def on_descendant_focus(self, event: DescendantFocus) -> None:
         """The tag box completes from the collection's tags, read when first needed."""
@@ -554,6 +587,11 @@ class BrowseScreen(Screen[None]):
         self._shown_card = view.card.id
         self._write_detail(target, detail_text(details, clock.now()))
 
+    def action_scroll_detail(self, pages: int) -> None:
+        """J/K: page through a long detail panel without leaving the table."""
+        detail = self.query_one("#browse-detail", RichLog)
+        detail.scroll_relative(y=pages * max(1, detail.size.height - 2), animate=False)
+
     def _write_detail(self, target: RichLog, text: Text) -> None:
         self._detail_plain = text.plain
         target.clear()
@@ -751,36 +789,29 @@ def detail_text(details: object, now: datetime) -> Text:
         text.append(f"{title}\n", style="bold")
 
     def field(name: str, value: str) -> None:
-        text.append(f"  {name:<15}", style="dim")
+        text.append(f"  {name:<14}", style="dim")
         text.append(f"{value}\n")
 
     text.append("Front  ", style="bold")
-    text.append(inert(view.front).strip() + "\n")
+    text.append(clipped(inert(view.front), SIDE_LINES, DETAIL_WIDTH - 10) + "\n")
     text.append("Back   ", style="bold")
-    text.append(inert(view.back).strip() + "\n\n")
+    text.append(clipped(inert(view.back), SIDE_LINES, DETAIL_WIDTH - 10) + "\n")
+    field("source", inert_line(source_line(details)))
+    field("deck", inert_line(view.deck_name))
+    kind = note.kind.value + (f" (card {card.ord + 1})" if note.kind.value != "basic" else "")
+    field("kind · tags", f"{kind} · " + (inert_line(" ".join(note.tags)) or "–"))
     heading("Memory (FSRS)")
-    state = state_label(view, now)
-    field("state", state)
-    field("stability", "–" if memory.stability is None else f"{memory.stability:.2f} days")
-    field("difficulty", "–" if memory.difficulty is None else f"{memory.difficulty:.2f} / 10")
-    field("retrievability", _percent(memory.retrievability) + " now")
     due = (
         "new (not studied yet)"
         if card.is_new
         else memory.due.astimezone().strftime("%Y-%m-%d %H:%M")
     )
-    field("due", due)
-    field("reviews", f"{memory.reps} · lapses {memory.lapses}")
-    text.append("\n")
-    heading("Card")
-    field("deck", inert_line(view.deck_name))
-    field(
-        "kind", note.kind.value + (f" (card {card.ord + 1})" if note.kind.value != "basic" else "")
-    )
-    field("tags", inert_line(" ".join(note.tags)) or "–")
-    field("source", inert_line(source_line(details)))
-    field("ids", f"card {card.id} · note {note.id}")
-    text.append("\n")
+    field("state · due", f"{state_label(view, now)} · {due}")
+    stability = "–" if memory.stability is None else f"{memory.stability:.2f} d"
+    difficulty = "–" if memory.difficulty is None else f"{memory.difficulty:.2f}/10"
+    field("stab. · diff.", f"{stability} · {difficulty}")
+    field("recall now", _percent(memory.retrievability))
+    field("reviews", f"{memory.reps} · lapses {memory.lapses} · card {card.id} · note {note.id}")
     history = details.history
     heading(f"History ({len(history)} review{'s' if len(history) != 1 else ''})")
     if not history:
