@@ -44,6 +44,7 @@ async def test_ask_a_collection_and_open_a_citation_in_its_transcript(
         await pilot.pause()
         await pilot.press("A")
         await wait_until(pilot, lambda: isinstance(app.screen, CollectionChatScreen))
+        await wait_until(pilot, lambda: app.screen.pane.input.is_mounted)
         chat = app.screen
         assert "2 transcripts: Lecture 1 · Lecture 2" in screen_text(app)
         pane = chat.pane
@@ -116,6 +117,7 @@ async def test_a_study_guide_to_the_whole_collection(fake_claude: FakeClaude) ->
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         app.push_screen(CollectionChatScreen(thermo.id))
         await wait_until(pilot, lambda: isinstance(app.screen, CollectionChatScreen))
+        await wait_until(pilot, lambda: app.screen.pane.input.is_mounted)
         chat = app.screen
         await pilot.press("ctrl+g")
         await wait_until(pilot, lambda: isinstance(app.screen, CollectionGuideMenu))
@@ -145,3 +147,19 @@ async def test_a_study_guide_to_the_whole_collection(fake_claude: FakeClaude) ->
         await wait_until(pilot, lambda: isinstance(app.screen, CollectionGuideScreen))
         await wait_until(pilot, lambda: "Saved guide" in app.screen.status_text)
         assert len(fake_claude.requests) == requests
+
+
+async def test_an_empty_collection_says_so_instead_of_asking(fake_claude: FakeClaude) -> None:
+    library = Library()
+    empty = collections.create(library, "Empty")
+    app = PonderApp(library=library)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        app.push_screen(CollectionChatScreen(empty.id))
+        await wait_until(pilot, lambda: isinstance(app.screen, CollectionChatScreen))
+        await wait_until(pilot, lambda: app.screen.pane.input.is_mounted)
+        pane = app.screen.pane
+        pane.input.load_text("Anything?")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: "no transcripts" in pane.status_text)
+        assert "0 transcripts" in screen_text(app)
+        assert fake_claude.message_requests == []

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from core.chat.models import ChatEvent, Conversation
+from core.chat.models import ChatEvent, Conversation, Focus
 from core.models import Transcript
 from tui.widgets.chat.pane import ChatPane
 
@@ -33,6 +33,7 @@ class CollectionChatPane(ChatPane):
     DEFAULT_CSS = """
     CollectionChatPane { height: 1fr; width: 1fr; }
     """
+    intro = COLLECTION_INTRO
 
     class ConversationsWanted(Message):
         """The learner asked for the collection's conversation list (ctrl+l)."""
@@ -49,12 +50,13 @@ class CollectionChatPane(ChatPane):
         self.collection_id = collection_id
         self.transcripts = transcripts
 
-    def on_mount(self) -> None:
-        from textual.content import Content
-        from textual.widgets import Static
-
-        self.query_one("#chat-intro", Static).update(Content(COLLECTION_INTRO))
-        super().on_mount()
+    def send(self, question: str, focus: Focus | None = None) -> None:
+        if not self.transcripts:
+            self.set_status(
+                "This collection has no transcripts: add some in the library (+).", "error"
+            )
+            return
+        super().send(question, focus)
 
     def transcript(self) -> Transcript | None:
         """Any transcript (the pane only checks that there is one to ask about)."""

@@ -67,6 +67,7 @@ class ChatPane(AnswerStreaming, Vertical):
     """Chat about one source; conversations are stored per transcript."""
 
     HELP_GROUP = "Chat"
+    intro = INTRO  # what the empty chat says (a collection's pane says its own)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop answer", id="chat.stop"),
@@ -149,7 +150,7 @@ class ChatPane(AnswerStreaming, Vertical):
             yield ChatInput(id="chat-input")
         yield Static(Content("Chat with Claude"), id="chat-title")
         with ChatLog(id="chat-log", can_focus=False):
-            yield Static(Content(INTRO), id="chat-intro")
+            yield Static(Content(self.intro), id="chat-intro")
 
     def on_mount(self) -> None:
         conversations = self.conversations()
