@@ -139,9 +139,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             found = collections(library)
             if args.json:
                 print_json([c.to_dict() for c in found])
-            elif not found:
+                return 0
+            if not found:
                 out("No collections yet. Make one: ponder collection create NAME")
-            for collection in [] if args.json else found:
+            for collection in found:
                 count = len(collection.source_ids)
                 noun = "transcript" if count == 1 else "transcripts"
                 out(f"{collection.id:>4}  {inert_line(collection.name)}  ({count} {noun})")
