@@ -34,7 +34,14 @@ from core.chat.document import (
 from core.chat.errors import ChatError
 from core.chat.models import ChatEvent, Citation, CitationEvent, Done, Focus, Notice, TextDelta
 from core.chat.prompts import COLLECTION_SYSTEM_PROMPT, collection_request, guide_kind
-from core.chat.service import DEFAULT_TOKEN_BUDGET, SAVE_INTERVAL_S, build_messages, stream_answer
+from core.chat.service import (
+    DEFAULT_TOKEN_BUDGET,
+    SAVE_INTERVAL_S,
+    build_messages,
+    queue_question,
+    rewind_to_last_question,
+    stream_answer,
+)
 from core.chat.store import ConversationStore
 from core.models import Transcript
 from core.search import best_passages
@@ -312,17 +319,8 @@ async def ask_collection(
         raise ValueError("That conversation is not about a collection.")
     if not transcripts:
         raise ValueError("The collection has no transcripts: add some first.")
-    pending = store.pending_question(conversation_id)
-    if question is None or (not question.strip() and focus is None):
-        if pending is None:
-            raise ValueError("There is no question to send.")
-    elif not (
-        pending is not None
-        and pending.status == "draft"
-        and pending.content == question
-        and pending.focus == focus
-    ):
-        store.add_user_message(conversation_id, question, focus=focus)
+    if question is not None and (question.strip() or focus is not None):
+        queue_question(store, conversation_id, question, focus)
     asked = store.pending_question(conversation_id)
     if asked is None:
         raise ValueError("There is no question to send.")
@@ -371,10 +369,7 @@ async def retry_collection(
     **options: Any,
 ) -> AsyncIterator[ChatEvent]:
     """Answer the last question again: drops a trailing answer (failed, stopped or not)."""
-    questions = [m for m in store.messages(conversation_id) if m.role == "user"]
-    if not questions:
-        raise ValueError("There is no question to send.")
-    store.truncate_after(questions[-1].id)
+    rewind_to_last_question(store, conversation_id)
     answer = ask_collection(store, client, transcripts, conversation_id, None, **options)
     async with aclosing(answer) as events:
         async for event in events:

@@ -480,25 +480,26 @@ class ConversationStore:
 
     # -- study guides -----------------------------------------------------------------
 
-    def save_guide(
+    def _write_guide(
         self,
-        source_id: int,
+        table: str,
+        owner: str,
+        owner_id: int,
         kind: str,
         text: str,
-        citations: Iterable[Citation] = (),
-        *,
-        model: str | None = None,
-        usage: Usage | None = None,
-    ) -> GuideNote:
-        """Store (or replace) the source's study guide of this kind."""
+        citations: Iterable[Citation],
+        model: str | None,
+        usage: Usage | None,
+    ) -> None:
+        """Store (or replace) a guide note of a source or a collection (one SQL for both)."""
         usage = usage or Usage()
         with transaction(self.conn):
             self.conn.execute(
-                "INSERT OR REPLACE INTO guide_notes (source_id, kind, content, citations, model,"
+                f"INSERT OR REPLACE INTO {table} ({owner}, kind, content, citations, model,"
                 " input_tokens, output_tokens, cache_write_tokens, cache_read_tokens,"
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    source_id,
+                    owner_id,
                     kind,
                     text,
                     _citations_json(citations),
@@ -510,6 +511,21 @@ class ConversationStore:
                     _now(),
                 ),
             )
+
+    def save_guide(
+        self,
+        source_id: int,
+        kind: str,
+        text: str,
+        citations: Iterable[Citation] = (),
+        *,
+        model: str | None = None,
+        usage: Usage | None = None,
+    ) -> GuideNote:
+        """Store (or replace) the source's study guide of this kind."""
+        self._write_guide(
+            "guide_notes", "source_id", source_id, kind, text, citations, model, usage
+        )
         note = self.guide(source_id, kind)
         assert note is not None
         return note
@@ -546,25 +562,16 @@ class ConversationStore:
         usage: Usage | None = None,
     ) -> GuideNote:
         """Store (or replace) the collection's study guide of this kind."""
-        usage = usage or Usage()
-        with transaction(self.conn):
-            self.conn.execute(
-                "INSERT OR REPLACE INTO collection_guide_notes (collection_id, kind, content,"
-                " citations, model, input_tokens, output_tokens, cache_write_tokens,"
-                " cache_read_tokens, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    collection_id,
-                    kind,
-                    text,
-                    _citations_json(citations),
-                    model,
-                    usage.input_tokens,
-                    usage.output_tokens,
-                    usage.cache_write_tokens,
-                    usage.cache_read_tokens,
-                    _now(),
-                ),
-            )
+        self._write_guide(
+            "collection_guide_notes",
+            "collection_id",
+            collection_id,
+            kind,
+            text,
+            citations,
+            model,
+            usage,
+        )
         note = self.collection_guide(collection_id, kind)
         assert note is not None
         return note
