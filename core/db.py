@@ -325,8 +325,8 @@ def _describe_writer(database: Path, pid: int) -> str:
     import time
 
     try:
-        started_text, activity = _note_path(database, pid).read_text(encoding="utf-8").split(
-            "\n", 1
+        started_text, activity = (
+            _note_path(database, pid).read_text(encoding="utf-8").split("\n", 1)
         )
         since = f", running for {max(0.0, time.time() - float(started_text)):.0f} s"
         return f"{activity.strip()} (pid {pid}{since})"
@@ -340,19 +340,26 @@ def lock_holder(database: Path) -> str | None:
     if holder is not None:
         return _describe_writer(database, holder)
     others = []
+    for pid in _live_writers(database):
+        if pid != os.getpid():
+            others.append(_describe_writer(database, pid))
+    return "; ".join(others[:3]) or None
+
+
+def _live_writers(database: Path) -> list[int]:
+    """The pids with a note beside `database`; notes of processes that died are removed."""
+    pids = []
     for note in sorted(database.parent.glob(f"{database.name}.writer-*")):
         try:
             pid = int(note.name.rsplit("-", 1)[1])
         except ValueError:
             continue
-        if pid == os.getpid():
-            continue
-        if not _pid_alive(pid):
+        if _pid_alive(pid):
+            pids.append(pid)
+        else:
             with suppress(OSError):
                 note.unlink()  # left by a process that was killed
-            continue
-        others.append(_describe_writer(database, pid))
-    return "; ".join(others[:3]) or None
+    return pids
 
 
 def _note_writer(database: Path | None) -> None:
@@ -369,6 +376,7 @@ def _note_writer(database: Path | None) -> None:
     with suppress(OSError):
         note.write_text(f"{_started:.0f}\n{_activity}", encoding="utf-8")
         atexit.register(_remove_note, note)
+        _live_writers(database)  # sweep the notes of killed processes
 
 
 def _remove_note(note: Path) -> None:

@@ -142,3 +142,15 @@ def test_four_large_adds_at_once_all_land(tmp_path: Path) -> None:
         assert code == 0, err
         assert "locked" not in err
     assert {f"Large {n}" for n in range(4)} <= set(titles()), elapsed
+
+
+def test_notes_of_killed_writers_are_swept(ponder_home: Path) -> None:
+    killed = spawn("-c", "import time; time.sleep(60)")
+    killed.kill()
+    killed.wait(timeout=30)
+    stale = ponder_home / f"ponder.db.writer-{killed.pid}"
+    stale.write_text("0\nponder add gone.srt", encoding="utf-8")
+    titles()  # this process writes (the migrations): its note goes in, the stale one out
+    assert not stale.exists()
+    assert (ponder_home / f"ponder.db.writer-{os.getpid()}").exists()
+    assert db.lock_holder(ponder_home / "ponder.db") is None  # nobody else is writing
