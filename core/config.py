@@ -55,6 +55,8 @@ class Config:
     anki_endpoint: str = ""
     anki_user: str = ""
     anki_key: str = ""
+    anki_sync_on_start: bool = False
+    anki_sync_on_quit: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -203,6 +205,8 @@ VALIDATORS: dict[str, tuple[Callable[[Any], Any], str]] = {
     "anki_endpoint": (_text, "an Anki sync server URL (empty = AnkiWeb)"),
     "anki_user": (_text, "the Anki sync user name (set by `ponder anki login`)"),
     "anki_key": (_text, "the Anki sync key (set by `ponder anki login`; never a password)"),
+    "anki_sync_on_start": (_yes_no, "yes or no"),
+    "anki_sync_on_quit": (_yes_no, "yes or no"),
 }
 
 
@@ -285,6 +289,8 @@ _HEADER = """\
 #   anki_endpoint      Anki sync server URL; empty = AnkiWeb (set by `ponder anki login`)
 #   anki_user          Anki sync user (set by `ponder anki login`)
 #   anki_key           Anki sync key from the server (the password itself is never stored)
+#   anki_sync_on_start the app syncs with Anki when it starts (yes/no, default no)
+#   anki_sync_on_quit  the app syncs with Anki before it quits (yes/no, default no)
 """
 
 

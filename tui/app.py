@@ -46,6 +46,7 @@ class PonderApp(App[None]):
         Binding("B", "browse", "Cards", id="app.browse"),
         Binding("F", "search_all", "Search all transcripts", show=False, id="app.search_all"),
         Binding("comma", "settings", "Settings", show=False, id="app.settings"),
+        Binding("Y", "anki_sync", "Sync with Anki", show=False, id="app.anki_sync"),
     ]
 
     def __init__(self, library: Library | None = None, config: Config | None = None) -> None:
@@ -67,6 +68,7 @@ class PonderApp(App[None]):
         self.storage_failure: str | None = None
         if self.config.keymap:
             self.set_keymap(self.config.keymap)
+        self._quitting_after_sync = False
 
     # -- screens -------------------------------------------------------------------
 
@@ -81,6 +83,8 @@ class PonderApp(App[None]):
         self.call_after_refresh(self._log_startup)
         for warning in self.config_warnings:
             self.notify(warning, title="Settings", severity="warning", timeout=20, markup=False)
+        if self.config.anki_sync_on_start and self.config.anki_key:
+            self.call_after_refresh(self.action_anki_sync)
 
     def _exit_on_signals(self) -> None:
         """SIGTERM and SIGHUP (a `kill`, a closed terminal tab) end the app as `q` does.
@@ -209,6 +213,27 @@ class PonderApp(App[None]):
 
         if not isinstance(self.screen, SettingsScreen):
             self.push_screen(SettingsScreen())
+
+    def action_anki_sync(self) -> None:
+        """Pull, merge and push with Anki (progress in a modal, Esc cancels)."""
+        from tui.screens.anki_sync import start_anki_sync
+
+        start_anki_sync(self)
+
+    async def action_quit(self) -> None:
+        """Quit; with "sync on quit" set (and logged in) a sync runs first, Esc skips it."""
+        from tui.screens.anki_sync import AnkiSyncScreen, start_anki_sync
+
+        if self._quitting_after_sync:  # q again while that sync runs: stop it, then quit
+            for screen in self.screen_stack:
+                if isinstance(screen, AnkiSyncScreen):
+                    screen.action_cancel()
+            return
+        if self.config.anki_sync_on_quit and self.config.anki_key:
+            self._quitting_after_sync = True
+            start_anki_sync(self, then=lambda _outcome: self.exit())
+            return
+        self.exit()
 
     def action_browse(self) -> None:
         """Search, inspect and fix cards."""

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Header, Input, Select, Static
 
@@ -33,7 +34,9 @@ from tui.widgets.footer import CoalescingFooter
 OTHER_MODEL = "\x00other"  # the Select value meaning "type a model name below"
 RETENTION_ADVISED = (0.80, 0.95)
 
-FieldKind = Literal["text", "integer", "number", "secret", "model", "theme", "api_key"]
+FieldKind = Literal[
+    "text", "integer", "number", "secret", "model", "theme", "api_key", "anki_login"
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,11 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("day_rollover_hour", "Day starts at hour", "integer", "Study"),
     FieldSpec("bury_siblings", "Bury siblings (yes/no)", "text", "Study"),
     FieldSpec("theme", "Theme", "theme", "Look"),
+    FieldSpec("anki_endpoint", "Sync server (empty: AnkiWeb)", "text", "Anki"),
+    FieldSpec("anki_user", "User (AnkiWeb e-mail)", "text", "Anki"),
+    FieldSpec("anki_key", "Log in", "anki_login", "Anki"),
+    FieldSpec("anki_sync_on_start", "Sync on start (yes/no)", "text", "Anki"),
+    FieldSpec("anki_sync_on_quit", "Sync on quit (yes/no)", "text", "Anki"),
 )
 FIELD_BY_NAME = {spec.name: spec for spec in FIELDS}
 
@@ -108,6 +116,35 @@ def retention_warning(text: str) -> str:
     return ""
 
 
+class AnkiLoginDone(Message):
+    """The login worker's answer: the account (key, never the password) or why not."""
+
+    def __init__(self, account: Any, error: str) -> None:
+        super().__init__()
+        self.account = account
+        self.error = error
+
+
+ANKI_LOGIN_HINT = (
+    "The password is used once to get a sync key; only the key is kept (mode 0600). "
+    "Y syncs from any screen."
+)
+
+
+def anki_status_text(config: Config) -> Text:
+    if config.anki_user and config.anki_key:
+        where = config.anki_endpoint or "AnkiWeb"
+        return Text(f"Logged in as {inert_line(config.anki_user)} ({inert_line(where)})")
+    return Text("Not logged in")
+
+
+def anki_login_row(config: Config) -> ComposeResult:
+    yield Static(anki_status_text(config), id="set-anki-status")
+    yield Input("", placeholder="password", password=True, compact=True, id="set-anki-password")
+    yield Button("Log in", id="set-anki-login", variant="primary", compact=True)
+    yield Button("Log out", id="set-anki-logout", compact=True)
+
+
 class SettingsScreen(Screen[None]):
     """The config file as a form; ctrl+s saves, Esc closes."""
 
@@ -141,6 +178,10 @@ class SettingsScreen(Screen[None]):
     SettingsScreen #set-model-custom.-hidden { display: none; }
     SettingsScreen #set-api-key-shown { width: auto; padding: 0 1 0 0; }
     SettingsScreen #set-api-key-forget { min-width: 10; margin-left: 1; }
+    SettingsScreen #set-anki-status { width: auto; padding: 0 1 0 0; }
+    SettingsScreen #set-anki-login, SettingsScreen #set-anki-logout {
+        min-width: 8; margin-left: 1;
+    }
     SettingsScreen Input.-invalid-setting { background: $error 30%; }
     """
 
@@ -215,6 +256,8 @@ class SettingsScreen(Screen[None]):
                         id="set-api_key",
                     )
                     yield Button("Forget", id="set-api-key-forget", variant="warning", compact=True)
+                elif spec.kind == "anki_login":
+                    yield from anki_login_row(config)
                 else:
                     yield Input(
                         as_text(value),
@@ -231,6 +274,8 @@ class SettingsScreen(Screen[None]):
                     "ANTHROPIC_API_KEY is set in the environment and overrides this key "
                     f"({mask_secret(os.environ['ANTHROPIC_API_KEY'])})."
                 )
+        elif spec.kind == "anki_login":
+            hint = ANKI_LOGIN_HINT
         elif spec.name == "desired_retention":
             hint += " (0.80-0.95 recommended)"
         yield Static(Text(hint), classes="settings-hint", id=f"hint-{spec.name}")
@@ -263,6 +308,8 @@ class SettingsScreen(Screen[None]):
                     values["model"] = str(choice)
             elif spec.kind == "theme":
                 values["theme"] = str(self.query_one("#set-theme", Select).value)
+            elif spec.kind == "anki_login":
+                continue  # logging in saves the key at once; never part of ctrl+s
             else:
                 values[spec.name] = self.query_one(f"#set-{spec.name}", Input).value
         return values
@@ -315,8 +362,11 @@ class SettingsScreen(Screen[None]):
 
     @on(Input.Submitted)
     def _input_submitted(self, event: Input.Submitted) -> None:
-        """Enter moves to the next field (ctrl+s saves)."""
+        """Enter moves to the next field (ctrl+s saves); in the Anki password, logs in."""
         event.stop()
+        if event.input.id == "set-anki-password":
+            self.anki_login()
+            return
         self.focus_next()
 
     @on(Select.Changed, "#set-model")
@@ -346,6 +396,87 @@ class SettingsScreen(Screen[None]):
         self.query_one("#set-api_key", Input).value = ""
         self.query_one("#set-api-key-shown", Static).update(Text("(removed on save)"))
         self._update_status()
+
+    # -- Anki login ------------------------------------------------------------------
+
+    @on(Button.Pressed, "#set-anki-login")
+    def _anki_login_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.anki_login()
+
+    @on(Button.Pressed, "#set-anki-logout")
+    def _anki_logout_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        was = bool(self.config.anki_key)
+        self.config.anki_key = ""
+        try:
+            self.app.save_config()  # type: ignore[attr-defined]
+        except OSError as error:
+            self.notify(f"Could not save the settings: {error}", severity="error", markup=False)
+            return
+        self._show_anki_status()
+        self.notify("Logged out of Anki." if was else "Not logged in to Anki.", markup=False)
+
+    def anki_login(self) -> None:
+        """Log in with the user and server in the form; the password field is emptied at
+        once and the password lives only in the worker's call (the key is what is kept)."""
+        password_field = self.query_one("#set-anki-password", Input)
+        password = password_field.value
+        password_field.value = ""
+        values = self._form_values()
+        user, endpoint = values["anki_user"].strip(), values["anki_endpoint"].strip()
+        if not user:
+            self._show_error("anki_key", "Type the user (the AnkiWeb e-mail) first.")
+            return
+        if not password:
+            self._show_error("anki_key", "Type the password, then Enter or Log in.")
+            return
+        self._show_error("anki_key", "")
+        self.query_one("#set-anki-status", Static).update(Text("Logging in..."))
+        self._anki_login_worker(user, password, endpoint)
+
+    @work(thread=True, exclusive=True, group="anki-login", exit_on_error=False)
+    def _anki_login_worker(self, user: str, password: str, endpoint: str) -> None:
+        from decks.anki_sync import AnkiSyncError, login
+
+        try:
+            account = login(user, password, endpoint)
+        except AnkiSyncError as error:
+            self.post_message(AnkiLoginDone(None, str(error)))
+        except Exception as error:  # never a traceback in the form
+            self.post_message(AnkiLoginDone(None, f"Login failed: {error}"))
+        else:
+            self.post_message(AnkiLoginDone(account, ""))
+        finally:
+            password = ""
+
+    @on(AnkiLoginDone)
+    def _anki_login_done(self, event: AnkiLoginDone) -> None:
+        account = event.account
+        if account is None:
+            self._show_error("anki_key", event.error)
+            self._show_anki_status()
+            return
+        config = self.config
+        config.anki_user, config.anki_key = account.user, account.key
+        config.anki_endpoint = account.endpoint
+        try:
+            self.app.save_config()  # type: ignore[attr-defined]
+        except OSError as error:
+            self.notify(f"Could not save the settings: {error}", severity="error", markup=False)
+            return
+        self.query_one("#set-anki_user", Input).value = account.user
+        self.query_one("#set-anki_endpoint", Input).value = account.endpoint
+        self._saved["anki_user"], self._saved["anki_endpoint"] = account.user, account.endpoint
+        self._show_anki_status()
+        self._update_status()
+        where = account.endpoint or "AnkiWeb"
+        self.notify(
+            f"Logged in to {inert_line(where)} as {inert_line(account.user)}.", markup=False
+        )
+
+    def _show_anki_status(self) -> None:
+        self.query_one("#set-anki-status", Static).update(anki_status_text(self.config))
 
     def _name_of(self, widget: Input) -> str | None:
         if widget.id == "set-model-custom":
@@ -393,6 +524,7 @@ class SettingsScreen(Screen[None]):
         config = self.config
         errors: list[str] = []
         saved_names: list[str] = []
+        anki_account = (config.anki_user, config.anki_endpoint)
         for name in self.changed_fields():
             text = values[name]
             if name == "api_key" and not text:
@@ -408,6 +540,9 @@ class SettingsScreen(Screen[None]):
             self._show_error(name, "")
             setattr(config, name, cleaned)
             saved_names.append(name)
+        if (config.anki_user, config.anki_endpoint) != anki_account and config.anki_key:
+            config.anki_key = ""  # the key belongs to the old account: log in again
+            self._show_anki_status()
         if saved_names:
             try:
                 self.app.save_config()  # type: ignore[attr-defined]
@@ -467,4 +602,4 @@ class SettingsScreen(Screen[None]):
         self.dismiss(None)
 
 
-__all__ = ["FIELDS", "SettingsScreen", "mask_secret", "retention_warning"]
+__all__ = ["FIELDS", "AnkiLoginDone", "SettingsScreen", "mask_secret", "retention_warning"]
