@@ -311,7 +311,7 @@ class TmuxPonder:
         self,
         predicate: Callable[[str], bool],
         *,
-        timeout: float = 10.0,
+        timeout: float = 30.0,
         interval: float = 0.05,
         what: str = "condition",
     ) -> str:
@@ -329,7 +329,7 @@ class TmuxPonder:
                 raise TmuxError(f"timed out after {timeout} s waiting for {what}:\n{screen}")
             time.sleep(interval)
 
-    def wait_for(self, text: str | re.Pattern[str], *, timeout: float = 10.0) -> str:
+    def wait_for(self, text: str | re.Pattern[str], *, timeout: float = 30.0) -> str:
         """Wait until the screen contains `text` (a string or a compiled regex)."""
         if isinstance(text, re.Pattern):
             return self.wait_until(
@@ -356,7 +356,7 @@ class TmuxPonder:
                 return screen
         raise TmuxError(f"screen kept changing for {timeout} s:\n{last}")
 
-    def wait_ready(self, text: str, *, quiet: float = 0.25, timeout: float = 10.0) -> str:
+    def wait_ready(self, text: str, *, quiet: float = 0.25, timeout: float = 30.0) -> str:
         """Wait for `text`, then for the screen to settle: the app is idle and takes keys.
 
         Textual forwards keys to the focused widget as they arrive; keys typed while a
