@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from tui.cli.common import CliError, id_option, open_library, out, parse_id, print_json
@@ -206,14 +207,82 @@ def _finish_line(done: Any, config: Any) -> None:
     sys.stdout.flush()
 
 
+def run_answer(client: Any, make_events: Callable[[], Any], *, again: str) -> Any:
+    """Stream an answer (`make_events()`) to stdout; returns its Done, or the exit status
+    when Ctrl+C, SIGTERM or SIGHUP stopped it (the partial answer is kept). `again` is the
+    command that sends the question again."""
+    import asyncio
+
+    from core.chat.errors import ChatError
+
+    stopped_by: list[int] = []
+
+    async def run() -> tuple[Any, Any]:
+        _stop_on_signals(stopped_by)
+        try:
+            return await _print_stream(make_events())
+        finally:
+            await client.aclose()
+
+    _Output.answered = False
+    try:
+        done, _started = asyncio.run(run())
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        _end_partial_line()
+        if _Output.answered:
+            _note(f"stopped; the partial answer is kept. Re-send with: {again}")
+        else:
+            _note(
+                "stopped before any answer arrived; nothing was kept but your question. "
+                f"Send it again with: {again}"
+            )
+        return 128 + stopped_by[0] if stopped_by else EXIT_INTERRUPTED
+    except ChatError as error:
+        _end_partial_line()
+        hint = f" (retry: {again})" if error.retryable else ""
+        raise CliError(f"{error}{hint}") from None
+    if done is None:
+        raise CliError("Claude sent no answer; retry.")
+    return done
+
+
+def run_guide(client: Any, make_events: Callable[[], Any], *, again: str) -> Any:
+    """Stream a study guide to stdout; returns its Done, or EXIT_INTERRUPTED when stopped
+    (an interrupted guide is not saved)."""
+    import asyncio
+
+    from core.chat.errors import ChatError
+
+    stopped_by: list[int] = []
+
+    async def run() -> tuple[Any, Any]:
+        _stop_on_signals(stopped_by)
+        try:
+            return await _print_stream(make_events())
+        finally:
+            await client.aclose()
+
+    try:
+        done, _started = asyncio.run(run())
+    except KeyboardInterrupt:
+        _end_partial_line()
+        _note("stopped; the guide was not saved.")
+        return EXIT_INTERRUPTED
+    except ChatError as error:
+        _end_partial_line()
+        hint = f" (retry: {again})" if error.retryable else ""
+        raise CliError(f"{error}{hint}") from None
+    if done is None:
+        raise CliError("Claude sent no answer; retry.")
+    return done
+
+
 # -- commands --------------------------------------------------------------------------------
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    import asyncio
 
     from core.chat.cost import estimate_cost, format_cost
-    from core.chat.errors import ChatError
     from core.chat.service import DEFAULT_TOKEN_BUDGET, ask
     from core.chat.store import ConversationStore
     from core.config import load
@@ -258,55 +327,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 store.set_error(draft.id, f"Not sent: {reason}.")
             raise
 
-        stopped_by: list[int] = []
+        def events() -> Any:
+            options = {
+                "cursor_segment": library.cursor(source_id),
+                "token_budget": args.budget or DEFAULT_TOKEN_BUDGET,
+            }
+            if question is None:
+                from core.chat.service import retry
 
-        async def run() -> tuple[Any, Any]:
-            _stop_on_signals(stopped_by)
-            try:
-                if question is None:
-                    from core.chat.service import retry
+                return retry(store, client, transcript, conversation.id, **options)
+            return ask(store, client, transcript, conversation.id, question, **options)
 
-                    events = retry(
-                        store,
-                        client,
-                        transcript,
-                        conversation.id,
-                        cursor_segment=library.cursor(source_id),
-                        token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
-                    )
-                else:
-                    events = ask(
-                        store,
-                        client,
-                        transcript,
-                        conversation.id,
-                        question,
-                        cursor_segment=library.cursor(source_id),
-                        token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
-                    )
-                return await _print_stream(events)
-            finally:
-                await client.aclose()
-
-        _Output.answered = False
-        try:
-            done, _started = asyncio.run(run())
-        except (KeyboardInterrupt, asyncio.CancelledError):
-            _end_partial_line()
-            if _Output.answered:
-                _note(f"stopped; the partial answer is kept. Re-send with: ponder ask {source_id}")
-            else:
-                _note(
-                    "stopped before any answer arrived; nothing was kept but your question. "
-                    f"Send it again with: ponder ask {source_id}"
-                )
-            return 128 + stopped_by[0] if stopped_by else EXIT_INTERRUPTED
-        except ChatError as error:
-            _end_partial_line()
-            hint = f" (retry: ponder ask {source_id})" if error.retryable else ""
-            raise CliError(f"{error}{hint}") from None
-        if done is None:
-            raise CliError("Claude sent no answer; retry.")
+        done = run_answer(client, events, again=f"ponder ask {source_id}")
+        if isinstance(done, int):
+            return done
         _finish_line_with_cost(done, store, conversation.id, config, estimate_cost, format_cost)
     finally:
         library.close()
@@ -327,9 +361,7 @@ def _finish_line_with_cost(
 
 
 def cmd_guide(args: argparse.Namespace) -> int:
-    import asyncio
 
-    from core.chat.errors import ChatError
     from core.chat.models import render_with_citations
     from core.chat.prompts import GUIDE_KINDS, guide_kind
     from core.chat.service import DEFAULT_TOKEN_BUDGET, generate_guide
@@ -371,36 +403,20 @@ def cmd_guide(args: argparse.Namespace) -> int:
         config = load()
         client = _client(args, config)
 
-        stopped_by: list[int] = []
-
-        async def run() -> tuple[Any, Any]:
-            _stop_on_signals(stopped_by)
-            try:
-                return await _print_stream(
-                    generate_guide(
-                        store,
-                        client,
-                        transcript,
-                        kind.name,
-                        cursor_segment=library.cursor(source_id),
-                        token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
-                    )
-                )
-            finally:
-                await client.aclose()
-
-        try:
-            done, _started = asyncio.run(run())
-        except KeyboardInterrupt:
-            _end_partial_line()
-            _note("stopped; the guide was not saved.")
-            return EXIT_INTERRUPTED
-        except ChatError as error:
-            _end_partial_line()
-            hint = f" (retry: ponder guide {source_id} {kind.name})" if error.retryable else ""
-            raise CliError(f"{error}{hint}") from None
-        if done is None:
-            raise CliError("Claude sent no answer; retry.")
+        done = run_guide(
+            client,
+            lambda: generate_guide(
+                store,
+                client,
+                transcript,
+                kind.name,
+                cursor_segment=library.cursor(source_id),
+                token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
+            ),
+            again=f"ponder guide {source_id} {kind.name}",
+        )
+        if isinstance(done, int):
+            return done
         _finish_line(done, config)
     finally:
         library.close()

@@ -9,18 +9,9 @@ naming them.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from typing import Any
 
-from tui.cli.chat import (
-    EXIT_INTERRUPTED,
-    _client,
-    _end_partial_line,
-    _finish_line,
-    _finish_line_with_cost,
-    _note,
-    _print_stream,
-)
+from tui.cli.chat import _client, _finish_line, _finish_line_with_cost, run_answer, run_guide
 from tui.cli.collections import require_collection
 from tui.cli.common import CliError, open_library, out, print_json
 
@@ -48,7 +39,6 @@ def _quoted(name: str) -> str:
 def cmd_ask_collection(args: argparse.Namespace) -> int:
     from core.chat.collection import ask_collection, retry_collection
     from core.chat.cost import estimate_cost, format_cost
-    from core.chat.errors import ChatError
     from core.chat.service import DEFAULT_TOKEN_BUDGET
     from core.chat.store import ConversationStore
     from core.config import load
@@ -90,32 +80,14 @@ def cmd_ask_collection(args: argparse.Namespace) -> int:
             "token_budget": args.budget or DEFAULT_TOKEN_BUDGET,
         }
 
-        async def run() -> tuple[Any, Any]:
-            try:
-                if question is None:
-                    events = retry_collection(
-                        store, client, transcripts, conversation.id, **options
-                    )
-                else:
-                    events = ask_collection(
-                        store, client, transcripts, conversation.id, question, **options
-                    )
-                return await _print_stream(events)
-            finally:
-                await client.aclose()
+        def events() -> Any:
+            if question is None:
+                return retry_collection(store, client, transcripts, conversation.id, **options)
+            return ask_collection(store, client, transcripts, conversation.id, question, **options)
 
-        try:
-            done, _started = asyncio.run(run())
-        except KeyboardInterrupt:
-            _end_partial_line()
-            _note(f"stopped; the partial answer is kept. Re-send with: {again}")
-            return EXIT_INTERRUPTED
-        except ChatError as error:
-            _end_partial_line()
-            hint = f" (retry: {again})" if error.retryable else ""
-            raise CliError(f"{error}{hint}") from None
-        if done is None:
-            raise CliError("Claude sent no answer; retry.")
+        done = run_answer(client, events, again=again)
+        if isinstance(done, int):
+            return done
         _finish_line_with_cost(done, store, conversation.id, config, estimate_cost, format_cost)
     finally:
         library.close()
@@ -124,7 +96,6 @@ def cmd_ask_collection(args: argparse.Namespace) -> int:
 
 def cmd_guide_collection(args: argparse.Namespace) -> int:
     from core.chat.collection import generate_collection_guide
-    from core.chat.errors import ChatError
     from core.chat.models import render_with_citations
     from core.chat.prompts import GUIDE_KINDS, guide_kind
     from core.chat.service import DEFAULT_TOKEN_BUDGET
@@ -160,35 +131,22 @@ def cmd_guide_collection(args: argparse.Namespace) -> int:
         config = load()
         client = _client(args, config)
 
-        async def run() -> tuple[Any, Any]:
-            try:
-                return await _print_stream(
-                    generate_collection_guide(
-                        store,
-                        client,
-                        collection.id,
-                        collection.name,
-                        transcripts,
-                        kind.name,
-                        where=library.conn,
-                        token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
-                    )
-                )
-            finally:
-                await client.aclose()
-
-        try:
-            done, _started = asyncio.run(run())
-        except KeyboardInterrupt:
-            _end_partial_line()
-            _note("stopped; the guide was not saved.")
-            return EXIT_INTERRUPTED
-        except ChatError as error:
-            _end_partial_line()
-            retry = f" (retry: ponder guide --collection {name} {kind.name})"
-            raise CliError(f"{error}{retry if error.retryable else ''}") from None
-        if done is None:
-            raise CliError("Claude sent no answer; retry.")
+        done = run_guide(
+            client,
+            lambda: generate_collection_guide(
+                store,
+                client,
+                collection.id,
+                collection.name,
+                transcripts,
+                kind.name,
+                where=library.conn,
+                token_budget=args.budget or DEFAULT_TOKEN_BUDGET,
+            ),
+            again=f"ponder guide --collection {name} {kind.name}",
+        )
+        if isinstance(done, int):
+            return done
         _finish_line(done, config)
     finally:
         library.close()
