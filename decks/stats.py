@@ -182,6 +182,32 @@ def study_date(start: datetime) -> date:
     return clock.to_utc(start).astimezone().date()
 
 
+def day_label(day: date, today: date) -> str:
+    """A study day named one way everywhere: "today", "tomorrow", or its date. Between
+    midnight and the rollover hour the calendar has moved on but the study day has not,
+    so the next study day is called "tomorrow", never by the calendar's date of now."""
+    if day == today:
+        return "today"
+    if day == today + timedelta(days=1):
+        return "tomorrow"
+    return day.strftime("%a %d %b")
+
+
+def before_rollover(stats: Stats) -> bool:
+    """Whether the calendar has passed midnight but the study day has not yet rolled over."""
+    return clock.to_utc(stats.generated_at).astimezone().date() != stats.today
+
+
+def study_day_note(stats: Stats, rollover_hour: int) -> str | None:
+    """Before the rollover hour, which study day "today" is (None when it is the
+    calendar's today too)."""
+    if not before_rollover(stats):
+        return None
+    return (
+        f"today is the study day of {stats.today.strftime('%a %d %b')} until {rollover_hour:02d}:00"
+    )
+
+
 # -- deck selection ----------------------------------------------------------------------------
 
 

@@ -261,3 +261,31 @@ def test_stats_run_in_a_subprocess_without_textual(ponder_home: Path) -> None:
         check=True,
     )
     assert result.stdout.strip() == "False False"
+
+
+def test_around_the_rollover_a_study_day_is_named_one_way(
+    store: CardStore, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At 02:00 on Wed 11 Mar the study day is still Tue 10 Mar: it is "today", the next
+    one "tomorrow"; the calendar's date of now never names the study day after today."""
+    from tui.cli import main
+    from tui.screens.stats import summary_text
+
+    monkeypatch.setenv("PONDER_FAKE_NOW", "2026-03-11T02:00:00+00:00")
+    card_id = store.create_note("basic", "q", "a", deck="Talks").card_ids[0]
+    _review(store, card_id, 3, datetime(2026, 3, 11, 1, 0, tzinfo=UTC))
+    assert main(["stats"]) == 0
+    printed = capsys.readouterr().out
+    forecast = printed[printed.index("Due (today includes overdue)") :]
+    rows = [line.split("│")[1].strip() for line in forecast.splitlines() if line.count("│") >= 3]
+    assert rows[:3] == ["today", "tomorrow", "Thu 12 Mar"]  # hand-written, not computed
+    assert "Wed 11 Mar" not in printed
+    assert "(today is the study day of Tue 10 Mar until 04:00)" in printed
+    assert "2025-03-11 .. today" in printed  # the heatmap ends on "today", not a date
+    stats = compute_stats(store.conn, rollover_hour=ROLLOVER)
+    assert stats.today == date(2026, 3, 10)
+    assert summary_text(stats).plain.startswith("Today (Tue 10 Mar)")
+    monkeypatch.setenv("PONDER_FAKE_NOW", "2026-03-11T05:00:00+00:00")  # past 4 am: plain
+    assert summary_text(compute_stats(store.conn, rollover_hour=ROLLOVER)).plain.startswith(
+        "Today\n"
+    )

@@ -224,14 +224,15 @@ def cmd_stats(args: Any) -> int:
     from decks.stats import UnknownDeck, compute_stats
 
     library = open_library()
+    rollover_hour = load().day_rollover_hour
     try:
-        stats = compute_stats(library.conn, args.deck, rollover_hour=load().day_rollover_hour)
+        stats = compute_stats(library.conn, args.deck, rollover_hour=rollover_hour)
     except UnknownDeck as error:
         raise CliError(str(error)) from None
     if args.json:
         print_json(stats.to_dict())
         return 0
-    render_stats(stats, _console())
+    render_stats(stats, _console(), rollover_hour)
     return 0
 
 
@@ -245,9 +246,11 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f}%"
 
 
-def render_stats(stats: Any, console: Any) -> None:
+def render_stats(stats: Any, console: Any, rollover_hour: int = 4) -> None:
     """The stats as Rich tables (used by `ponder stats`)."""
     from rich.table import Table
+
+    from decks.stats import day_label, study_day_note
 
     title = f"Stats: {stats.deck}" if stats.deck else "Stats: all decks"
     summary = Table(title=_text(title), show_header=False, box=None, pad_edge=False)
@@ -266,6 +269,9 @@ def render_stats(stats: Any, console: Any) -> None:
     ):
         summary.add_row(label, value)
     console.print(summary)
+    note = study_day_note(stats, rollover_hour)
+    if note:
+        console.print(_text(f"({note})"))
     console.print()
 
     states = Table(title="Cards by state")
@@ -291,8 +297,8 @@ def render_stats(stats: Any, console: Any) -> None:
     forecast.add_column("Due", justify="right")
     forecast.add_column("")
     largest = max((day.count for day in stats.forecast), default=0)
-    for index, day in enumerate(stats.forecast):
-        label = "today" if index == 0 else day.day.strftime("%a %d %b")
+    for day in stats.forecast:
+        label = day_label(day.day, stats.today)
         forecast.add_row(label, str(day.count), _text(_bar(day.count, largest), "cyan"))
     console.print(forecast)
     console.print()
@@ -349,7 +355,7 @@ def _heatmap(stats: Any) -> Any:
     for row, name in enumerate(WEEKDAYS):
         text.append(f"{name} ", style="dim")
         text.append("".join(grid[row]) + "\n", style="green")
-    text.append(f"{first.isoformat()} .. {days[-1].day.isoformat()}", style="dim")
+    text.append(f"{first.isoformat()} .. today", style="dim")
     return text
 
 

@@ -93,7 +93,9 @@ def summary_text(stats: Stats) -> Text:
         text.append(f"  {label:<15}", style="dim")
         text.append(f"{value}\n")
 
-    heading("Today")
+    from decks.stats import before_rollover
+
+    heading(f"Today ({stats.today:%a %d %b})" if before_rollover(stats) else "Today")
     line("Reviews", f"{stats.reviews_today:,}")
     line("Time", format_seconds(stats.seconds_today) if stats.reviews_today else "–")
     line("Due", f"{stats.due_today:,}")
@@ -349,7 +351,17 @@ class StatsScreen(PostsFromThreads, Screen[None]):
         xs = list(range(len(counts)))
         plt.bar(xs, counts, width=0.6, marker="sd")
         ticks = [x for x in xs if x % 7 == 0]
-        plt.xticks(ticks, ["today" if x == 0 else short_date(stats.forecast[x].day) for x in ticks])
+        from decks.stats import day_label
+
+        plt.xticks(
+            ticks,
+            [
+                short_date(stats.forecast[x].day)
+                if x > 1
+                else day_label(stats.forecast[x].day, stats.today)
+                for x in ticks
+            ],
+        )
         ticks_y = integer_ticks(max(counts))
         plt.yticks(ticks_y)
         plt.ylim(0, ticks_y[-1])
