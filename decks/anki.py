@@ -1,4 +1,4 @@
-"""Export to Anki: an .apkg package written with genanki.
+"""Export to Anki: an .apkg package written with Anki's own library (decks.anki_package).
 
 Notes keep their identity across exports: each note's Anki GUID is Ponder's own note guid,
 so importing a re-export into Anki updates the notes instead of duplicating them. Model ids
@@ -9,7 +9,7 @@ Each note carries a Source field: the transcript's title and the moment the note
 from, linked to the video at that second (`https://youtu.be/ID?t=N`) for YouTube sources,
 and the passage itself.
 
-genanki writes every card as new: review history and scheduling stay in Ponder.
+Each card keeps its schedule and review history (`history=False`: fresh, new cards).
 """
 
 from __future__ import annotations
@@ -17,38 +17,24 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import shutil
 import sqlite3
 import time
-import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from core.backup import BackupError, atomic_output, check_output_path
 from core.youtube import watch_url
-from decks.anki_text import text_to_html
 
 # Hard-coded so Anki recognises the note types on every import (never change them).
 BASIC_MODEL_ID = 1_707_400_001
 REVERSED_MODEL_ID = 1_707_400_002
 CLOZE_MODEL_ID = 1_707_400_003
+MODEL_IDS = {"basic": BASIC_MODEL_ID, "reversed": REVERSED_MODEL_ID, "cloze": CLOZE_MODEL_ID}
 EXPORT_CHUNK = 2000
 MAX_PASSAGE_CHARS = 600
-
-_CSS = """.card {
-  font-family: arial;
-  font-size: 20px;
-  text-align: center;
-  color: black;
-  background-color: white;
-}
-.source { font-size: 14px; color: #777; margin-top: 1.5em; }
-.source a { color: #777; }
-.source .passage { font-style: italic; margin-top: 0.3em; }
-.cloze { font-weight: bold; color: blue; }
-.nightMode .cloze { color: lightblue; }
-"""
-_SOURCE_BLOCK = '{{#Source}}<div class="source">{{Source}}</div>{{/Source}}'
 
 
 class ExportError(RuntimeError):
@@ -177,78 +163,13 @@ def iter_export_notes(
             )
 
 
-# -- genanki -----------------------------------------------------------------------------------
+# -- ids ------------------------------------------------------------------------------------
 
 
 def deck_id_for(name: str) -> int:
     """A stable Anki deck id from the deck's full name (case-insensitive, as Anki's names)."""
     digest = hashlib.sha256(name.lower().encode("utf-8")).digest()
     return (1 << 30) + int.from_bytes(digest[:8], "big") % (1 << 30)
-
-
-def _models() -> dict[str, Any]:
-    import genanki
-
-    back = "{{FrontSide}}\n\n<hr id=answer>\n\n{{Back}}\n" + _SOURCE_BLOCK
-    basic = genanki.Model(
-        BASIC_MODEL_ID,
-        "Ponder Basic",
-        fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Source"}],
-        templates=[{"name": "Card 1", "qfmt": "{{Front}}", "afmt": back}],
-        css=_CSS,
-    )
-    reversed_ = genanki.Model(
-        REVERSED_MODEL_ID,
-        "Ponder Basic (and reversed card)",
-        fields=[{"name": "Front"}, {"name": "Back"}, {"name": "Source"}],
-        templates=[
-            {"name": "Card 1", "qfmt": "{{Front}}", "afmt": back},
-            {
-                "name": "Card 2",
-                "qfmt": "{{Back}}",
-                "afmt": "{{FrontSide}}\n\n<hr id=answer>\n\n{{Front}}\n" + _SOURCE_BLOCK,
-            },
-        ],
-        css=_CSS,
-    )
-    cloze = genanki.Model(
-        CLOZE_MODEL_ID,
-        "Ponder Cloze",
-        model_type=genanki.Model.CLOZE,
-        fields=[{"name": "Text"}, {"name": "Back Extra"}, {"name": "Source"}],
-        templates=[
-            {
-                "name": "Cloze",
-                "qfmt": "{{cloze:Text}}",
-                "afmt": "{{cloze:Text}}<br>\n{{Back Extra}}\n" + _SOURCE_BLOCK,
-            }
-        ],
-        css=_CSS,
-    )
-    return {"basic": basic, "reversed": reversed_, "cloze": cloze}
-
-
-def build_package(notes: Sequence[ExportNote] | Iterator[ExportNote]) -> tuple[Any, int, int]:
-    """A genanki Package for these notes; returns (package, notes, cards)."""
-    import genanki
-
-    models = _models()
-    decks: dict[str, Any] = {}
-    note_count = card_count = 0
-    for note in notes:
-        deck = decks.get(note.deck)
-        if deck is None:
-            deck = decks[note.deck] = genanki.Deck(deck_id_for(note.deck), note.deck)
-        anki_note = genanki.Note(
-            model=models[note.kind],
-            fields=[text_to_html(note.front), text_to_html(note.back), note.source_html()],
-            tags=[tag.replace(" ", "_") for tag in note.tags],
-            guid=note.guid,
-        )
-        deck.add_note(anki_note)
-        note_count += 1
-        card_count += len(anki_note.cards)
-    return genanki.Package(list(decks.values())), note_count, card_count
 
 
 def export_apkg(
@@ -259,12 +180,20 @@ def export_apkg(
     force: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
     timestamp: float | None = None,
+    history: bool = True,
+    rollover_hour: int = 4,
 ) -> ExportReport:
     """Write every note (or one deck with its subdecks) to an .apkg file.
 
-    Refuses to overwrite an existing file unless `force`; the file appears only when
-    complete. ExportError when there is nothing to export or the deck is unknown.
+    With `history` (the default) each card keeps its schedule and review history; without
+    it the cards arrive new. Refuses to overwrite an existing file unless `force`; the file
+    appears only when complete. ExportError when there is nothing to export or the deck
+    is unknown. `timestamp` is the moment the schedule is computed from (default: now).
     """
+    from datetime import UTC, datetime
+
+    from decks.anki_package import build_collection, export_folder, write_package
+
     started = time.perf_counter()
     try:
         target = check_output_path(out, force=force)
@@ -275,28 +204,49 @@ def export_apkg(
     if not notes:
         where = f"deck {deck!r}" if deck else "the collection"
         raise ExportError(f"There are no cards to export in {where}.")
-    if progress is not None:
-        progress("Building notes", 0, len(notes))
-    package, note_count, card_count = build_package(notes)
-    if progress is not None:
-        progress("Building notes", len(notes), len(notes))
-        progress("Writing the package", 0, 1)
+    report: Callable[[str, int, int], None] = progress or (lambda _s, _d, _t: None)
     if timestamp is None:
         from core import clock
 
         timestamp = clock.now().timestamp()
-    with warnings.catch_warnings():
-        # Fields are escaped by text_to_html; genanki's HTML check would only warn anyway.
-        warnings.simplefilter("ignore")
+    now = datetime.fromtimestamp(timestamp, UTC)
+    with export_folder() as folder:
+        try:
+            col, note_count, card_count = build_collection(
+                Path(folder),
+                conn,
+                notes,
+                history=history,
+                now=now,
+                rollover_hour=rollover_hour,
+                progress=report,
+            )
+        except Exception as error:  # the temporary folder full, an error of Anki's
+            from core.paths import os_error_reason
+            from decks.anki_package import as_os_error
+
+            reason = os_error_reason(as_os_error(error))
+            raise ExportError(f"Cannot build the package: {reason}.") from None
+        report("Writing the package", 0, 1)
+        # Anki writes the package beside its collection; Python copies it into place, so a
+        # full or read-only destination is reported with the OS's reason.
+        package = Path(folder) / "export.apkg"
+        try:
+            write_package(col, package, history=history)
+        except OSError as error:
+            from core.paths import os_error_reason
+
+            raise ExportError(f"Cannot build the package: {os_error_reason(error)}.") from None
+        finally:
+            col.close()
         try:
             with atomic_output(target) as temporary:
-                package.write_to_file(str(temporary), timestamp=timestamp)
+                shutil.copyfile(package, temporary)
         except BackupError as error:  # the disk full, the folder read-only...
             raise ExportError(str(error)) from None
         except OSError as error:
             raise ExportError(f"Cannot write {target}: {error.strerror or error}.") from None
-    if progress is not None:
-        progress("Writing the package", 1, 1)
+    report("Writing the package", 1, 1)
     return ExportReport(
         path=str(target),
         notes=note_count,
@@ -366,11 +316,11 @@ def _cloze_count(text: str) -> int:
 __all__ = [
     "BASIC_MODEL_ID",
     "CLOZE_MODEL_ID",
+    "MODEL_IDS",
     "REVERSED_MODEL_ID",
     "ExportError",
     "ExportNote",
     "ExportReport",
-    "build_package",
     "deck_id_for",
     "export_anki_text",
     "export_apkg",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import sqlite3
 import zipfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +16,6 @@ from decks.anki import (
     CLOZE_MODEL_ID,
     REVERSED_MODEL_ID,
     ExportError,
-    deck_id_for,
     export_apkg,
 )
 from decks.models import SourceRef
@@ -65,12 +64,32 @@ def collection(ponder_home: Path):
     library.close()
 
 
+def import_into_fresh(path: Path, tmp_path: Path, name: str = "fresh", days_old: int = 0) -> Any:
+    """A new Anki collection with the package imported by Anki's own importer (as a learner's
+    File > Import does, keeping scheduling). `days_old`: the collection was made that many
+    days ago (its day numbers differ from the exporter's)."""
+    from anki.collection import Collection, ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    folder = tmp_path / f"{name}-{path.stem}"
+    folder.mkdir()
+    col = Collection(str(folder / "collection.anki2"))
+    if days_old:
+        col.db.execute("update col set crt = crt - ?", days_old * 86400)
+        col.close()
+        col = Collection(str(folder / "collection.anki2"))
+    col.import_anki_package(
+        ImportAnkiPackageRequest(
+            package_path=str(path),
+            options=ImportAnkiPackageOptions(
+                with_scheduling=True, with_deck_configs=True, update_notes=1
+            ),
+        )
+    )
+    return col
+
+
 def _read(path: Path, tmp_path: Path) -> dict:
-    with zipfile.ZipFile(path) as archive:
-        assert "collection.anki2" in archive.namelist()
-        target = tmp_path / f"{path.stem}-collection.anki2"
-        target.write_bytes(archive.read("collection.anki2"))
-    conn = sqlite3.connect(target)
+    col = import_into_fresh(path, tmp_path)
     try:
         notes = {
             row[0]: {
@@ -79,18 +98,14 @@ def _read(path: Path, tmp_path: Path) -> dict:
                 "fields": row[3].split("\x1f"),
                 "id": row[4],
             }
-            for row in conn.execute("SELECT guid, mid, tags, flds, id FROM notes")
+            for row in col.db.all("SELECT guid, mid, tags, flds, id FROM notes")
         }
-        cards = conn.execute("SELECT nid, did, ord, type, queue FROM cards").fetchall()
-        decks_json, models_json = conn.execute("SELECT decks, models FROM col").fetchone()
+        cards = [tuple(row) for row in col.db.all("SELECT nid, did, ord, type, queue FROM cards")]
+        decks = {int(d.id): {"name": d.name} for d in col.decks.all_names_and_ids()}
+        models = {int(m.id): m.name for m in col.models.all_names_and_ids()}
     finally:
-        conn.close()
-    return {
-        "notes": notes,
-        "cards": cards,
-        "decks": json.loads(decks_json),
-        "models": json.loads(models_json),
-    }
+        col.close()
+    return {"notes": notes, "cards": cards, "decks": decks, "models": models}
 
 
 def test_apkg_holds_notes_cards_decks_tags_and_source_links(collection, tmp_path: Path) -> None:
@@ -122,12 +137,11 @@ def test_apkg_holds_notes_cards_decks_tags_and_source_links(collection, tmp_path
         assert card_type == 0 and queue == 0  # new cards: no review history
     assert sorted(o for _d, o in by_note[notes[reverse.note.guid]["id"]]) == [0, 1]
     assert sorted(o for _d, o in by_note[notes[cloze.note.guid]["id"]]) == [0, 1]
-    names = {deck["name"]: int(deck_id) for deck_id, deck in data["decks"].items()}
-    assert names["Talks::Physics"] == deck_id_for("Talks::Physics")
-    assert names["Astro"] == deck_id_for("Astro") and names["Talks"] == deck_id_for("Talks")
-    assert {did for did, _o in by_note[notes[basic.note.guid]["id"]]} == {
-        deck_id_for("Talks::Physics")
-    }
+    # Anki's importer matches decks by name (the ids in the file are its own business).
+    names = {deck["name"]: deck_id for deck_id, deck in data["decks"].items()}
+    assert {"Talks", "Talks::Physics", "Astro"} <= set(names)
+    assert {did for did, _o in by_note[notes[basic.note.guid]["id"]]} == {names["Talks::Physics"]}
+    assert {did for did, _o in by_note[notes[cloze.note.guid]["id"]]} == {names["Astro"]}
     model_ids = {int(model_id) for model_id in data["models"]}
     assert {BASIC_MODEL_ID, REVERSED_MODEL_ID, CLOZE_MODEL_ID} <= model_ids
 
@@ -144,7 +158,7 @@ def test_exporting_twice_keeps_guids_and_ids(collection, tmp_path: Path) -> None
     for guid, note in one["notes"].items():
         assert two["notes"][guid]["fields"] == note["fields"]
         assert two["notes"][guid]["mid"] == note["mid"]
-    assert set(one["decks"]) <= set(two["decks"])
+    assert {d["name"] for d in one["decks"].values()} <= {d["name"] for d in two["decks"].values()}
 
 
 def test_deck_filter_includes_subdecks_only(collection, tmp_path: Path) -> None:
@@ -190,8 +204,109 @@ def test_cli_export_anki(collection, tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["export", "anki", str(out), "--deck", "Astro"]) == 0
     captured = capsys.readouterr()
     assert captured.out.strip().splitlines()[-1] == str(out)
-    assert "as new cards" in captured.err
+    assert "with their schedule and review history" in captured.err
     assert main(["export", "anki", str(out)]) == 1
     assert "already exists; use --force" in capsys.readouterr().err
     assert main(["export", "anki", str(out), "--force"]) == 0
     assert len(_read(out, tmp_path)["notes"]) == 3
+
+
+def _review_twice(store: CardStore, card_id: int) -> tuple[Any, list[datetime]]:
+    """Good, then Easy ten minutes later, two days ago: a review card due in some days."""
+    from core.config import Config
+    from decks.scheduling import review, settings_for
+
+    card = store.get_card(card_id)
+    assert card is not None
+    scheduler = settings_for(store.preset_for_deck(card.deck_id), Config()).scheduler()
+    first = datetime.now(UTC) - timedelta(days=2)
+    second = first + timedelta(minutes=10)
+    one = review(scheduler, card, 3, first)
+    store.record_review(card, one.after, 3, first, 4200)
+    two = review(scheduler, one.after, 4, second)
+    store.record_review(one.after, two.after, 4, second, 1800)
+    return two.after, [first, second]
+
+
+def _study_days(start: datetime, end: datetime, rollover: int = 4) -> int:
+    """Hand-written oracle: study days (rolling over at 4 am local) from start to end."""
+    shift = timedelta(hours=rollover)
+    return ((end.astimezone() - shift).date() - (start.astimezone() - shift).date()).days
+
+
+def test_reviewed_cards_keep_their_revlog_and_due(collection, tmp_path: Path) -> None:
+    library, store, (basic, reverse, _cloze) = collection
+    card_id = store.cards_of_note(basic.note.id)[0].id
+    after, times = _review_twice(store, card_id)
+    assert after.state.name == "REVIEW"
+    out = tmp_path / "history.apkg"
+    export_apkg(library.conn, out)
+    col = import_into_fresh(out, tmp_path, days_old=100)  # a learner's collection in use
+    try:
+        assert col.sched.today >= 99
+        nid = col.db.scalar("select id from notes where guid = ?", basic.note.guid)
+        cid = col.db.scalar("select id from cards where nid = ? and ord = 0", nid)
+        revlog = col.db.all(
+            "select id, ease, time, type from revlog where cid = ? order by id", cid
+        )
+        assert [(row[1], row[2]) for row in revlog] == [(3, 4200), (4, 1800)]
+        assert [row[0] for row in revlog] == [round(t.timestamp() * 1000) for t in times]
+        assert col.db.scalar("select count() from revlog") == 2  # nothing else reviewed
+        card = col.get_card(cid)
+        assert (card.type, card.queue) == (2, 2)  # a review card
+        assert card.due - col.sched.today == _study_days(datetime.now(UTC), after.due)
+        assert card.reps == 2
+        # Unreviewed cards stay new.
+        rnid = col.db.scalar("select id from notes where guid = ?", reverse.note.guid)
+        assert {
+            tuple(r) for r in col.db.all("select type, queue from cards where nid = ?", rnid)
+        } == {(0, 0)}
+    finally:
+        col.close()
+
+
+def test_no_history_gives_new_cards(collection, tmp_path: Path, capsys) -> None:
+    from tui.cli import main
+
+    _library, store, (basic, _reverse, _cloze) = collection
+    _review_twice(store, store.cards_of_note(basic.note.id)[0].id)
+    out = tmp_path / "fresh.apkg"
+    assert main(["export", "anki", str(out), "--no-history"]) == 0
+    assert "as new cards" in capsys.readouterr().err
+    col = import_into_fresh(out, tmp_path)
+    try:
+        assert col.db.scalar("select count() from revlog") == 0
+        assert {tuple(r) for r in col.db.all("select type, queue from cards")} == {(0, 0)}
+        assert col.db.scalar("select count() from notes") == 3
+    finally:
+        col.close()
+
+
+def test_reimporting_a_newer_export_updates_the_notes(collection, tmp_path: Path) -> None:
+    from anki.collection import ImportAnkiPackageOptions, ImportAnkiPackageRequest
+
+    library, store, (basic, _reverse, _cloze) = collection
+    first = tmp_path / "one.apkg"
+    export_apkg(library.conn, first)
+    later = datetime.now(UTC) + timedelta(minutes=5)  # Anki compares whole seconds
+    store.update_note(basic.note.id, front="a < b & c, edited?", now=later)
+    second = tmp_path / "two.apkg"
+    export_apkg(library.conn, second)
+    col = import_into_fresh(first, tmp_path)
+    try:
+        log = col.import_anki_package(
+            ImportAnkiPackageRequest(
+                package_path=str(second),
+                options=ImportAnkiPackageOptions(with_scheduling=True),  # update if newer
+            )
+        )
+        assert len(log.log.updated) == 1 and len(log.log.duplicate) == 2
+        assert col.db.scalar("select count() from notes") == 3  # updated, not duplicated
+        nid = col.db.scalar("select id from notes where guid = ?", basic.note.guid)
+        assert col.get_note(nid).fields[0] == "a &lt; b &amp; c, edited?"
+        assert len(col.models.all_names_and_ids()) == len(
+            {name.name for name in col.models.all_names_and_ids()}
+        )
+        assert not [m.name for m in col.models.all_names_and_ids() if m.name.endswith("+")]
+    finally:
+        col.close()

@@ -523,9 +523,11 @@ def test_day_2_offline_review_undo_stats_and_export(life: Life) -> None:
             tui.cli("export", "anki", str(apkg))
             assert zipfile.is_zipfile(apkg)
             with zipfile.ZipFile(apkg) as package:
-                assert "collection.anki2" in package.namelist()
-                collection = life.workdir / "collection.anki2"
-                collection.write_bytes(package.read("collection.anki2"))
+                # Anki's own writer: the real collection is collection.anki21 (the
+                # collection.anki2 beside it is a stub for very old Ankis).
+                assert "collection.anki21" in package.namelist()
+                collection = life.workdir / "collection.anki21"
+                collection.write_bytes(package.read("collection.anki21"))
             anki = sqlite3.connect(collection)
             try:
                 fields = [row[0] for row in anki.execute("SELECT flds FROM notes")]

@@ -69,12 +69,19 @@ def register(subparsers: Any) -> None:
     formats.required = True
     anki = formats.add_parser(
         "anki",
-        help="an .apkg package (cards as new; GUIDs stable so re-imports update)",
-        description="Write an Anki package. Notes keep their GUID, so importing a newer "
-        "export into Anki updates the notes instead of duplicating them. Anki receives the "
-        "cards as new: review history stays in Ponder.",
+        help="an .apkg package with scheduling and review history (GUIDs stable so "
+        "re-imports update)",
+        description="Write an Anki package with Anki's own library. Notes keep their GUID, "
+        "so importing a newer export into Anki updates the notes instead of duplicating "
+        "them. Each card keeps its schedule and review history; --no-history writes a "
+        "fresh deck (new cards).",
     )
     anki.add_argument("out", metavar="OUT.apkg")
+    anki.add_argument(
+        "--no-history",
+        action="store_true",
+        help="cards as new, without scheduling or review history (a deck to share)",
+    )
     anki.add_argument("--deck", metavar="D", help="only this deck and its subdecks")
     anki.add_argument("--force", action="store_true", help="overwrite OUT if it exists")
     anki.set_defaults(func=cmd_export_anki)
@@ -541,19 +548,28 @@ def _print_outcome(outcome: Any) -> None:
 
 
 def cmd_export_anki(args: Any) -> int:
+    from core.config import load
     from decks.anki import ExportError, export_apkg
 
     library = open_library()
+    history = not args.no_history
     with _ProgressBar(enabled=True) as bar:
         try:
             report = export_apkg(
-                library.conn, args.out, deck=args.deck, force=args.force, progress=bar
+                library.conn,
+                args.out,
+                deck=args.deck,
+                force=args.force,
+                progress=bar,
+                history=history,
+                rollover_hour=load().day_rollover_hour,
             )
         except ExportError as error:
             raise CliError(str(error)) from None
+    kept = "with their schedule and review history" if history else "as new cards"
     sys.stderr.write(
-        f"Exported {report.notes} notes ({report.cards} cards) in {len(report.decks)} deck(s); "
-        "Anki receives them as new cards.\n"
+        f"Exported {report.notes} notes ({report.cards} cards) in {len(report.decks)} deck(s), "
+        f"{kept}.\n"
     )
     out(report.path)
     return 0

@@ -35,7 +35,7 @@ EXPORTS = (
     CardExport(
         "apkg",
         "Export cards to Anki (.apkg)",
-        "Every card with its deck, tags and source, for Anki's File > Import",
+        "Every card with its deck, tags, source and review history, for Anki's File > Import",
         "ponder-cards.apkg",
     ),
     CardExport(
