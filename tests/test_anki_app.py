@@ -264,3 +264,25 @@ async def test_sync_on_start_runs_when_set(library) -> None:
     app.notify = notify  # type: ignore[method-assign]
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await wait_until(pilot, lambda: any("Cannot reach" in m for m in notes), timeout=SYNC_WAIT)
+
+
+async def test_sync_on_quit_runs_first_and_then_quits(library, monkeypatch) -> None:
+    config = config_store.load()
+    config.anki_user, config.anki_key = "someone", "a-key"
+    config.anki_endpoint = f"http://127.0.0.1:{free_port()}/"  # offline: the sync fails fast
+    config.anki_sync_on_quit = True
+    config_store.save(config)
+    calls: list[str] = []
+    real_sync = anki_sync.sync
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        calls.append("sync")
+        return real_sync(*args, **kwargs)
+
+    monkeypatch.setattr(anki_sync, "sync", counted)
+    app = PonderApp(library=library)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await pilot.pause()
+        await app.action_quit()
+        await wait_until(pilot, lambda: app._exit, timeout=SYNC_WAIT)  # type: ignore[attr-defined]
+    assert calls == ["sync"]

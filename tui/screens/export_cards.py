@@ -47,15 +47,17 @@ EXPORTS = (
 )
 
 
-def _write(database: str, kind: str, path: str, force: bool) -> str:
+def _write(database: str, kind: str, path: str, force: bool, rollover_hour: int = 4) -> str:
     """In a thread: the export on a new connection; a one-line report."""
     from core.db import connect
     from decks.anki import export_anki_text, export_apkg
 
     conn = connect(database or None)
     try:
-        write = export_apkg if kind == "apkg" else export_anki_text
-        report = write(conn, path, force=force)
+        if kind == "apkg":
+            report = export_apkg(conn, path, force=force, rollover_hour=rollover_hour)
+        else:
+            report = export_anki_text(conn, path, force=force)
     finally:
         conn.close()
     return f"{report.notes} notes ({report.cards} cards) written to {report.path}"
@@ -69,10 +71,11 @@ def open_card_export(app: App, kind: str) -> None:
 
     export = next(item for item in EXPORTS if item.kind == kind)
     database = database_file(app.library.conn)  # type: ignore[attr-defined]
+    rollover = int(app.config.day_rollover_hour)  # type: ignore[attr-defined]
 
     def write(path_text: str, force: bool) -> None:
         app.run_worker(
-            lambda: _write(database, kind, str(Path(path_text).expanduser()), force),
+            lambda: _write(database, kind, str(Path(path_text).expanduser()), force, rollover),
             thread=True,
             group=WORKER_NAME,
             exclusive=True,
