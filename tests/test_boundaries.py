@@ -124,3 +124,79 @@ def test_widgets_never_import_screens(tmp_path: Path) -> None:
     probe = tmp_path / "probe.py"
     probe.write_text("def f():\n    from tui.screens.conversations import X\n")
     assert _screen_imports(probe) == ["probe.py:2 tui.screens.conversations"]
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    """Every module name a file imports, lazy and TYPE_CHECKING ones included.
+
+    Relative imports are resolved against `module`; `from a import b` yields both `a` and
+    `a.b` (b may be a submodule), and callers keep the names that are real modules.
+    """
+    import ast
+
+    is_package = path.name == "__init__.py"
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = module.split(".") if is_package else module.split(".")[:-1]
+                parts = parts[: len(parts) - (node.level - 1)]
+                base = ".".join(parts + ([base] if base else []))
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _project_modules() -> dict[str, Path]:
+    """Every module of core/, decks/ and tui/ by dotted name."""
+    modules = {}
+    for package in ("core", "decks", "tui"):
+        for path in (ROOT / package).rglob("*.py"):
+            name = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+            modules[name.removesuffix(".__init__")] = path
+    return modules
+
+
+def _import_graph(modules: dict[str, Path]) -> dict[str, set[str]]:
+    """module -> the project modules it imports (an import of a.b.c counts as a.b.c only)."""
+
+    def resolve(name: str) -> str | None:
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        return name or None
+
+    graph: dict[str, set[str]] = {}
+    for module, path in modules.items():
+        targets = {resolve(name) for name in _imports(path, module)}
+        # `from a import b` where b is a function: resolve("a.b") is "a", already counted
+        graph[module] = {t for t in targets if t and t != module}
+    return graph
+
+
+def test_core_never_imports_decks() -> None:
+    """core/ is the ground floor: decks/ builds on it, never the other way round."""
+    modules = _project_modules()
+    graph = _import_graph(modules)
+    assert "core.library" in graph and "decks.cloze" in graph  # the scan sees both packages
+    hits = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if module.startswith("core")
+        for target in targets
+        if target == "decks" or target.startswith("decks.")
+    )
+    assert hits == []
+
+
+def test_the_import_scan_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from decks.cloze import x\n"
+        "def f():\n    from . import sibling\n"
+    )
+    found = _imports(probe, "core.chat.probe")
+    assert {"decks.cloze", "core.chat", "core.chat.sibling"} <= found

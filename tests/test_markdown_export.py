@@ -10,8 +10,8 @@ import pytest
 from core.chat.models import Citation, Focus
 from core.chat.store import ConversationStore
 from core.library import Library
-from core.markdown_export import MarkdownExportError, markdown_export, write_markdown_export
 from core.models import Highlight, Segment, Source, Transcript
+from decks.markdown_export import MarkdownExportError, markdown_export, write_markdown_export
 from decks.models import SourceRef
 from decks.repository import CardStore
 

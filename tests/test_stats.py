@@ -249,7 +249,7 @@ def test_stats_run_in_a_subprocess_without_textual(ponder_home: Path) -> None:
     code = (
         "import sys; from core.db import connect; from decks.stats import compute_stats; "
         "import decks.optimize, decks.anki, decks.anki_text, core.backup, "
-        "core.markdown_export; "
+        "decks.markdown_export; "
         "compute_stats(connect(), rollover_hour=4); "
         "print('textual' in sys.modules, 'anthropic' in sys.modules)"
     )

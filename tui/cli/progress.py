@@ -590,7 +590,7 @@ def cmd_export_anki_text(args: Any) -> int:
 
 def cmd_export_markdown(args: Any) -> int:
     from core.backup import BackupError
-    from core.markdown_export import MarkdownExportError, write_markdown_export
+    from decks.markdown_export import MarkdownExportError, write_markdown_export
 
     source_id = parse_id(args.source_id, "source", "see ponder list")
     library = open_library()

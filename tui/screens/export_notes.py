@@ -34,7 +34,7 @@ def open_markdown_export(study: StudyScreen) -> None:
     source_id = study.source_id
 
     def write(path_text: str, force: bool) -> None:
-        from core.markdown_export import write_markdown_export
+        from decks.markdown_export import write_markdown_export
 
         study.run_worker(
             lambda: write_markdown_export(source_id, path_text, force=force),
