@@ -106,3 +106,67 @@ def render_back(text: str, number: int, extra: str = "") -> str:
 def answers(text: str, number: int) -> list[str]:
     """The hidden answers of card `number` (for checking a typed answer later)."""
     return [d.answer for d in deletions(text) if d.number == number]
+
+
+# -- writing deletions (the card editor) ----------------------------------------------
+
+
+def next_cloze_number(text: str) -> int:
+    """The number the next deletion gets: one more than the highest so far."""
+    return max(numbers(text), default=0) + 1
+
+
+def _inside_deletion(text: str, start: int, end: int) -> bool:
+    return any(start < deletion.end and end > deletion.start for deletion in deletions(text))
+
+
+def wrap_cloze(text: str, start: int, end: int, number: int | None = None) -> tuple[str, int]:
+    """Wrap text[start:end] as `{{cN::...}}` (surrounding spaces stay outside).
+
+    Returns (new text, number). Raises ValueError for an empty selection or one that
+    overlaps an existing deletion.
+    """
+    start, end = sorted((start, end))
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if start == end:
+        raise ValueError("Select the words to hide first (shift+arrows), then press ctrl+l.")
+    if _inside_deletion(text, start, end) or "{{" in text[start:end] or "}}" in text[start:end]:
+        raise ValueError("That selection overlaps a cloze deletion already made.")
+    number = number or next_cloze_number(text)
+    wrapped = f"{{{{c{number}::{text[start:end]}}}}}"
+    return text[:start] + wrapped + text[end:], number
+
+
+def locate_fragment(text: str, fragment: str, plain_offset: int) -> int | None:
+    """Where `fragment` (selected in the passage at `plain_offset`) is in the cloze text.
+
+    The cloze text started as a copy of the passage, so an occurrence outside existing
+    deletions whose position in the text-without-markup is nearest `plain_offset` wins.
+    """
+    if not fragment:
+        return None
+    spans: list[tuple[int, int, int]] = []  # (text start, text end, plain start) outside
+    position = plain = 0
+    for deletion in deletions(text):
+        spans.append((position, deletion.start, plain))
+        plain += deletion.start - position + len(deletion.answer)
+        position = deletion.end
+    spans.append((position, len(text), plain))
+    best: tuple[int, int] | None = None
+    for span_start, span_end, plain_start in spans:
+        index = text.find(fragment, span_start, span_end)
+        while index != -1:
+            distance = abs(plain_start + index - span_start - plain_offset)
+            if best is None or distance < best[0]:
+                best = (distance, index)
+            index = text.find(fragment, index + 1, span_end)
+    return None if best is None else best[1]
+
+
+def deletion_end(text: str, number: int) -> int:
+    """Where the cursor goes after marking deletion `number`: just after its `}}`."""
+    ends = [deletion.end for deletion in deletions(text) if deletion.number == number]
+    return max(ends, default=len(text))

@@ -8,7 +8,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from textual.keys import _character_to_key
 from textual.widgets.text_area import Selection
 
@@ -27,10 +26,7 @@ from tests.tui_helpers import (
 from tui.screens.card_editor import (
     CardEditorScreen,
     TagSuggester,
-    locate_fragment,
-    next_cloze_number,
     preview_lines,
-    wrap_cloze,
 )
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.study import StudyScreen
@@ -464,25 +460,6 @@ async def test_untrusted_passage_and_title_are_shown_literally() -> None:
 
 
 # -- pure helpers -------------------------------------------------------------------------------
-
-
-def test_wrap_cloze_numbers_and_trims_spaces() -> None:
-    assert wrap_cloze("a b c", 2, 4) == ("a {{c1::b}} c", 1)
-    text, number = wrap_cloze("a {{c1::b}} c", 12, 13)
-    assert (text, number) == ("a {{c1::b}} {{c2::c}}", 2)
-    with pytest.raises(ValueError, match="Select the words"):
-        wrap_cloze("a b", 1, 2)
-    with pytest.raises(ValueError, match="overlaps"):
-        wrap_cloze("a {{c1::b}} c", 0, 6)
-    assert next_cloze_number("{{c3::x}} {{c1::y}}") == 4
-
-
-def test_locate_fragment_prefers_the_occurrence_at_the_passage_offset() -> None:
-    text = "one two {{c1::one}} two one"
-    # plain text: "one two one two one"; the last "one" is at plain offset 16
-    assert locate_fragment(text, "one", 16) == text.rindex("one")
-    assert locate_fragment(text, "one", 0) == 0
-    assert locate_fragment(text, "zzz", 0) is None
 
 
 def test_preview_lines_for_each_kind() -> None:

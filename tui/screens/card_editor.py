@@ -135,61 +135,6 @@ def open_card_editor(screen: StudyScreen) -> None:
 # -- pure helpers (tested without a UI) -----------------------------------------------------
 
 
-def next_cloze_number(text: str) -> int:
-    """The number the next deletion gets: one more than the highest so far."""
-    return max(cloze.numbers(text), default=0) + 1
-
-
-def _inside_deletion(text: str, start: int, end: int) -> bool:
-    return any(start < deletion.end and end > deletion.start for deletion in cloze.deletions(text))
-
-
-def wrap_cloze(text: str, start: int, end: int, number: int | None = None) -> tuple[str, int]:
-    """Wrap text[start:end] as `{{cN::...}}` (surrounding spaces stay outside).
-
-    Returns (new text, number). Raises ValueError for an empty selection or one that
-    overlaps an existing deletion.
-    """
-    start, end = sorted((start, end))
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    if start == end:
-        raise ValueError("Select the words to hide first (shift+arrows), then press ctrl+l.")
-    if _inside_deletion(text, start, end) or "{{" in text[start:end] or "}}" in text[start:end]:
-        raise ValueError("That selection overlaps a cloze deletion already made.")
-    number = number or next_cloze_number(text)
-    wrapped = f"{{{{c{number}::{text[start:end]}}}}}"
-    return text[:start] + wrapped + text[end:], number
-
-
-def locate_fragment(text: str, fragment: str, plain_offset: int) -> int | None:
-    """Where `fragment` (selected in the passage at `plain_offset`) is in the cloze text.
-
-    The cloze text started as a copy of the passage, so an occurrence outside existing
-    deletions whose position in the text-without-markup is nearest `plain_offset` wins.
-    """
-    if not fragment:
-        return None
-    spans: list[tuple[int, int, int]] = []  # (text start, text end, plain start) outside
-    position = plain = 0
-    for deletion in cloze.deletions(text):
-        spans.append((position, deletion.start, plain))
-        plain += deletion.start - position + len(deletion.answer)
-        position = deletion.end
-    spans.append((position, len(text), plain))
-    best: tuple[int, int] | None = None
-    for span_start, span_end, plain_start in spans:
-        index = text.find(fragment, span_start, span_end)
-        while index != -1:
-            distance = abs(plain_start + index - span_start - plain_offset)
-            if best is None or distance < best[0]:
-                best = (distance, index)
-            index = text.find(fragment, index + 1, span_end)
-    return None if best is None else best[1]
-
-
 def preview_lines(kind: NoteKind, front: str, back: str) -> list[str]:
     """One line per card that saving would create (or a hint why there would be none)."""
     front, back = front.strip(), back.strip()
@@ -659,8 +604,8 @@ class CardEditorScreen(ModalScreen["int | None"]):
         start_loc, end_loc = area.selection
         start = document.get_index_from_location(start_loc)
         end = document.get_index_from_location(end_loc)
-        new_text, number = wrap_cloze(area.text, start, end)
-        self._set_front(new_text, _deletion_end(new_text, number))
+        new_text, number = cloze.wrap_cloze(area.text, start, end)
+        self._set_front(new_text, cloze.deletion_end(new_text, number))
         if self.kind != NoteKind.CLOZE:
             self.set_kind(NoteKind.CLOZE)
 
@@ -682,12 +627,12 @@ class CardEditorScreen(ModalScreen["int | None"]):
                     "The front already has text: switch to cloze (ctrl+t) or clear it first."
                 )
             front = area.text
-        index = locate_fragment(front, stripped, start)
+        index = cloze.locate_fragment(front, stripped, start)
         if index is None:
             raise ValueError(
                 "Those words are not in the cloze text any more: select them in the Text field."
             )
-        new_text, _number = wrap_cloze(front, index, index + len(stripped))
+        new_text, _number = cloze.wrap_cloze(front, index, index + len(stripped))
         self._set_front(new_text, None)
         if self.kind != NoteKind.CLOZE:
             self.set_kind(NoteKind.CLOZE)
@@ -786,12 +731,6 @@ class CardEditorScreen(ModalScreen["int | None"]):
         )
 
 
-def _deletion_end(text: str, number: int) -> int:
-    """Where the cursor goes after marking deletion `number`: just after its `}}`."""
-    ends = [deletion.end for deletion in cloze.deletions(text) if deletion.number == number]
-    return max(ends, default=len(text))
-
-
 def _kind_of(value: Any) -> NoteKind:
     try:
         return NoteKind(str(value))
@@ -812,9 +751,6 @@ __all__ = [
     "CardEditorScreen",
     "TagSuggester",
     "context_from_study",
-    "locate_fragment",
-    "next_cloze_number",
     "open_card_editor",
     "preview_lines",
-    "wrap_cloze",
 ]
