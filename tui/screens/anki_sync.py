@@ -149,7 +149,7 @@ class AnkiSyncScreen(ModalScreen[SyncOutcome]):
 
 def start_anki_sync(app: App, then: Callable[[SyncOutcome | None], None] | None = None) -> None:
     """Sync now (from a key, the palette, start-up or quit); `then` runs after it ends."""
-    from tui.screens.threads import database_file
+    from decks.worker_store import database_file
 
     config: Any = app.config  # type: ignore[attr-defined]
     if any(isinstance(screen, AnkiSyncScreen) for screen in app.screen_stack):

@@ -65,9 +65,9 @@ def _write(database: str, kind: str, path: str, force: bool, rollover_hour: int 
 
 def open_card_export(app: App, kind: str) -> None:
     """Ask where, confirm an overwrite, then export in a worker."""
+    from decks.worker_store import database_file
     from tui.screens.confirm import ConfirmScreen
     from tui.screens.prompt import PromptScreen
-    from tui.screens.threads import database_file
 
     export = next(item for item in EXPORTS if item.kind == kind)
     database = database_file(app.library.conn)  # type: ignore[attr-defined]

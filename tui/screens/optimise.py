@@ -33,7 +33,8 @@ from textual.widgets import Button, Input, ProgressBar, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.textsafe import inert_line
-from tui.screens.threads import PostsFromThreads, worker_store
+from decks.worker_store import worker_store
+from tui.workers import PostsFromThreads
 
 if TYPE_CHECKING:
     from decks.models import Preset

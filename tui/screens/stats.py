@@ -29,9 +29,9 @@ from textual.widgets import Header, Select, Static
 from textual.worker import get_current_worker
 
 from core.textsafe import inert_line
-from tui.screens.threads import PostsFromThreads
 from tui.widgets.footer import CoalescingFooter
 from tui.widgets.heatmap import Heatmap
+from tui.workers import PostsFromThreads
 
 if TYPE_CHECKING:
     from decks.models import Deck, Preset
@@ -271,7 +271,7 @@ class StatsScreen(PostsFromThreads, Screen[None]):
             import textual_plotext  # noqa: F401  (slow import, done here, not at paint)
 
             from decks.stats import compute_stats
-            from tui.screens.threads import worker_store
+            from decks.worker_store import worker_store
 
             with worker_store(self.app.library.conn) as store:  # type: ignore[attr-defined]
                 stats = compute_stats(store.conn, deck, rollover_hour=rollover_hour)

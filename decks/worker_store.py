@@ -1,11 +1,11 @@
-"""What screens need for work in threads: a connection of their own, and a way back."""
+"""A card store for one worker thread: a connection of its own to the same database."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from decks.repository import CardStore
@@ -32,16 +32,3 @@ def worker_store(conn: sqlite3.Connection) -> Iterator[CardStore]:
     finally:
         if store.conn is not conn:
             store.close()
-
-
-class PostsFromThreads:
-    """A screen whose thread workers report back to it."""
-
-    def _post(self, callback: Any, *args: Any) -> None:
-        """Run `callback(*args)` on the UI thread, if this screen is still there."""
-
-        def run() -> None:
-            if self.is_mounted:  # type: ignore[attr-defined]
-                callback(*args)
-
-        self.app.call_from_thread(run)  # type: ignore[attr-defined]
