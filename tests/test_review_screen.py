@@ -33,12 +33,12 @@ from tests.tui_helpers import (
     wait_until,
 )
 from tui.app import PonderApp
+from tui.media import NO_VIDEO
 from tui.screens.card_editor import CardEditorScreen
 from tui.screens.card_source import CardSourceScreen
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen
 from tui.screens.help import HelpScreen
 from tui.screens.review import ReviewScreen, format_spent, open_review
-from tui.screens.video import NO_VIDEO
 
 pytest_plugins = ["tests.test_decks_helpers"]
 

@@ -22,11 +22,11 @@ from tests.tui_helpers import (
     study_screen,
     wait_until,
 )
+from tui.media import NO_VIDEO
 from tui.screens.help import HelpScreen
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
 from tui.screens.study import StudyScreen
-from tui.screens.video import NO_VIDEO
 from tui.widgets.search_bar import SearchBar
 from tui.widgets.transcript_view import TranscriptView
 

@@ -24,7 +24,7 @@ from core.models import format_timestamp
 from core.textsafe import inert, inert_line
 from decks.models import SourceRef
 from decks.passage import CONTEXT, Passage, load_passage
-from tui.screens.video import can_open, open_at, say_no_video
+from tui.media import can_open, open_at, say_no_video
 
 MARK = "▌ "
 BLANK = "  "

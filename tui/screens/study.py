@@ -28,10 +28,10 @@ from textual.worker import Worker
 from core.chat.focus import focus_from_selection
 from core.models import Highlight, Transcript, format_timestamp
 from core.textsafe import inert_line
+from tui.media import can_open, open_at, say_no_video
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.highlights import HighlightsScreen
 from tui.screens.prompt import PromptScreen
-from tui.screens.video import can_open, open_at, say_no_video
 from tui.widgets.chat import ChatPane, CitationSelected
 from tui.widgets.footer import CoalescingFooter
 from tui.widgets.search_bar import SearchBar

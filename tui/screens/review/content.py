@@ -18,7 +18,7 @@ from decks import cloze
 from decks.models import CardView, NoteKind, SourceRef
 from decks.queue import NothingDue, QueueCounts
 from decks.review import SessionSummary
-from tui.screens.video import can_open
+from tui.media import can_open
 
 RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 RATING_VARIANTS = {1: "error", 2: "warning", 3: "success", 4: "primary"}

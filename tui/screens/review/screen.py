@@ -42,6 +42,7 @@ from decks.models import CardView, SourceRef
 from decks.queue import LEARN_AHEAD
 from decks.repository import CardFilter, CardStore, UndoError
 from decks.review import ReviewError, ReviewSession
+from tui.media import can_open, say_no_video
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.review.ask import ask_about_card
@@ -60,7 +61,6 @@ from tui.screens.review.content import (
 from tui.screens.review.deck_flags import TypingChoice
 from tui.screens.review.recall import FreeRecall, RecallInput, expected_answer, typed_content
 from tui.screens.review.source import open_card_video, show_source
-from tui.screens.video import can_open, say_no_video
 from tui.widgets.footer import CoalescingFooter
 
 if TYPE_CHECKING:

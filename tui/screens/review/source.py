@@ -15,8 +15,8 @@ from textual.screen import Screen
 
 from core.models import Source
 from decks.models import CardView
+from tui.media import can_open, open_at, say_no_video
 from tui.screens.review.content import source_deleted_text
-from tui.screens.video import can_open, open_at, say_no_video
 
 
 def show_source(screen: Screen[Any], view: CardView, source: Source | None) -> None:
