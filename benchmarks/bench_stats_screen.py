@@ -126,7 +126,7 @@ async def measure(size: tuple[int, int]) -> list[tuple[str, float, float | None]
     """(label, seconds, target) rows."""
     from tests.tui_helpers import wait_until
     from tui.app import PonderApp
-    from tui.screens.optimise import PresetScreen
+    from tui.screens.optimize import PresetScreen
     from tui.screens.stats import StatsScreen
 
     class TimedStats(StatsScreen):

@@ -27,7 +27,7 @@ from decks.repository import CardStore
 from tests.tui_helpers import screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.confirm import ConfirmScreen
-from tui.screens.optimise import PresetScreen
+from tui.screens.optimize import PresetScreen
 from tui.screens.stats import StatsScreen, format_seconds, integer_ticks
 from tui.widgets.heatmap import Heatmap, level_edges, level_of
 

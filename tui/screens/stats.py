@@ -443,7 +443,7 @@ class StatsScreen(PostsFromThreads, Screen[None]):
         figures.scroll_relative(y=direction * 3, animate=False)
 
     def action_preset(self, optimise: bool = False) -> None:
-        from tui.screens.optimise import PresetScreen
+        from tui.screens.optimize import PresetScreen
 
         def closed(changed: bool | None) -> None:
             self._show_preset()
