@@ -207,10 +207,16 @@ def _finish_line(done: Any, config: Any) -> None:
     sys.stdout.flush()
 
 
-def run_answer(client: Any, make_events: Callable[[], Any], *, again: str) -> Any:
-    """Stream an answer (`make_events()`) to stdout; returns its Done, or the exit status
-    when Ctrl+C, SIGTERM or SIGHUP stopped it (the partial answer is kept). `again` is the
-    command that sends the question again."""
+def _run_stream(
+    client: Any,
+    make_events: Callable[[], Any],
+    *,
+    again: str,
+    interrupts: tuple[type[BaseException], ...],
+    on_stop: Callable[[list[int]], int],
+) -> Any:
+    """Stream `make_events()` to stdout, closing the client; one path for answers and
+    guides. `interrupts` stop it: `on_stop(signals that stopped it)` gives the exit status."""
     import asyncio
 
     from core.chat.errors import ChatError
@@ -224,11 +230,27 @@ def run_answer(client: Any, make_events: Callable[[], Any], *, again: str) -> An
         finally:
             await client.aclose()
 
-    _Output.answered = False
     try:
         done, _started = asyncio.run(run())
-    except (KeyboardInterrupt, asyncio.CancelledError):
+    except interrupts:
         _end_partial_line()
+        return on_stop(stopped_by)
+    except ChatError as error:
+        _end_partial_line()
+        hint = f" (retry: {again})" if error.retryable else ""
+        raise CliError(f"{error}{hint}") from None
+    if done is None:
+        raise CliError("Claude sent no answer; retry.")
+    return done
+
+
+def run_answer(client: Any, make_events: Callable[[], Any], *, again: str) -> Any:
+    """Stream an answer (`make_events()`) to stdout; returns its Done, or the exit status
+    when Ctrl+C, SIGTERM or SIGHUP stopped it (the partial answer is kept). `again` is the
+    command that sends the question again."""
+    import asyncio
+
+    def stopped(stopped_by: list[int]) -> int:
         if _Output.answered:
             _note(f"stopped; the partial answer is kept. Re-send with: {again}")
         else:
@@ -237,44 +259,76 @@ def run_answer(client: Any, make_events: Callable[[], Any], *, again: str) -> An
                 f"Send it again with: {again}"
             )
         return 128 + stopped_by[0] if stopped_by else EXIT_INTERRUPTED
-    except ChatError as error:
-        _end_partial_line()
-        hint = f" (retry: {again})" if error.retryable else ""
-        raise CliError(f"{error}{hint}") from None
-    if done is None:
-        raise CliError("Claude sent no answer; retry.")
-    return done
+
+    _Output.answered = False
+    return _run_stream(
+        client,
+        make_events,
+        again=again,
+        interrupts=(KeyboardInterrupt, asyncio.CancelledError),
+        on_stop=stopped,
+    )
 
 
 def run_guide(client: Any, make_events: Callable[[], Any], *, again: str) -> Any:
     """Stream a study guide to stdout; returns its Done, or EXIT_INTERRUPTED when stopped
     (an interrupted guide is not saved)."""
-    import asyncio
 
-    from core.chat.errors import ChatError
-
-    stopped_by: list[int] = []
-
-    async def run() -> tuple[Any, Any]:
-        _stop_on_signals(stopped_by)
-        try:
-            return await _print_stream(make_events())
-        finally:
-            await client.aclose()
-
-    try:
-        done, _started = asyncio.run(run())
-    except KeyboardInterrupt:
-        _end_partial_line()
+    def stopped(_stopped_by: list[int]) -> int:
         _note("stopped; the guide was not saved.")
         return EXIT_INTERRUPTED
-    except ChatError as error:
-        _end_partial_line()
-        hint = f" (retry: {again})" if error.retryable else ""
-        raise CliError(f"{error}{hint}") from None
-    if done is None:
-        raise CliError("Claude sent no answer; retry.")
-    return done
+
+    return _run_stream(
+        client, make_events, again=again, interrupts=(KeyboardInterrupt,), on_stop=stopped
+    )
+
+
+def require_resendable(store: Any, conversation_id: int, again: str) -> None:
+    """Without a question, `ask` re-sends; there must be a pending or failed one."""
+    if store.pending_question(conversation_id) is None:
+        answers = [m for m in store.messages(conversation_id) if m.role == "assistant"]
+        if not answers or answers[-1].status == "complete":
+            raise CliError(f'nothing to re-send; ask a question: {again} "..."')
+
+
+def client_keeping_question(
+    args: argparse.Namespace, config: Any, store: Any, conversation_id: int, question: str | None
+) -> Any:
+    """The Claude client; without a usable key the question is kept as a draft that
+    `ask` without a question sends later."""
+    try:
+        return _client(args, config)
+    except CliError as error:
+        if question is not None:
+            draft = store.add_user_message(conversation_id, question)
+            reason = "malformed API key" if "malformed" in str(error) else "no API key"
+            store.set_error(draft.id, f"Not sent: {reason}.")
+        raise
+
+
+def print_guide_kinds(saved_notes: Any) -> None:
+    """One line a guide kind: saved when, or not written yet."""
+    from core.chat.prompts import GUIDE_KINDS
+
+    saved = {note.kind: note for note in saved_notes}
+    for kind in GUIDE_KINDS.values():
+        note = saved.get(kind.name)
+        when = f"saved {note.created_at:%Y-%m-%d %H:%M}" if note else "not written yet"
+        out(f"{kind.name:<11} {kind.title:<21} {when}")
+
+
+def print_conversation_rows(store: Any, conversations: Any, prices: Any) -> None:
+    """One line a conversation: id, last change, messages, cost, title."""
+    from core.chat.cost import format_cost
+    from core.textsafe import inert_line
+
+    for conversation in conversations:
+        cost = format_cost(store.conversation_cost(conversation.id, prices))
+        out(
+            f"{conversation.id:>4}  {conversation.updated_at:%Y-%m-%d %H:%M}  "
+            f"{conversation.message_count:>3} msg  ~{cost:>7}  "
+            f"{inert_line(conversation.title or '(empty)')}"
+        )
 
 
 # -- commands --------------------------------------------------------------------------------
@@ -314,18 +368,9 @@ def cmd_ask(args: argparse.Namespace) -> int:
             conversation = store.create(source_id)
         else:
             conversation = store.latest_or_create(source_id)
-        if question is None and store.pending_question(conversation.id) is None:
-            failed = [m for m in store.messages(conversation.id) if m.role == "assistant"]
-            if not failed or failed[-1].status == "complete":
-                raise CliError(f'nothing to re-send; ask a question: ponder ask {source_id} "..."')
-        try:
-            client = _client(args, config)
-        except CliError as error:
-            if question is not None:  # keep the question: `ponder ask ID` sends it later
-                draft = store.add_user_message(conversation.id, question)
-                reason = "malformed API key" if "malformed" in str(error) else "no API key"
-                store.set_error(draft.id, f"Not sent: {reason}.")
-            raise
+        if question is None:
+            require_resendable(store, conversation.id, f"ponder ask {source_id}")
+        client = client_keeping_question(args, config, store, conversation.id, question)
 
         def events() -> Any:
             options = {
@@ -363,7 +408,7 @@ def _finish_line_with_cost(
 def cmd_guide(args: argparse.Namespace) -> int:
 
     from core.chat.models import render_with_citations
-    from core.chat.prompts import GUIDE_KINDS, guide_kind
+    from core.chat.prompts import guide_kind
     from core.chat.service import DEFAULT_TOKEN_BUDGET, generate_guide
     from core.chat.store import ConversationStore
     from core.config import load
@@ -381,11 +426,7 @@ def cmd_guide(args: argparse.Namespace) -> int:
             raise CliError(f"no source with id {source_id} (see ponder list)")
         store = ConversationStore(library.conn)
         if args.kind is None:
-            saved = {note.kind: note for note in store.guides(source_id)}
-            for kind in GUIDE_KINDS.values():
-                note = saved.get(kind.name)
-                when = f"saved {note.created_at:%Y-%m-%d %H:%M}" if note else "not written yet"
-                out(f"{kind.name:<11} {kind.title:<21} {when}")
+            print_guide_kinds(store.guides(source_id))
             return 0
         try:
             kind = guide_kind(args.kind)
@@ -479,13 +520,7 @@ def cmd_chats(args: argparse.Namespace) -> int:
         if not conversations:
             out(f'No conversations yet. Ask something: ponder ask {source_id} "..."')
             return 0
-        for conversation in conversations:
-            cost = format_cost(store.conversation_cost(conversation.id, config.prices))
-            out(
-                f"{conversation.id:>4}  {conversation.updated_at:%Y-%m-%d %H:%M}  "
-                f"{conversation.message_count:>3} msg  ~{cost:>7}  "
-                f"{inert_line(conversation.title or '(empty)')}"
-            )
+        print_conversation_rows(store, conversations, config.prices)
     finally:
         library.close()
     return 0

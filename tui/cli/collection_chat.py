@@ -11,7 +11,17 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tui.cli.chat import _client, _finish_line, _finish_line_with_cost, run_answer, run_guide
+from tui.cli.chat import (
+    _client,
+    _finish_line,
+    _finish_line_with_cost,
+    client_keeping_question,
+    print_conversation_rows,
+    print_guide_kinds,
+    require_resendable,
+    run_answer,
+    run_guide,
+)
 from tui.cli.collections import require_collection
 from tui.cli.common import CliError, open_library, out, print_json
 
@@ -64,17 +74,9 @@ def cmd_ask_collection(args: argparse.Namespace) -> int:
             conversation = store.create_for_collection(collection.id)
         else:
             conversation = store.latest_or_create_for_collection(collection.id)
-        if question is None and store.pending_question(conversation.id) is None:
-            answers = [m for m in store.messages(conversation.id) if m.role == "assistant"]
-            if not answers or answers[-1].status == "complete":
-                raise CliError(f'nothing to re-send; ask a question: {again} "..."')
-        try:
-            client = _client(args, config)
-        except CliError:
-            if question is not None:  # keep the question: sent later without one
-                draft = store.add_user_message(conversation.id, question)
-                store.set_error(draft.id, "Not sent: no API key.")
-            raise
+        if question is None:
+            require_resendable(store, conversation.id, again)
+        client = client_keeping_question(args, config, store, conversation.id, question)
         options: dict[str, Any] = {
             "where": library.conn,
             "token_budget": args.budget or DEFAULT_TOKEN_BUDGET,
@@ -97,7 +99,7 @@ def cmd_ask_collection(args: argparse.Namespace) -> int:
 def cmd_guide_collection(args: argparse.Namespace) -> int:
     from core.chat.collection import generate_collection_guide
     from core.chat.models import render_with_citations
-    from core.chat.prompts import GUIDE_KINDS, guide_kind
+    from core.chat.prompts import guide_kind
     from core.chat.service import DEFAULT_TOKEN_BUDGET
     from core.chat.store import ConversationStore
     from core.config import load
@@ -108,11 +110,7 @@ def cmd_guide_collection(args: argparse.Namespace) -> int:
         name = _quoted(collection.name)
         store = ConversationStore(library.conn)
         if args.kind is None:
-            saved = {note.kind: note for note in store.collection_guides(collection.id)}
-            for kind in GUIDE_KINDS.values():
-                note = saved.get(kind.name)
-                when = f"saved {note.created_at:%Y-%m-%d %H:%M}" if note else "not written yet"
-                out(f"{kind.name:<11} {kind.title:<21} {when}")
+            print_guide_kinds(store.collection_guides(collection.id))
             return 0
         try:
             kind = guide_kind(args.kind)
@@ -154,11 +152,9 @@ def cmd_guide_collection(args: argparse.Namespace) -> int:
 
 
 def cmd_chats_collection(args: argparse.Namespace) -> int:
-    from core.chat.cost import format_cost
     from core.chat.models import render_with_citations
     from core.chat.store import ConversationStore
     from core.config import load
-    from core.textsafe import inert_line
 
     config = load()
     library = open_library()
@@ -187,13 +183,7 @@ def cmd_chats_collection(args: argparse.Namespace) -> int:
             return 0
         if not conversations:
             out(f'No conversations yet: ponder ask --collection {_quoted(collection.name)} "..."')
-        for conversation in conversations:
-            cost = format_cost(store.conversation_cost(conversation.id, config.prices))
-            out(
-                f"{conversation.id:>4}  {conversation.updated_at:%Y-%m-%d %H:%M}  "
-                f"{conversation.message_count:>3} msg  ~{cost:>7}  "
-                f"{inert_line(conversation.title or '(empty)')}"
-            )
+        print_conversation_rows(store, conversations, config.prices)
     finally:
         library.close()
     return 0
