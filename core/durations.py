@@ -47,3 +47,25 @@ def format_hms(seconds: float) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}"
+
+
+_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$")
+_CLOCK_UNITS = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
+
+
+def parse_clock(text: str) -> float:
+    """Seconds from `1:02:03`, `62:03`, `3723` or `1h2m3s`; ValueError says what is accepted."""
+    value = text.strip().lower().replace(" ", "")
+    if value:
+        if re.fullmatch(r"\d+(?:\.\d+)?", value):
+            return float(value)
+        clock = _CLOCK.match(value)
+        if clock:
+            hours, minutes, seconds = clock.groups()
+            if float(seconds) < 60 and (hours is None or int(minutes) < 60):
+                return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
+        units = _CLOCK_UNITS.match(value)
+        if units and any(units.groups()):
+            hours, minutes, seconds = (float(part or 0) for part in units.groups())
+            return hours * 3600 + minutes * 60 + seconds
+    raise ValueError(f"Not a time: {text.strip()!r}. Use 1:02:03, 62:03, 3723 (seconds) or 1h2m3s.")

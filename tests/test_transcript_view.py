@@ -9,9 +9,11 @@ from hypothesis import strategies as st
 from rich.cells import cell_len
 from textual.app import App, ComposeResult
 
+from core.durations import parse_clock
 from core.models import Highlight, Segment, Source, Transcript
 from tests.tui_helpers import make_segments, wait_until
-from tui.widgets.transcript_view import TranscriptView, parse_clock, wrap_starts
+from tui.widgets.line_wrap import wrap_starts
+from tui.widgets.transcript_view import TranscriptView
 
 # -- parse_clock ------------------------------------------------------------------
 

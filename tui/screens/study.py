@@ -26,6 +26,7 @@ from textual.widgets import Header, Static
 from textual.worker import Worker
 
 from core.chat.focus import focus_from_selection
+from core.durations import parse_clock
 from core.models import Highlight, Transcript, format_timestamp
 from core.textsafe import inert_line
 from tui.media import can_open, open_at, say_no_video
@@ -35,7 +36,7 @@ from tui.screens.prompt import PromptScreen
 from tui.widgets.chat import ChatPane, CitationSelected
 from tui.widgets.footer import CoalescingFooter
 from tui.widgets.search_bar import SearchBar
-from tui.widgets.transcript_view import SelectedRange, TranscriptView, parse_clock
+from tui.widgets.transcript_view import SelectedRange, TranscriptView
 
 NARROW_WIDTH = 80
 CHAT_PLACEHOLDER = "Chat with Claude arrives in the next version."

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from itertools import accumulate
 from time import perf_counter
 
-from rich.cells import cell_len, get_character_cell_size
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events
@@ -34,97 +34,10 @@ from textual.strip import Strip
 
 from core.models import Highlight, Transcript, format_timestamp
 from core.textsafe import inert
+from tui.widgets.line_wrap import MIN_TEXT_WIDTH, wrap_starts
 
 SelectedRange = tuple[int, int, int | None, int | None]
 """first segment, last segment, start char in the first (or None), end char in the last."""
-
-MIN_TEXT_WIDTH = 12
-_CLOCK = re.compile(r"^(?:(\d+):)?(\d+):(\d+(?:\.\d+)?)$")
-_UNITS = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?(?:(\d+(?:\.\d+)?)s)?$")
-
-
-def parse_clock(text: str) -> float:
-    """Seconds from `1:02:03`, `62:03`, `3723` or `1h2m3s`; ValueError says what is accepted."""
-    value = text.strip().lower().replace(" ", "")
-    if value:
-        if re.fullmatch(r"\d+(?:\.\d+)?", value):
-            return float(value)
-        clock = _CLOCK.match(value)
-        if clock:
-            hours, minutes, seconds = clock.groups()
-            if float(seconds) < 60 and (hours is None or int(minutes) < 60):
-                return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds)
-        units = _UNITS.match(value)
-        if units and any(units.groups()):
-            hours, minutes, seconds = (float(part or 0) for part in units.groups())
-            return hours * 3600 + minutes * 60 + seconds
-    raise ValueError(f"Not a time: {text.strip()!r}. Use 1:02:03, 62:03, 3723 (seconds) or 1h2m3s.")
-
-
-def _fit(text: str, start: int, end: int, width: int) -> int:
-    """How many characters from `start` fit in `width` cells (at least one)."""
-    used = 0
-    position = start
-    while position < end:
-        size = get_character_cell_size(text[position])
-        if used + size > width and position > start:
-            break
-        used += size
-        position += 1
-    return position - start
-
-
-def _wrap_paragraph(
-    text: str, start: int, end: int, first: int, rest: int, starts: list[int]
-) -> None:
-    """Greedy word wrap of text[start:end]; appends the start offset of each extra line."""
-    width = first
-    simple = text.isascii()
-    position = start
-    while True:
-        remaining = end - position
-        if simple:
-            if remaining <= width:
-                return
-            cut = text.rfind(" ", position, position + width + 1)
-            if cut > position:
-                position = cut + 1
-            else:
-                position += max(1, width)
-        else:
-            if cell_len(text[position:end]) <= width:
-                return
-            fits = _fit(text, position, end, width)
-            cut = text.rfind(" ", position, position + fits + 1)
-            position = cut + 1 if cut > position else position + fits
-        if position >= end:
-            return
-        starts.append(position)
-        width = rest
-
-
-def wrap_starts(text: str, first: int, rest: int) -> tuple[int, ...]:
-    """Start offsets of the wrapped lines of `text`: the first line is `first` cells wide
-    (it shares the row with the time stamp and speaker), later ones `rest`. Newlines in
-    the text are hard breaks; words longer than a line are split."""
-    first = max(1, first)
-    rest = max(1, rest)
-    if "\n" not in text:
-        if len(text) <= first and text.isascii():
-            return (0,)
-        starts = [0]
-        _wrap_paragraph(text, 0, len(text), first, rest, starts)
-        return tuple(starts)
-    starts = [0]
-    position = 0
-    width = first
-    for index, paragraph in enumerate(text.split("\n")):
-        if index:
-            starts.append(position)
-            width = rest
-        _wrap_paragraph(text, position, position + len(paragraph), width, rest, starts)
-        position += len(paragraph) + 1
-    return tuple(starts)
 
 
 class TranscriptView(ScrollView, can_focus=True, inherit_bindings=False):
