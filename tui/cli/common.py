@@ -106,3 +106,78 @@ def print_json(data: Any) -> None:
     raw) are escaped too."""
     text = json.dumps(numbered_as_shown(data), ensure_ascii=False, indent=2).translate(_C1_ESCAPES)
     sys.stdout.write(text + "\n")
+
+
+# -- shared by the stats, optimize, export/import and backup commands ------------------------
+
+
+def rich_console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, emoji=False)
+
+
+def cell(value: Any, style: str = "") -> Any:
+    """A table cell that is never parsed as markup, with control characters made visible."""
+    from rich.text import Text
+
+    from core.textsafe import inert_line
+
+    return Text(inert_line(str(value)), style=style)
+
+
+def confirm(question: str) -> bool:
+    from core.textsafe import inert_line
+
+    sys.stderr.write(inert_line(question) + " [y/N] ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    return answer.strip().lower() in ("y", "yes")
+
+
+class ProgressBar:
+    """rich.progress on stderr for long steps; silent when stderr is not a terminal."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.progress: Any = None
+        self.tasks: dict[str, Any] = {}
+
+    def __enter__(self) -> ProgressBar:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+            )
+
+            self.progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=rich_console(stderr=True),
+                transient=True,
+            )
+            self.progress.__enter__()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.progress is not None:
+            self.progress.__exit__(*exc)
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.progress is None:
+            return
+        task = self.tasks.get(stage)
+        if task is None:
+            task = self.tasks[stage] = self.progress.add_task(stage, total=max(total, 1))
+        self.progress.update(task, completed=done, total=max(total, 1))
+
+
+def open_store():
+    from decks.repository import CardStore
+
+    return CardStore(open_library().conn)
