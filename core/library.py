@@ -14,6 +14,7 @@ from datetime import datetime
 
 from core.db import connect, transaction
 from core.models import Highlight, Segment, Source, Transcript, utc_now
+from core.search import index_source
 from core.textsafe import from_os
 
 
@@ -154,6 +155,7 @@ class Library:
                     for i, s in enumerate(transcript.segments)
                 ),
             )
+            index_source(self.conn, source_id)
         return AddResult(source_id, False)
 
     def sources(self) -> list[Source]:

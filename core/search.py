@@ -37,6 +37,18 @@ class SearchHit:
     snippet: str
 
 
+def index_source(conn: sqlite3.Connection, source_id: int) -> None:
+    """Put a newly added transcript's segments in the index, in one statement (the caller's
+    transaction). FTS5 takes this about five times faster than a trigger per row, so a
+    10-hour import pays little for being searchable (migration 0011)."""
+    conn.execute(
+        "INSERT INTO segment_search (rowid, text, source_id, idx)"
+        " SELECT source_id * 4294967296 + idx, text, source_id, idx FROM segments"
+        " WHERE source_id = ?",
+        (source_id,),
+    )
+
+
 def _quote(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
