@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -25,6 +26,8 @@ from decks.models import to_db_time, to_epoch_us
 
 FORECAST_DAYS = 30
 HEATMAP_DAYS = 365
+HEATMAP_LEVELS = 5
+"""A heatmap day is shaded in five levels: none, then quartiles of the busy days."""
 RETENTION_WEEKS = 52
 # Upper edges (days) of the stability buckets; the last bucket is open-ended.
 STABILITY_EDGES = (1, 3, 7, 14, 30, 90, 180, 365, 730)
@@ -164,6 +167,27 @@ class Stats:
 
 
 # -- study days --------------------------------------------------------------------------------
+
+
+def level_edges(counts: Sequence[int]) -> list[int]:
+    """Upper edges of levels 1-3 (quartiles of the non-zero counts); level 4 above them.
+
+    The one shading rule for a day of the heatmap, used by the stats screen and `ponder stats`.
+    """
+    busy = sorted(count for count in counts if count > 0)
+    if not busy:
+        return [1, 1, 1]
+    return [busy[min(len(busy) - 1, (len(busy) * q) // 4)] for q in (1, 2, 3)]
+
+
+def level_of(count: int, edges: Sequence[int]) -> int:
+    """0 for no reviews, else 1-4 by quartile."""
+    if count <= 0:
+        return 0
+    for index, edge in enumerate(edges, start=1):
+        if count <= edge:
+            return index
+    return HEATMAP_LEVELS - 1
 
 
 def study_day_starts(first: datetime, count: int) -> list[datetime]:

@@ -289,3 +289,22 @@ def test_around_the_rollover_a_study_day_is_named_one_way(
     assert summary_text(compute_stats(store.conn, rollover_hour=ROLLOVER)).plain.startswith(
         "Today\n"
     )
+
+
+def test_cli_heatmap_shades_a_day_like_the_stats_screen() -> None:
+    """One shading rule (decks.stats.level_of) for `ponder stats` and the Heatmap widget."""
+    from datetime import date, timedelta
+    from types import SimpleNamespace
+
+    from decks.stats import DayCount, level_edges, level_of
+    from tui.cli.stats import SHADES, _heatmap
+
+    monday = date(2026, 11, 2)
+    counts = [0, 1, 2, 3, 4, 5, 6, 7, 8, 40, 100, 0, 3]
+    days = [DayCount(monday + timedelta(days=i), n) for i, n in enumerate(counts)]
+    lines = _heatmap(SimpleNamespace(heatmap=days)).plain.splitlines()[1:8]
+    edges = level_edges(counts)
+    for index, count in enumerate(counts):
+        level = level_of(count, edges)
+        expected = SHADES[level] if level else "·"
+        assert lines[index % 7][4 + index // 7] == expected, (count, level)

@@ -24,12 +24,13 @@ from core.db import connect
 from decks import scheduling
 from decks.models import CardState
 from decks.repository import CardStore
+from decks.stats import level_edges, level_of
 from tests.tui_helpers import screen_text, wait_until
 from tui.app import PonderApp
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.optimize import PresetScreen
 from tui.screens.stats import StatsScreen, format_seconds, integer_ticks
-from tui.widgets.heatmap import Heatmap, level_edges, level_of
+from tui.widgets.heatmap import Heatmap
 
 SIZE = (100, 30)
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)  # a Monday; the study day began 04:00 UTC

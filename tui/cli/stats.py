@@ -159,15 +159,17 @@ def _heatmap(stats: Any) -> Any:
     text.append("Reviews per day, past year (darker = more)\n", style="bold")
     if not days:
         return text
-    counts = sorted(day.count for day in days if day.count)
-    levels = [counts[int(len(counts) * q)] for q in (0.25, 0.5, 0.75)] if counts else []
+    from decks.stats import level_edges, level_of
+
+    edges = level_edges([day.count for day in days])
     first = days[0].day
     offset = first.weekday()
     columns = (offset + len(days) + 6) // 7
     grid: list[list[str]] = [[" "] * columns for _ in range(7)]
     for index, day in enumerate(days):
         position = offset + index
-        shade = "·" if day.count == 0 else SHADES[1 + sum(day.count > level for level in levels)]
+        level = level_of(day.count, edges)
+        shade = SHADES[level] if level else "·"
         grid[position % 7][position // 7] = shade
     for row, name in enumerate(WEEKDAYS):
         text.append(f"{name} ", style="dim")

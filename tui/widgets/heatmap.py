@@ -16,29 +16,13 @@ from rich.text import Text
 from textual.app import RenderResult
 from textual.widget import Widget
 
-LEVELS = 5
+from decks.stats import HEATMAP_LEVELS as LEVELS
+from decks.stats import level_edges, level_of
+
 WEEKDAY_LABELS = ("Mon", "", "Wed", "", "Fri", "", "Sun")
 LABEL_WIDTH = 4
 FILLED = "■"
 EMPTY = "·"
-
-
-def level_edges(counts: Sequence[int]) -> list[int]:
-    """Upper edges of levels 1-3 (quartiles of the non-zero counts); level 4 above them."""
-    busy = sorted(count for count in counts if count > 0)
-    if not busy:
-        return [1, 1, 1]
-    return [busy[min(len(busy) - 1, (len(busy) * q) // 4)] for q in (1, 2, 3)]
-
-
-def level_of(count: int, edges: Sequence[int]) -> int:
-    """0 for no reviews, else 1-4 by quartile."""
-    if count <= 0:
-        return 0
-    for index, edge in enumerate(edges, start=1):
-        if count <= edge:
-            return index
-    return LEVELS - 1
 
 
 class Heatmap(Widget):
