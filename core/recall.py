@@ -26,13 +26,13 @@ from typing import TYPE_CHECKING, Any
 from core.chat.models import Citation, Usage
 from core.chat.prompts import SYSTEM_PROMPT
 from core.chat.structured import AnswerShape, ask_structured, sources_property, strict_object
+from core.ratings import RATING_NAMES
 from core.textsafe import clean_model_text
 
 if TYPE_CHECKING:
     from core.chat.client import ChatClient
     from core.models import Transcript
 
-RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 MAX_FIELD_CHARS = 1500
 MAX_INPUT_CHARS = 4000  # front, back, passage and typed answer are each cut to this
 MAX_TOKENS = 500

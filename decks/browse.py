@@ -22,9 +22,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from core import clock
+from core.ratings import RATING_NAMES
 from decks.models import CardState, CardView, ReviewLog, to_db_time
 from decks.repository import STATE_FILTERS, CardFilter, CardStoreError
-from decks.scheduling import RATING_NAMES, retrievability, scheduler_for_deck
+from decks.scheduling import retrievability, scheduler_for_deck
 
 if TYPE_CHECKING:
     from core.config import Config

@@ -35,12 +35,12 @@ from fsrs import Rating, Scheduler
 from core import clock
 from core.clock import next_study_day_start
 from core.durations import format_interval
+from core.ratings import RATING_NAMES
 from decks.models import Card, CardView, Deck
 from decks.queue import LEARNING, DailyQueue, NothingDue, QueueCounts, kind_of, nothing_due
 from decks.repository import StaleCard, UndoError
 from decks.scheduling import (
     LEECH_THRESHOLD,
-    RATING_NAMES,
     RATINGS,
     Outcome,
     is_leech_lapse,

@@ -32,12 +32,6 @@ if TYPE_CHECKING:
     from core.config import Config
 
 RATINGS = (Rating.Again, Rating.Hard, Rating.Good, Rating.Easy)
-RATING_NAMES = {
-    Rating.Again: "Again",
-    Rating.Hard: "Hard",
-    Rating.Good: "Good",
-    Rating.Easy: "Easy",
-}
 
 LEECH_THRESHOLD = 8  # lapses (Anki's default); then every half of it again
 

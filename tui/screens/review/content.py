@@ -20,7 +20,6 @@ from decks.queue import NothingDue, QueueCounts
 from decks.review import SessionSummary
 from tui.media import can_open
 
-RATING_NAMES = {1: "Again", 2: "Hard", 3: "Good", 4: "Easy"}
 RATING_VARIANTS = {1: "error", 2: "warning", 3: "success", 4: "primary"}
 QUESTION_STYLE = "bold $text-accent"  # the `[...]` of the asked cloze
 ANSWER_STYLE = "bold underline $text-accent"  # the revealed cloze answer

@@ -27,11 +27,12 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Button, Static, TextArea
 
+from core.ratings import RATING_NAMES
 from core.textsafe import inert, inert_line
 from decks import cloze
 from decks.models import CardView, NoteKind
 from decks.passage import card_focus, card_texts
-from tui.screens.review.content import ANSWER_STYLE, RATING_NAMES
+from tui.screens.review.content import ANSWER_STYLE
 
 if TYPE_CHECKING:
     from core.config import Config

@@ -37,6 +37,7 @@ from textual.widgets import Button, Header, ProgressBar, Rule, Static
 
 from core import clock
 from core.models import Source
+from core.ratings import RATING_NAMES
 from core.textsafe import inert, inert_line
 from decks.models import CardView, SourceRef
 from decks.queue import LEARN_AHEAD
@@ -47,7 +48,6 @@ from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.review.ask import ask_about_card
 from tui.screens.review.content import (
-    RATING_NAMES,
     RATING_VARIANTS,
     card_answer,
     card_question,
