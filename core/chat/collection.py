@@ -32,7 +32,7 @@ from core.chat.document import (
     span_text,
 )
 from core.chat.errors import ChatError
-from core.chat.models import ChatEvent, Citation, CitationEvent, Done, Focus, Notice, TextDelta
+from core.chat.models import ChatEvent, Citation, Done, Focus, Notice
 from core.chat.prompts import COLLECTION_SYSTEM_PROMPT, collection_request, guide_kind
 from core.chat.service import (
     DEFAULT_TOKEN_BUDGET,
@@ -41,6 +41,7 @@ from core.chat.service import (
     queue_question,
     rewind_to_last_question,
     stream_answer,
+    stream_guide,
 )
 from core.chat.store import ConversationStore
 from core.models import Transcript
@@ -402,32 +403,21 @@ async def generate_collection_guide(
     messages = [
         {"role": "user", "content": [*prepared.blocks, {"type": "text", "text": instruction}]}
     ]
-    resolve = resolver(prepared)
-    parts: list[str] = []
-    citations: list[Citation] = []
-    stream = client.stream(
-        system=COLLECTION_SYSTEM_PROMPT, messages=messages, max_tokens=max_tokens
+
+    def save(text: str, citations: list[Citation], done: Done) -> None:
+        store.save_collection_guide(
+            collection_id, guide.name, text, citations, model=done.model, usage=done.usage
+        )
+
+    stream = stream_guide(
+        client,
+        system=COLLECTION_SYSTEM_PROMPT,
+        messages=messages,
+        resolve=resolver(prepared),
+        save=save,
+        max_tokens=max_tokens,
+        trailer=prepared.trailer,
     )
     async with aclosing(stream) as events:
         async for event in events:
-            if isinstance(event, BlockCitation):
-                citation = resolve(event)
-                if citation is not None:
-                    citations.append(citation)
-                    yield CitationEvent(citation)
-                continue
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            elif isinstance(event, Done):
-                if prepared.trailer:
-                    parts.append(prepared.trailer)
-                    yield TextDelta(prepared.trailer)
-                store.save_collection_guide(
-                    collection_id,
-                    guide.name,
-                    "".join(parts),
-                    citations,
-                    model=event.model,
-                    usage=event.usage,
-                )
             yield event

@@ -357,17 +357,6 @@ async def _answer(
 
     request = build_messages(transcript, store.messages(conversation_id), document.block)
 
-    def resolve(event: BlockCitation) -> Citation | None:
-        return citation_for(
-            transcript,
-            document.map,
-            event.start_block,
-            event.end_block,
-            event.cited_text,
-            start=event.start,
-            end=event.end,
-        )
-
     answer = stream_answer(
         store,
         client,
@@ -375,7 +364,7 @@ async def _answer(
         question,
         system=SYSTEM_PROMPT,
         request=request,
-        resolve=resolve,
+        resolve=transcript_resolver(transcript, document.map),
         max_tokens=max_tokens,
         save_interval_s=save_interval_s,
     )
@@ -470,42 +459,57 @@ async def stream_answer(
 # -- one-shot requests: study guides -------------------------------------------
 
 
-async def _one_shot(
+def transcript_resolver(
+    transcript: Transcript, document_map: Any
+) -> Callable[[BlockCitation], Citation | None]:
+    """Turns a raw citation into segments of one transcript (None when out of range)."""
+
+    def resolve(event: BlockCitation) -> Citation | None:
+        return citation_for(
+            transcript,
+            document_map,
+            event.start_block,
+            event.end_block,
+            event.cited_text,
+            start=event.start,
+            end=event.end,
+        )
+
+    return resolve
+
+
+async def stream_guide(
     client: ChatClient,
-    transcript: Transcript,
-    instruction: str,
     *,
-    cursor_segment: int | None = None,
-    token_budget: int = DEFAULT_TOKEN_BUDGET,
+    system: str,
+    messages: list[dict[str, Any]],
+    resolve: Callable[[BlockCitation], Citation | None],
+    save: Callable[[str, list[Citation], Done], None],
     max_tokens: int = DEFAULT_MAX_TOKENS,
-    system: str = SYSTEM_PROMPT,
+    trailer: str = "",
 ) -> AsyncIterator[ChatEvent]:
-    """One request with the same cached document prefix as the chat, then an instruction."""
-    document, notice = await prepare_document(
-        client, transcript, cursor_segment=cursor_segment, token_budget=token_budget
-    )
-    if notice is not None:
-        yield notice
-    messages = [
-        {"role": "user", "content": [document.block, {"type": "text", "text": instruction}]}
-    ]
+    """One request, no conversation: yields its events with resolved citations and, when
+    complete, calls `save(text, citations, done)` (an interrupted guide is not saved).
+    `trailer` is text Ponder adds at the end of a complete guide."""
+    parts: list[str] = []
+    citations: list[Citation] = []
     stream = client.stream(system=system, messages=messages, max_tokens=max_tokens)
     async with aclosing(stream) as events:
         async for event in events:
             if isinstance(event, BlockCitation):
-                citation = citation_for(
-                    transcript,
-                    document.map,
-                    event.start_block,
-                    event.end_block,
-                    event.cited_text,
-                    start=event.start,
-                    end=event.end,
-                )
+                citation = resolve(event)
                 if citation is not None:
+                    citations.append(citation)
                     yield CitationEvent(citation)
-            else:
-                yield event
+                continue
+            if isinstance(event, TextDelta):
+                parts.append(event.text)
+            elif isinstance(event, Done):
+                if trailer:
+                    parts.append(trailer)
+                    yield TextDelta(trailer)
+                save("".join(parts), citations, event)
+            yield event
 
 
 async def generate_guide(
@@ -526,29 +530,27 @@ async def generate_guide(
     guide = guide_kind(kind)
     if transcript.source.id is None:
         raise ValueError("Store the transcript before generating a study guide.")
-    parts: list[str] = []
-    citations: list[Citation] = []
-    stream = _one_shot(
+    document, notice = await prepare_document(
+        client, transcript, cursor_segment=cursor_segment, token_budget=token_budget
+    )
+    if notice is not None:
+        yield notice
+    source_id = transcript.source.id
+    messages = [
+        {"role": "user", "content": [document.block, {"type": "text", "text": guide.request}]}
+    ]
+
+    def save(text: str, citations: list[Citation], done: Done) -> None:
+        store.save_guide(source_id, guide.name, text, citations, model=done.model, usage=done.usage)
+
+    stream = stream_guide(
         client,
-        transcript,
-        guide.request,
-        cursor_segment=cursor_segment,
-        token_budget=token_budget,
+        system=SYSTEM_PROMPT,
+        messages=messages,
+        resolve=transcript_resolver(transcript, document.map),
+        save=save,
         max_tokens=max_tokens,
     )
     async with aclosing(stream) as events:
         async for event in events:
-            if isinstance(event, TextDelta):
-                parts.append(event.text)
-            elif isinstance(event, CitationEvent):
-                citations.append(event.citation)
-            elif isinstance(event, Done):
-                store.save_guide(
-                    transcript.source.id,
-                    guide.name,
-                    "".join(parts),
-                    citations,
-                    model=event.model,
-                    usage=event.usage,
-                )
             yield event
