@@ -145,10 +145,15 @@ class ConversationStore:
 
     def conversations(self, source_id: int) -> list[Conversation]:
         """The source's conversations, most recently active first."""
+        return self._conversations_where("source_id", source_id)
+
+    def _conversations_where(self, column: str, value: int) -> list[Conversation]:
+        """Conversations whose `column` (source_id or collection_id, never user text) is
+        `value`, most recently active first."""
         rows = self.conn.execute(
-            f"{self._CONVERSATION_SELECT} WHERE c.source_id = ?"
+            f"{self._CONVERSATION_SELECT} WHERE c.{column} = ?"
             " ORDER BY c.updated_at DESC, c.id DESC",
-            (source_id,),
+            (value,),
         )
         return [_conversation_from_row(row) for row in rows]
 
@@ -159,12 +164,16 @@ class ConversationStore:
         return _conversation_from_row(row) if row else None
 
     def create(self, source_id: int, title: str = "") -> Conversation:
+        return self._insert_conversation("source_id", source_id, title)
+
+    def _insert_conversation(self, column: str, value: int, title: str) -> Conversation:
+        """A new conversation about `column` (source_id or collection_id) = `value`."""
         stamp = _now()
         with transaction(self.conn):
             cursor = self.conn.execute(
-                "INSERT INTO conversations (source_id, title, created_at, updated_at)"
+                f"INSERT INTO conversations ({column}, title, created_at, updated_at)"
                 " VALUES (?, ?, ?, ?)",
-                (source_id, title_from(title) if title else "", stamp, stamp),
+                (value, title_from(title) if title else "", stamp, stamp),
             )
         conversation = self.conversation(int(cursor.lastrowid or 0))
         assert conversation is not None
@@ -179,24 +188,10 @@ class ConversationStore:
 
     def collection_conversations(self, collection_id: int) -> list[Conversation]:
         """The collection's conversations, most recently active first."""
-        rows = self.conn.execute(
-            f"{self._CONVERSATION_SELECT} WHERE c.collection_id = ?"
-            " ORDER BY c.updated_at DESC, c.id DESC",
-            (collection_id,),
-        )
-        return [_conversation_from_row(row) for row in rows]
+        return self._conversations_where("collection_id", collection_id)
 
     def create_for_collection(self, collection_id: int, title: str = "") -> Conversation:
-        stamp = _now()
-        with transaction(self.conn):
-            cursor = self.conn.execute(
-                "INSERT INTO conversations (collection_id, title, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?)",
-                (collection_id, title_from(title) if title else "", stamp, stamp),
-            )
-        conversation = self.conversation(int(cursor.lastrowid or 0))
-        assert conversation is not None
-        return conversation
+        return self._insert_conversation("collection_id", collection_id, title)
 
     def latest_or_create_for_collection(self, collection_id: int) -> Conversation:
         """The collection's most recently active conversation, or a new empty one."""
