@@ -233,11 +233,12 @@ def _make_api(session: requests.Session, proxy_config: Any) -> Any:
 
 
 def _load_config(config: Config | None) -> Config:
+    """The caller's configuration, else the defaults (only entry points read the file)."""
     if config is not None:
         return config
-    from core.config import load
+    from core.config import Config
 
-    return load()
+    return Config()
 
 
 # -- turning library exceptions into messages ---------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from core.chat.client import ChatClient
+from core.chat.client import DEFAULT_MODEL, ChatClient
 from core.chat.errors import (
     AuthFailed,
     ChatError,
@@ -576,3 +576,17 @@ def test_model_json_fields_are_cleaned_the_same_way_everywhere() -> None:
     assert clean_model_text({"text": "no"}, 100) == ""
     cut = clean_model_text("word " * 50, 20)
     assert len(cut) <= 20 and cut.endswith("…")
+
+
+def test_domain_never_reads_the_config_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Configuration is passed in: without one, the client and YouTube use the defaults."""
+    import core.config
+    from core import youtube
+
+    def no_file() -> Config:
+        raise AssertionError("the domain read the config file")
+
+    monkeypatch.setattr(core.config, "load", no_file)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-ant-from-env-000000")
+    assert ChatClient.from_config(max_retries=0).model == (Config().model or DEFAULT_MODEL)
+    assert youtube._load_config(None) == Config()

@@ -159,10 +159,10 @@ class ChatClient:
 
         Raises NoApiKey, saying how to set one, when there is neither.
         """
-        if config is None:
-            from core.config import load
+        if config is None:  # the defaults: only entry points (app, CLI) read the file
+            from core.config import Config
 
-            config = load()
+            config = Config()
         options.setdefault("model", config.model or DEFAULT_MODEL)
         key = config.effective_api_key()
         if not key or not key.strip():

@@ -124,6 +124,7 @@ def cmd_add(args: argparse.Namespace) -> int:
                 args.source,
                 lang=getattr(args, "language", None) or args.lang,
                 title=args.title,
+                config=_config(),
                 whisper_model=getattr(args, "model", None) or _whisper_model(),
                 on_progress=_progress_bar() if sys.stderr.isatty() else None,
                 on_note=_note,
@@ -153,10 +154,14 @@ def cmd_add(args: argparse.Namespace) -> int:
 _bar_shown = False
 
 
-def _whisper_model() -> str:
+def _config() -> Any:  # -> core.config.Config; the CLI is an entry point: it reads the file
     from core.config import load
 
-    return load().whisper_model
+    return load()
+
+
+def _whisper_model() -> str:
+    return _config().whisper_model
 
 
 def _progress_bar() -> Any:
@@ -263,7 +268,7 @@ def cmd_languages(args: argparse.Namespace) -> int:
     from core.youtube import YouTubeError, list_languages
 
     try:
-        tracks = list_languages(args.video)
+        tracks = list_languages(args.video, config=_config())
     except YouTubeError as error:
         raise CliError(_one_line(str(error))) from None
     if args.json:
