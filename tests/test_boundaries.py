@@ -200,3 +200,17 @@ def test_the_import_scan_sees_lazy_and_relative_imports(tmp_path: Path) -> None:
     )
     found = _imports(probe, "core.chat.probe")
     assert {"decks.cloze", "core.chat", "core.chat.sibling"} <= found
+
+
+MAX_LINES = 800
+
+
+def test_no_module_over_800_lines() -> None:
+    """A module past 800 lines is where every change lands: split it by what lives there."""
+    modules = _project_modules()
+    assert len(modules) > 50  # the scan sees the packages
+    counts = {
+        name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules.items()
+    }
+    long = {name: count for name, count in counts.items() if count > MAX_LINES}
+    assert long == {}
