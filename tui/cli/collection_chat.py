@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tui.cli.chat import (
+from tui.cli.chat_stream import (
     _client,
     _finish_line,
     _finish_line_with_cost,
