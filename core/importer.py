@@ -34,6 +34,16 @@ def _existing_path(text: str) -> Path | None:
         return None
 
 
+def is_video_ref(text: str) -> bool:
+    """Whether `text` names a YouTube video rather than a file: the one rule for importing,
+    for finding a stored video and for the CLI's "fetching captions" note (an existing file
+    wins over a name that also parses as a video id)."""
+    from core.youtube import looks_like_video_ref
+
+    text = (text or "").strip()
+    return bool(text) and _existing_path(text) is None and looks_like_video_ref(text)
+
+
 def _looks_like_path(text: str) -> bool:
     """Whether the user most likely meant a file (so "no such file" is the right message)."""
     if "://" in text:
@@ -134,7 +144,6 @@ def import_source(
     `on_note(line)` hears where a first-use model download went.
     """
     from core.transcription import is_media_file
-    from core.youtube import looks_like_video_ref
 
     text = (text or "").strip()
     if not text:
@@ -146,7 +155,7 @@ def import_source(
         )
     elif path is not None:
         transcript = _read_file(path, lang)
-    elif looks_like_video_ref(text):
+    elif is_video_ref(text):
         transcript = _fetch(text, lang, session, config)
     elif _looks_like_path(text):
         raise ImportFailed(f"no such file: {text}")
@@ -161,10 +170,10 @@ def import_source(
 
 def stored_video(library: Library, text: str) -> int | None:
     """The id of a source already holding the video `text` names, without any network."""
-    from core.youtube import YouTubeError, looks_like_video_ref, parse_video_ref
+    from core.youtube import YouTubeError, parse_video_ref
 
     text = (text or "").strip()
-    if not text or _existing_path(text) is not None or not looks_like_video_ref(text):
+    if not is_video_ref(text):
         return None
     try:
         video_id = parse_video_ref(text).video_id

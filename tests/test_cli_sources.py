@@ -461,3 +461,17 @@ def test_add_to_library_reports_existing(library, youtube) -> None:
     assert stored_video(library, f"https://youtu.be/{VIDEO_ID}") == first.source_id
     again = add_to_library(library, f"https://m.youtube.com/watch?v={VIDEO_ID}")
     assert again.existed and again.source_id == first.source_id
+
+
+def test_an_existing_file_wins_over_a_name_that_parses_as_a_video_id(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One rule (core.importer.is_video_ref) for import, stored videos and the CLI note."""
+    from core.importer import is_video_ref
+
+    video_id = "dQw4w9WgXcQ"
+    assert is_video_ref(video_id) and is_video_ref(f"  https://youtu.be/{video_id} ")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / video_id).write_text("1\n00:00:01,000 --> 00:00:02,000\nhello\n")
+    assert not is_video_ref(video_id)
+    assert not is_video_ref("") and not is_video_ref("notes.txt")

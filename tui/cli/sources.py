@@ -197,17 +197,10 @@ def _end_progress() -> None:
 
 def _say_fetching(text: str) -> None:
     """A note on stderr before a network fetch, for people watching a terminal."""
-    from pathlib import Path
+    from core.importer import is_video_ref
 
-    from core.youtube import looks_like_video_ref
-
-    if not sys.stderr.isatty() or not looks_like_video_ref(text):
+    if not sys.stderr.isatty() or not is_video_ref(text):
         return
-    try:
-        if Path(text).expanduser().exists():
-            return
-    except (OSError, ValueError):
-        pass
     sys.stderr.write("fetching captions from YouTube...\n")
     sys.stderr.flush()
 
