@@ -225,7 +225,9 @@ def read_until(fd: int, wanted: bytes, timeout: float) -> bytes:
 
 
 def test_sigint_cancels_with_130_and_stores_nothing(tmp_path: Path, ponder_home: Path) -> None:
-    """A real SIGINT mid-transcription; stderr is a terminal, so the bar shows (with ETA)."""
+    """A real SIGINT mid-transcription; stderr is a terminal, so the bar shows. The signal
+    goes at the first report (the ETA needs a second one, and faster-whisper may report
+    the rest of a short file at once): its text is tested in the progress-line test."""
     env = {**os.environ, "PONDER_HOME": str(ponder_home)}
     listed = [*_ponder_command(), "list", "--json"]
     before = json.loads(subprocess.run(listed, env=env, capture_output=True, check=True).stdout)
@@ -241,8 +243,8 @@ def test_sigint_cancels_with_130_and_stores_nothing(tmp_path: Path, ponder_home:
     )
     os.close(secondary)
     try:
-        shown = read_until(primary, b"ETA", timeout=240)
-        assert b"ETA" in shown, shown
+        shown = read_until(primary, b"%", timeout=240)
+        assert b"transcribing [" in shown and b"100%" not in shown, shown
         assert process.poll() is None, "it finished before the signal: use a longer file"
         process.send_signal(signal.SIGINT)
         code = process.wait(timeout=120)
