@@ -54,15 +54,28 @@ async def test_adding_an_audio_file_shows_progress_and_stays_responsive(
     import faster_whisper.utils
 
     cache = tmp_path / "hub" / "models--Systran--faster-whisper-tiny.en" / "snapshots" / "c0"
+    # The worker waits at two points until the test has seen the dialog say so: a fast
+    # machine would otherwise finish between two looks.
+    loading_seen, bar_seen = threading.Event(), threading.Event()
+    real = transcription.transcribe
 
     def download_model(name: str, local_files_only: bool = False, **_: object) -> str:
+        loading_seen.wait(60)
         if not cache.exists():
             if local_files_only:
                 raise RuntimeError("not in the cache")
             shutil.copytree(MODEL, cache)
         return str(cache)
 
+    def held(*args: Any, on_progress: Any = None, **kwargs: Any) -> Any:
+        def progress(done: float, total: float) -> None:
+            on_progress(done, total)
+            bar_seen.wait(60)
+
+        return real(*args, on_progress=progress, **kwargs)
+
     monkeypatch.setattr(faster_whisper.utils, "download_model", download_model)
+    monkeypatch.setattr(transcription, "transcribe", held)
     media = tmp_path / "cell biology.mp3"
     media.write_bytes((AUDIO / "speech.mp3").read_bytes())
     app = PonderApp(library=library, config=Config(whisper_model="tiny.en"))
@@ -78,6 +91,10 @@ async def test_adding_an_audio_file_shows_progress_and_stays_responsive(
             ticks.append(time.monotonic())
             if isinstance(app.screen, AddSourceScreen):
                 seen.append(progress_label(app.screen))
+                if seen[-1].startswith("Transcribing on this computer"):
+                    loading_seen.set()
+                if seen[-1].startswith("Transcribing ["):
+                    bar_seen.set()
             return isinstance(app.screen, LibraryScreen)
 
         await wait_until(pilot, finished, timeout=180)
