@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from core.models import Transcript
 
@@ -42,6 +42,26 @@ def is_video_ref(text: str) -> bool:
 
     text = (text or "").strip()
     return bool(text) and _existing_path(text) is None and looks_like_video_ref(text)
+
+
+ImportKind = Literal["media", "file", "video", "missing file", "unknown"]
+
+
+def import_kind(text: str) -> ImportKind:
+    """What `import_source` will do with `text`: the one decision, also used by the add
+    dialog to say what it is doing ("Transcribing...", "Reading file...", "Fetching...")."""
+    from core.transcription import is_media_file
+
+    text = (text or "").strip()
+    path = _existing_path(text) if text else None
+    if path is not None:
+        try:
+            return "media" if path.is_file() and is_media_file(path) else "file"
+        except OSError:
+            return "file"  # unreadable: reading it gives the readable message
+    if is_video_ref(text):
+        return "video"
+    return "missing file" if text and _looks_like_path(text) else "unknown"
 
 
 def _looks_like_path(text: str) -> bool:
@@ -143,21 +163,19 @@ def import_source(
     are passed to the transcriber (a cancel raises `core.transcription.Cancelled`), and
     `on_note(line)` hears where a first-use model download went.
     """
-    from core.transcription import is_media_file
-
     text = (text or "").strip()
     if not text:
         raise ImportFailed("Nothing to import: give a transcript file, a YouTube URL or id.")
-    path = _existing_path(text)
-    if path is not None and path.is_file() and is_media_file(path):
+    kind = import_kind(text)
+    if kind == "media":
         transcript = _transcribe_file(
-            path, lang, whisper_model, on_progress, should_cancel, on_note
+            Path(text).expanduser(), lang, whisper_model, on_progress, should_cancel, on_note
         )
-    elif path is not None:
-        transcript = _read_file(path, lang)
-    elif is_video_ref(text):
+    elif kind == "file":
+        transcript = _read_file(Path(text).expanduser(), lang)
+    elif kind == "video":
         transcript = _fetch(text, lang, session, config)
-    elif _looks_like_path(text):
+    elif kind == "missing file":
         raise ImportFailed(f"no such file: {text}")
     else:
         raise ImportFailed(f"not a YouTube URL or video id, and no such file: {text}")

@@ -475,3 +475,29 @@ def test_an_existing_file_wins_over_a_name_that_parses_as_a_video_id(
     (tmp_path / video_id).write_text("1\n00:00:01,000 --> 00:00:02,000\nhello\n")
     assert not is_video_ref(video_id)
     assert not is_video_ref("") and not is_video_ref("notes.txt")
+
+
+def test_import_kind_is_the_one_decision_the_dialog_and_the_importer_share(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from core.importer import import_kind
+    from tests.test_transcription import AUDIO
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "talk.srt").write_text("1\n00:00:01,000 --> 00:00:02,000\nhello\n")
+    (tmp_path / "speech.mp3").write_bytes((AUDIO / "speech.mp3").read_bytes())
+    (tmp_path / "dQw4w9WgXcQ").write_text("1\n00:00:01,000 --> 00:00:02,000\nhi\n")
+    expected = {
+        "talk.srt": "file",
+        " ./talk.srt ": "file",
+        "speech.mp3": "media",
+        str(tmp_path / "speech.mp3"): "media",
+        "dQw4w9WgXcQ": "file",  # an existing file wins over a video id
+        "https://youtu.be/aaaaaaaaaaa": "video",
+        "bbbbbbbbbbb": "video",
+        "missing.srt": "missing file",
+        "~/nowhere/x": "missing file",
+        "hello there": "unknown",
+        "": "unknown",
+    }
+    assert {text: import_kind(text) for text in expected} == expected

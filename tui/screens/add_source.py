@@ -26,6 +26,7 @@ from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input, Label, LoadingIndicator, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from core.importer import import_kind
 from core.textsafe import inert_line
 from tui.widgets.completing_input import CompletingInput, shared_prefix
 
@@ -122,18 +123,6 @@ class TranscribeNote(Message):
     def __init__(self, line: str) -> None:
         super().__init__()
         self.line = line
-
-
-def is_media_path(text: str) -> bool:
-    """Whether the typed text names an audio or video file (known by its first bytes)."""
-    from core.transcription import is_media_file
-
-    if not looks_like_path(text):
-        return False
-    try:
-        return is_media_file(Path(text.strip()).expanduser())
-    except (OSError, ValueError):
-        return False
 
 
 MAX_CHOICES_SHOWN = 8
@@ -256,9 +245,10 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
             self.dismiss(existing)
             return
         self._pending = text
-        if is_media_path(text):
+        kind = import_kind(text)
+        if kind == "media":
             self._set_busy("Transcribing on this computer (loading the model)…")
-        elif looks_like_path(text):
+        elif kind in ("file", "missing file"):
             self._set_busy("Reading file…")
         else:
             self._set_busy("Fetching transcript…")
