@@ -31,16 +31,15 @@ from core.chat.document import (
     group_segments,
     span_text,
 )
-from core.chat.errors import ChatError
-from core.chat.models import ChatEvent, Citation, Done, Focus, Notice
+from core.chat.models import ChatEvent, ChatMessage, Citation, Done, Focus, Notice
 from core.chat.prompts import COLLECTION_SYSTEM_PROMPT, collection_request, guide_kind
 from core.chat.service import (
     DEFAULT_TOKEN_BUDGET,
     SAVE_INTERVAL_S,
-    build_messages,
+    Grounding,
+    answer_pending,
     queue_question,
     rewind_to_last_question,
-    stream_answer,
     stream_guide,
 )
 from core.chat.store import ConversationStore
@@ -322,10 +321,8 @@ async def ask_collection(
         raise ValueError("The collection has no transcripts: add some first.")
     if question is not None and (question.strip() or focus is not None):
         queue_question(store, conversation_id, question, focus)
-    asked = store.pending_question(conversation_id)
-    if asked is None:
-        raise ValueError("There is no question to send.")
-    try:
+
+    async def prepare(asked: ChatMessage) -> Grounding:
         prepared = await prepare_collection(
             client,
             transcripts,
@@ -334,28 +331,22 @@ async def ask_collection(
             focus=asked.focus,
             token_budget=token_budget,
         )
-    except ChatError as error:
-        store.set_error(asked.id, str(error))
-        raise
-    if prepared.notice is not None:
-        yield prepared.notice
-    request = build_messages(
-        None,
-        store.messages(conversation_id),
-        prepared.blocks,
-        label_for=focus_labeller(transcripts),
-    )
-    answer = stream_answer(
+        return Grounding(
+            prepared.blocks,
+            resolve=resolver(prepared),
+            label_for=focus_labeller(transcripts),
+            notice=prepared.notice,
+            trailer=prepared.trailer,
+        )
+
+    answer = answer_pending(
         store,
         client,
         conversation_id,
-        asked,
+        prepare,
         system=COLLECTION_SYSTEM_PROMPT,
-        request=request,
-        resolve=resolver(prepared),
         max_tokens=max_tokens,
         save_interval_s=save_interval_s,
-        trailer=prepared.trailer,
     )
     async with aclosing(answer) as events:
         async for event in events:

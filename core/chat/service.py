@@ -22,8 +22,9 @@ is stored as `stopped` here, not by the pane.
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import aclosing
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -335,38 +336,90 @@ async def _answer(
         raise ValueError("That conversation no longer exists.")
     if transcript.source.id is not None and conversation.source_id != transcript.source.id:
         raise ValueError("The conversation belongs to another transcript.")
-    question = store.pending_question(conversation_id)
-    if question is None:
-        raise ValueError("There is no question to send.")
+    window = conversation.window
 
-    try:
+    async def prepare(_question: ChatMessage) -> Grounding:
         document, notice = await prepare_document(
             client,
             transcript,
             cursor_segment=cursor_segment,
             token_budget=token_budget,
-            window=conversation.window,
+            window=window,
         )
+        if window is None:
+            store.set_window(conversation_id, document.window or _whole(transcript))
+        return Grounding(
+            [document.block],
+            resolve=transcript_resolver(transcript, document.map),
+            label_for=partial(_focus_label, transcript),
+            notice=notice,
+        )
+
+    answer = answer_pending(
+        store,
+        client,
+        conversation_id,
+        prepare,
+        system=SYSTEM_PROMPT,
+        max_tokens=max_tokens,
+        save_interval_s=save_interval_s,
+    )
+    async with aclosing(answer) as events:
+        async for event in events:
+            yield event
+
+
+@dataclass(frozen=True, slots=True)
+class Grounding:
+    """What one question is answered from: the document block(s) for the first user turn,
+    how a raw citation maps back to segments, where a selected passage is, a Notice for
+    the learner (an excerpt was sent) and text Ponder adds after a complete answer."""
+
+    blocks: list[dict[str, Any]]
+    resolve: Callable[[BlockCitation], Citation | None]
+    label_for: Callable[[Focus], str | None]
+    notice: Notice | None = None
+    trailer: str = ""
+
+
+async def answer_pending(
+    store: ConversationStore,
+    client: ChatClient,
+    conversation_id: int,
+    prepare: Callable[[ChatMessage], Awaitable[Grounding]],
+    *,
+    system: str,
+    max_tokens: int = DEFAULT_MAX_TOKENS,
+    save_interval_s: float = SAVE_INTERVAL_S,
+) -> AsyncIterator[ChatEvent]:
+    """Answer the conversation's pending question: one path for a transcript and for a
+    collection. `prepare(question)` chooses what to send (a ChatError there is noted on
+    the question, which stays a draft); its Notice comes first, then the answer's events,
+    stored as they stream (`stream_answer`)."""
+    question = store.pending_question(conversation_id)
+    if question is None:
+        raise ValueError("There is no question to send.")
+    try:
+        grounding = await prepare(question)
     except ChatError as error:
         store.set_error(question.id, str(error))
         raise
-    if conversation.window is None:
-        store.set_window(conversation_id, document.window or _whole(transcript))
-    if notice is not None:
-        yield notice
-
-    request = build_messages(transcript, store.messages(conversation_id), document.block)
-
+    if grounding.notice is not None:
+        yield grounding.notice
+    request = build_messages(
+        None, store.messages(conversation_id), grounding.blocks, label_for=grounding.label_for
+    )
     answer = stream_answer(
         store,
         client,
         conversation_id,
         question,
-        system=SYSTEM_PROMPT,
+        system=system,
         request=request,
-        resolve=transcript_resolver(transcript, document.map),
+        resolve=grounding.resolve,
         max_tokens=max_tokens,
         save_interval_s=save_interval_s,
+        trailer=grounding.trailer,
     )
     async with aclosing(answer) as events:
         async for event in events:
