@@ -20,50 +20,22 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from decks.anki_sync.bridge import (
-    CSS,
+from decks.anki_model import (
+    MODEL_IDS,
     NOTE_TYPES,
-    AnkiDay,
-    NoteTypeSpec,
-    apply_schedule,
-    revlog_type,
+    ExportNote,
+    add_note_type,
+    deck_id_for,
+    note_fields,
 )
-from decks.anki_text import text_to_html
+from decks.anki_sync.bridge import AnkiDay, apply_schedule, revlog_type
+from decks.anki_sync.rows import CardRow
 
 if TYPE_CHECKING:
     from anki.collection import Collection
 
-    from decks.anki import ExportNote
-
 ProgressFn = Callable[[str, int, int], None]
 CHUNK = 500
-
-
-def _stable_id(text: str) -> int:
-    """A fixed 63-bit id for a field or template (Anki draws them at random; a random one
-    makes every export's note type a different schema, and re-imports then conflict)."""
-    import hashlib
-
-    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big") >> 1
-
-
-def _add_note_type(col: Collection, spec: NoteTypeSpec) -> int:
-    """One of the sync's note types (same names, fields, templates), with fixed inner ids."""
-    models = col.models
-    model = models.new(spec.name)
-    if spec.cloze:
-        model["type"] = 1
-    for field_name in spec.fields:
-        field = models.new_field(field_name)
-        field["id"] = _stable_id(f"{spec.kind}:field:{field_name}")
-        models.add_field(model, field)
-    for template_name, question, answer in spec.templates:
-        template = models.new_template(template_name)
-        template["qfmt"], template["afmt"] = question, answer
-        template["id"] = _stable_id(f"{spec.kind}:template:{template_name}")
-        models.add_template(model, template)
-    model["css"] = CSS
-    return int(models.add_dict(model).id)
 
 
 def _unicase(left: str, right: str) -> int:
@@ -92,13 +64,13 @@ def _prepare(folder: Path, notes: Sequence[ExportNote], rollover_hour: int) -> C
     """A fresh collection holding Ponder's note types and the decks, under stable ids."""
     from anki.collection import Collection
 
-    from decks.anki import MODEL_IDS, deck_id_for
-
     path = folder / "export.anki2"
     col = Collection(str(path))
     try:
         col.set_config("rollover", rollover_hour)
-        mids = {kind: _add_note_type(col, spec) for kind, spec in NOTE_TYPES.items()}
+        mids = {
+            kind: add_note_type(col, spec, stable_ids=True) for kind, spec in NOTE_TYPES.items()
+        }
         for name in sorted({note.deck for note in notes}, key=str.lower):
             col.decks.id(name)  # parents (A for A::B) are made too
         decks = {
@@ -127,8 +99,6 @@ def build_collection(
     """The collection to export (open) with its note and card counts."""
     from anki.collection import AddNoteRequest
 
-    from decks.anki import MODEL_IDS, deck_id_for
-
     col = _prepare(folder, notes, rollover_hour)
     blank = _blank_notes(col, MODEL_IDS)
     anki_note_ids: dict[int, int] = {}  # Ponder note id -> Anki note id
@@ -139,7 +109,7 @@ def build_collection(
         requests = []
         for note in chunk:
             anki_note = blank(note.kind)
-            fields = [text_to_html(note.front), text_to_html(note.back), note.source_html()]
+            fields = note_fields(note.front, note.back, note.source_html())
             for index, value in enumerate(fields):
                 anki_note.fields[index] = value
             anki_note.tags = [tag.replace(" ", "_") for tag in note.tags]
@@ -254,7 +224,6 @@ def _history_rows(
 ) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]]]:
     """Each reviewed card's schedule (card updates) and its revlog rows, as the sync
     pushes them; written by `_write_history` with the collection closed."""
-    from decks.anki_sync.merge import CardRow
     from decks.repository import CardStore
 
     store = CardStore(conn)

@@ -11,13 +11,8 @@ import pytest
 
 from core.library import Library
 from core.models import Segment, Source, Transcript
-from decks.anki import (
-    BASIC_MODEL_ID,
-    CLOZE_MODEL_ID,
-    REVERSED_MODEL_ID,
-    ExportError,
-    export_apkg,
-)
+from decks.anki import ExportError, export_apkg
+from decks.anki_model import BASIC_MODEL_ID, CLOZE_MODEL_ID, REVERSED_MODEL_ID
 from decks.models import SourceRef
 from decks.repository import CardStore
 

@@ -219,11 +219,6 @@ def test_no_module_over_800_lines() -> None:
 # Cycles not yet broken (issue 12), listed so that no new one can appear unnoticed and so
 # that breaking one means shrinking this list. Each is a strongly connected component.
 KNOWN_CYCLES = {
-    # anki: anki <-> anki_package (note-type ids, ExportNote), anki_package -> merge.CardRow
-    # -> anki, merge <-> reviews (merge_reviews / chunks, Merger)
-    frozenset(
-        {"decks.anki", "decks.anki_package", "decks.anki_sync.merge", "decks.anki_sync.reviews"}
-    ),
     # the study screen and the feature screens it opens, which read its internals back
     frozenset(
         {

@@ -6,7 +6,8 @@ CLI, the app's worker) use only what is exported here. Importing this package do
 import `anki`; that happens when a sync or login runs.
 """
 
-from decks.anki_sync.bridge import NOTE_TYPES, bridge_path
+from decks.anki_model import NOTE_TYPES
+from decks.anki_sync.bridge import bridge_path
 from decks.anki_sync.engine import (
     AnkiAccount,
     SyncStatus,

@@ -2,8 +2,9 @@
 
 It lives at `$PONDER_HOME/anki/collection.anki2` and is what Anki's sync protocol talks
 to; Ponder's database stays the source of truth for the notes Ponder made. Here: opening
-it, Ponder's three note types (public, so the .apkg export can share them), a note's
-fields, and setting an Anki card's scheduling to match Ponder's FSRS state.
+it, making sure it has Ponder's three note types (defined in decks.anki_model, shared with
+the .apkg export), reading a note's fields, and setting an Anki card's scheduling to match
+Ponder's FSRS state (the export schedules its cards with it too).
 
 Trap (checked): changing the fields or templates of a note type that was synced makes
 the next sync demand a full sync. So note types are only ever added, never edited; a
@@ -13,7 +14,6 @@ is added under another name.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.clock import study_day_start, to_utc
-from decks.anki_text import html_to_text, text_to_html
+from decks.anki_model import NOTE_TYPES, NoteTypeSpec, add_note_type
+from decks.anki_text import html_to_text
 from decks.models import Card, CardState
 
 if TYPE_CHECKING:
@@ -29,61 +30,6 @@ if TYPE_CHECKING:
 
 BRIDGE_FOLDER = "anki"
 BRIDGE_FILE = "collection.anki2"
-PASSAGE_LIMIT = 1200  # characters of the passage kept in the Source field
-
-CSS = """.card {
-  font-family: arial;
-  font-size: 20px;
-  text-align: center;
-  color: black;
-  background-color: white;
-}
-.source { font-size: 14px; color: #777; margin-top: 1.5em; }
-.source a { color: #777; }
-.passage { font-style: italic; }
-.cloze { font-weight: bold; color: blue; }
-.nightMode .cloze { color: lightblue; }
-"""
-SOURCE_BLOCK = '{{#Source}}<div class="source">{{Source}}</div>{{/Source}}'
-
-
-@dataclass(frozen=True, slots=True)
-class NoteTypeSpec:
-    """One of Ponder's note types: name, fields, templates (name, question, answer)."""
-
-    kind: str
-    name: str
-    fields: tuple[str, str, str]
-    templates: tuple[tuple[str, str, str], ...]
-    cloze: bool = False
-
-
-_BACK = "{{FrontSide}}\n\n<hr id=answer>\n\n{{Back}}\n" + SOURCE_BLOCK
-NOTE_TYPES: dict[str, NoteTypeSpec] = {
-    "basic": NoteTypeSpec(
-        "basic", "Ponder Basic", ("Front", "Back", "Source"), (("Card 1", "{{Front}}", _BACK),)
-    ),
-    "reversed": NoteTypeSpec(
-        "reversed",
-        "Ponder Basic (and reversed card)",
-        ("Front", "Back", "Source"),
-        (
-            ("Card 1", "{{Front}}", _BACK),
-            (
-                "Card 2",
-                "{{Back}}",
-                "{{FrontSide}}\n\n<hr id=answer>\n\n{{Front}}\n" + SOURCE_BLOCK,
-            ),
-        ),
-    ),
-    "cloze": NoteTypeSpec(
-        "cloze",
-        "Ponder Cloze",
-        ("Text", "Back Extra", "Source"),
-        (("Cloze", "{{cloze:Text}}", "{{cloze:Text}}<br>\n{{Back Extra}}\n" + SOURCE_BLOCK),),
-        cloze=True,
-    ),
-}
 
 
 def bridge_path(home: Path) -> Path:
@@ -113,7 +59,7 @@ def ensure_note_types(col: Collection) -> dict[str, int]:
         for attempt in range(1, 20):
             model = col.models.by_name(name)
             if model is None:
-                ids[kind] = _add_note_type(col, spec, name)
+                ids[kind] = add_note_type(col, spec, name)
                 break
             if _compatible(model, spec):
                 ids[kind] = int(model["id"])
@@ -122,49 +68,7 @@ def ensure_note_types(col: Collection) -> dict[str, int]:
     return ids
 
 
-def _add_note_type(col: Collection, spec: NoteTypeSpec, name: str) -> int:
-    models = col.models
-    model = models.new(name)
-    if spec.cloze:
-        model["type"] = 1
-    for field_name in spec.fields:
-        models.add_field(model, models.new_field(field_name))
-    for template_name, question, answer in spec.templates:
-        template = models.new_template(template_name)
-        template["qfmt"] = question
-        template["afmt"] = answer
-        models.add_template(model, template)
-    model["css"] = CSS
-    changes = models.add_dict(model)
-    return int(changes.id)
-
-
 # -- fields ---------------------------------------------------------------------------------
-
-
-def source_field(
-    title: str | None, timestamp: str | None, link: str | None, passage: str | None
-) -> str:
-    """The Source field: title @ time (linked to the video at that second), then the passage."""
-    if not title and not link:
-        label = ""
-    else:
-        label = html.escape(title or "Source", quote=False)
-        if timestamp:
-            label += " @ " + html.escape(timestamp, quote=False)
-        if link:
-            label = f'<a href="{html.escape(link, quote=True)}">{label}</a>'
-    text = " ".join((passage or "").split())
-    if len(text) > PASSAGE_LIMIT:
-        text = text[: PASSAGE_LIMIT - 1].rstrip() + "…"
-    if text:
-        quoted = f'<div class="passage">{html.escape(text, quote=False)}</div>'
-        return f"{label}{quoted}" if label else quoted
-    return label
-
-
-def note_fields(front: str, back: str, source: str) -> list[str]:
-    return [text_to_html(front), text_to_html(back), source]
 
 
 def fields_to_text(fields: list[str]) -> tuple[str, str]:

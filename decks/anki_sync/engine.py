@@ -41,7 +41,9 @@ from decks.anki_sync.errors import (
     translate,
 )
 from decks.anki_sync.links import SyncLinks
-from decks.anki_sync.merge import anki_versions, run_merge
+from decks.anki_sync.merge import MergeCounts, Merger
+from decks.anki_sync.reviews import merge_reviews
+from decks.anki_sync.rows import anki_versions
 from decks.models import from_db_time, to_db_time
 from decks.repository import CardStore
 
@@ -460,6 +462,43 @@ def _sync(
         finally:
             col.close()
     return summary
+
+
+def run_merge(
+    col: Collection,
+    store: CardStore,
+    config: Config,
+    *,
+    now: datetime,
+    revlog_usn: int | None,
+    reviews_since: datetime | None,
+    progress: Callable[[str, int, int], None],
+    cancelled: Callable[[], bool],
+) -> MergeCounts:
+    """Notes (merge.Merger), then reviews (reviews.merge_reviews), then Anki's scheduling
+    and decks; see decks.anki_sync.merge's docstring.
+
+    `revlog_usn` / `reviews_since`: where the last complete merge left off on each side
+    (None: look at everything, as on a first sync or after a full download).
+    """
+    merger = Merger(col, store, config, now=now, progress=progress, cancelled=cancelled)
+    merger.merge_notes(revlog_usn if reviews_since is not None else None)
+    merger.check()
+    if merger.notes_changed:  # cards came or went on a side: read the keys again
+        merger.load_ponder()
+        merger.load_anki_cards()
+    pairs = merger.card_pairs()
+    full = revlog_usn is None or reviews_since is None or bool(merger.newly_linked)
+    touched = merge_reviews(
+        merger,
+        pairs,
+        revlog_usn=None if full else revlog_usn,
+        since=None if full else reviews_since,
+    )
+    merger.check()
+    merger.push_schedules(touched, pairs)
+    merger.push_decks(pairs)
+    return merger.counts
 
 
 def bridge_size(home: Path) -> int:

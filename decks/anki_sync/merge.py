@@ -9,12 +9,14 @@ leaves both sides consistent and the next run finishes the job:
   an .apkg import) or is created. When both sides changed a note since the last sync, the
   later modification wins. Notes of other note types are never read for changes, changed
   or deleted.
-- Reviews (decks.anki_sync.reviews): an append-only union, each review exactly once.
+- Reviews (decks.anki_sync.reviews, which works on a Merger): an append-only union, each
+  review exactly once.
 - Scheduling: every card whose log grew takes Ponder's state into Anki (same due day), and
   every Anki card sits in the deck of the same name as its Ponder card's.
 
 Loading is light (ids and modification times on both sides); whole notes are read only
 for the ones that changed, so a sync with little to do stays fast on a large collection.
+The steps run in that order from engine.run_merge.
 """
 
 from __future__ import annotations
@@ -26,20 +28,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from core.models import format_timestamp
-from decks.anki import iter_export_notes
+from decks.anki_model import iter_export_notes, note_fields, source_field
 from decks.anki_sync.bridge import (
     AnkiDay,
     apply_schedule,
     ensure_note_types,
     fields_to_text,
-    note_fields,
-    source_field,
     split_fields,
     split_tags,
 )
 from decks.anki_sync.errors import SyncCancelled
 from decks.anki_sync.links import NoteLink, SyncLinks
-from decks.models import Card, Note, NoteKind, from_db_time, to_db_time
+from decks.anki_sync.rows import CHUNK, CardRow, anki_versions, chunks, id_list
+from decks.models import Card, Note, NoteKind, to_db_time
 from decks.repository import CardStore, CardStoreError
 from decks.scheduling import settings_for
 
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
     from anki.collection import Collection
 
     from core.config import Config
-
-CHUNK = 500
 
 
 @dataclass
@@ -73,16 +72,6 @@ class AnkiNoteMeta(NamedTuple):  # a tuple: one per Anki note of ours, on every 
 def short(text: str, limit: int = 60) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
-
-
-def chunks(items: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def id_list(ids: Iterable[int]) -> str:
-    """Integers for an SQL IN list (the bridge's query API takes no list parameters)."""
-    return ",".join(str(int(i)) for i in ids)
 
 
 class Merger:
@@ -583,92 +572,8 @@ class Merger:
             self.col.set_deck(cards, self.deck_id(name))
 
 
-@dataclass
-class CardRow:
-    """An Anki card's scheduling columns, for `apply_schedule` without Anki's Card object."""
-
-    id: int
-    type: int
-    queue: int
-    due: int
-    ivl: int
-    factor: int
-    reps: int
-    lapses: int
-    left: int
-    memory_state: Any = None
-    last_review_time: int | None = None
-
-    def values(self, mod: int) -> tuple[int, ...]:
-        return (
-            self.type,
-            self.queue,
-            self.due,
-            self.ivl,
-            self.factor,
-            self.reps,
-            self.lapses,
-            self.left,
-            mod,
-            self.id,
-        )
-
-
-def anki_versions(col: Collection, anki_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """Anki note id -> (mod, usn) in the bridge."""
-    found: dict[int, tuple[int, int]] = {}
-    for chunk in chunks(anki_ids):
-        for nid, mod, usn in col.db.all(
-            f"select id, mod, usn from notes where id in ({id_list(chunk)})"
-        ):
-            found[int(nid)] = (int(mod), int(usn))
-    return found
-
-
 def _stamp(note: Note, now: datetime) -> str:
     return to_db_time(note.modified_at or now)
 
 
-def parse_time(text: Any) -> datetime | None:
-    return from_db_time(text) if text else None
-
-
-def run_merge(
-    col: Collection,
-    store: CardStore,
-    config: Config,
-    *,
-    now: datetime,
-    revlog_usn: int | None,
-    reviews_since: datetime | None,
-    progress: Callable[[str, int, int], None],
-    cancelled: Callable[[], bool],
-) -> MergeCounts:
-    """Notes, then reviews, then Anki's scheduling and decks. See the module docstring.
-
-    `revlog_usn` / `reviews_since`: where the last complete merge left off on each side
-    (None: look at everything, as on a first sync or after a full download).
-    """
-    from decks.anki_sync.reviews import merge_reviews
-
-    merger = Merger(col, store, config, now=now, progress=progress, cancelled=cancelled)
-    merger.merge_notes(revlog_usn if reviews_since is not None else None)
-    merger.check()
-    if merger.notes_changed:  # cards came or went on a side: read the keys again
-        merger.load_ponder()
-        merger.load_anki_cards()
-    pairs = merger.card_pairs()
-    full = revlog_usn is None or reviews_since is None or bool(merger.newly_linked)
-    touched = merge_reviews(
-        merger,
-        pairs,
-        revlog_usn=None if full else revlog_usn,
-        since=None if full else reviews_since,
-    )
-    merger.check()
-    merger.push_schedules(touched, pairs)
-    merger.push_decks(pairs)
-    return merger.counts
-
-
-__all__ = ["Card", "MergeCounts", "Merger", "parse_time", "run_merge"]
+__all__ = ["MergeCounts", "Merger"]

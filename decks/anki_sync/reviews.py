@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 
 from decks.anki_sync.bridge import revlog_interval, revlog_type
 from decks.anki_sync.links import ReviewLink
-from decks.anki_sync.merge import chunks, id_list, parse_time
 from decks.anki_sync.replay import Answer, replay
-from decks.models import ReviewLog, to_db_time
+from decks.anki_sync.rows import chunks, id_list
+from decks.models import ReviewLog, from_db_time, to_db_time
 from decks.repository import ImportedReview, StaleCard
 
 if TYPE_CHECKING:
@@ -39,6 +39,10 @@ def _ms(moment: datetime) -> int:
 
 def _from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)
+
+
+def _parse_time(text: Any) -> datetime | None:
+    return from_db_time(text) if text else None
 
 
 def merge_reviews(
@@ -182,7 +186,7 @@ def _push(
             taken.add(rid)
             new_links.append(ReviewLink(rid, card_id, stamp))
         if following is not None:
-            due = parse_time(following.state_before.get("due"))
+            due = _parse_time(following.state_before.get("due"))
         else:
             card = cards.get(card_id)
             due = card.due if card is not None else None
