@@ -195,3 +195,71 @@ def test_passages_are_ranked_by_the_questions_rarest_words(library: Library) -> 
     question = f"Tell me about {common} and the zebra?"
     assert best_passages(library.conn, question, [source, other], 1) == [(source, 30)]
     assert best_passages(library.conn, "the and of?", [source], 5) == []
+
+
+def _layout(shown: str) -> list[str]:
+    """The lines of `chats --show` with the text that differs between the two masked."""
+    masked = []
+    for line in shown.splitlines():
+        if line.startswith("# "):
+            line = "# TITLE"
+        elif line.startswith("> "):
+            line = "> PASSAGE"
+        elif line.startswith("tokens: "):
+            line = "tokens: USAGE"
+        elif line and not line.startswith("## "):
+            line = "TEXT"
+        masked.append(line)
+    return masked
+
+
+def test_chats_show_lays_out_a_collection_conversation_as_a_transcripts(
+    course, fake_claude: FakeClaude, capsys
+) -> None:
+    from core.chat.models import Focus
+
+    library, first, second = course
+    fake_claude.queue(Reply.text("Entropy grows."), Reply.text("Heat moves."))
+    assert run(capsys, "ask", "--collection", "Thermo", "What is entropy?")[0] == 0
+    assert run(capsys, "ask", str(first), "What is heat?")[0] == 0
+    store = ConversationStore(library.conn)
+    thermo = collections.find(library, "Thermo")
+    (about_thermo,) = store.collection_conversations(thermo.id)
+    (about_first,) = store.conversations(first)
+    passage = Focus(1, 2, "In a closed system, that is. Boltzmann", source_id=second)
+    store.add_user_message(about_thermo.id, "Who?", focus=passage)
+    store.add_user_message(about_first.id, "", focus=Focus(1, 1, "Work is also energy."))
+    about_thermo = store.conversation(about_thermo.id)
+    about_first = store.conversation(about_first.id)
+
+    code, collection_shown, err = run(
+        capsys, "chats", "--collection", "Thermo", "--show", str(about_thermo.id)
+    )
+    assert code == 0, err
+    code, transcript_shown, err = run(capsys, "chats", str(first), "--show", str(about_first.id))
+    assert code == 0, err
+
+    # One layout: a title line, then the turns, then the usage and cost.
+    expected = [
+        *("# TITLE", ""),
+        *("## you", "TEXT", ""),
+        *("## claude", "TEXT", ""),
+        *("## you (draft)", "> PASSAGE", "TEXT", ""),
+        "tokens: USAGE",
+    ]
+    assert _layout(collection_shown) == expected
+    assert _layout(transcript_shown) == [*expected[:10], *expected[11:]]  # no question
+    when = f"{about_thermo.updated_at:%Y-%m-%d %H:%M}"
+    assert collection_shown.splitlines()[0] == (
+        f'# What is entropy? — collection "Thermo", conversation {about_thermo.id}, {when}'
+    )
+    when = f"{about_first.updated_at:%Y-%m-%d %H:%M}"
+    assert transcript_shown.splitlines()[0] == (
+        f"# What is heat? — source {first} “Lecture 1”, conversation {about_first.id}, {when}"
+    )
+    # A selected passage says where it is: its transcript in a collection, its moment in one.
+    assert "> Lecture 2 00:00:10–00:00:30: “In a closed system, that is. Boltzmann”" in (
+        collection_shown.splitlines()
+    )
+    assert "> 00:00:10–00:00:20: “Work is also energy.”" in transcript_shown.splitlines()
+    assert "cost: ~$" in collection_shown.splitlines()[-1]

@@ -121,7 +121,8 @@ def _excerpt_notice(
     )
 
 
-def _focus_label(transcript: Transcript, focus: Focus) -> str | None:
+def focus_span(transcript: Transcript, focus: Focus) -> str | None:
+    """Where a selected passage is in its transcript (`00:01:00–00:01:30`), or None."""
     segments = transcript.segments
     if not segments or not 0 <= focus.first_segment <= focus.last_segment < len(segments):
         return None
@@ -143,7 +144,7 @@ def build_messages(
     """
     if label_for is None:
         assert transcript is not None, "build_messages needs a transcript or label_for"
-        label_for = partial(_focus_label, transcript)
+        label_for = partial(focus_span, transcript)
     blocks = document_block if isinstance(document_block, list) else [document_block]
     turns: list[tuple[str, str]] = []
     for message in history:
@@ -351,7 +352,7 @@ async def _answer(
         return Grounding(
             [document.block],
             resolve=transcript_resolver(transcript, document.map),
-            label_for=partial(_focus_label, transcript),
+            label_for=partial(focus_span, transcript),
             notice=notice,
         )
 

@@ -18,13 +18,14 @@ from tui.cli.chat_stream import (
     _finish_line,
     _finish_line_with_cost,
     client_keeping_question,
-    print_conversation_rows,
+    print_conversation,
+    print_conversation_list,
     print_guide_kinds,
     require_resendable,
     run_answer,
     run_guide,
 )
-from tui.cli.common import CliError, id_option, open_library, out, parse_id, print_json
+from tui.cli.common import CliError, id_option, open_library, out, parse_id
 
 
 def register(subparsers: Any) -> None:
@@ -235,8 +236,9 @@ def cmd_guide(args: argparse.Namespace) -> int:
 
 
 def cmd_chats(args: argparse.Namespace) -> int:
-    from core.chat.cost import format_cost
-    from core.chat.models import render_with_citations
+    from functools import partial
+
+    from core.chat.service import focus_span
     from core.chat.store import ConversationStore
     from core.config import load
     from core.textsafe import inert_line
@@ -251,46 +253,31 @@ def cmd_chats(args: argparse.Namespace) -> int:
     config = load()
     library = open_library()
     try:
-        if library.source(source_id) is None:
+        source = library.source(source_id)
+        if source is None:
             raise CliError(f"no source with id {source_id} (see ponder list)")
         store = ConversationStore(library.conn)
         if args.show is not None:
             conversation = store.conversation(args.show)
             if conversation is None or conversation.source_id != source_id:
                 raise CliError(f"no conversation {args.show} about source {source_id}")
-            messages = store.messages(conversation.id)
-            if args.json:
-                data = conversation.to_dict()
-                data["messages"] = [m.to_dict() for m in messages]
-                print_json(data)
-                return 0
-            for message in messages:
-                who = "you" if message.role == "user" else "claude"
-                status = "" if message.status == "complete" else f" ({message.status})"
-                out(f"## {who}{status}")
-                out(render_with_citations(message.content, message.citations))
-                if message.error:
-                    out(f"[{inert_line(message.error)}]")
-                out()
-            out(
-                f"{store.conversation_usage(conversation.id).line()}  cost: "
-                f"~{format_cost(store.conversation_cost(conversation.id, config.prices))}"
+            transcript = library.transcript(source_id)
+            print_conversation(
+                store,
+                conversation,
+                config.prices,
+                about=f"source {source_id} “{inert_line(source.title)}”",
+                label_for=partial(focus_span, transcript) if transcript else lambda _f: None,
+                as_json=args.json,
             )
             return 0
-        conversations = store.conversations(source_id)
-        if args.json:
-            rows = []
-            for conversation in conversations:
-                data = conversation.to_dict()
-                data["usage"] = store.conversation_usage(conversation.id).to_dict()
-                data["cost_usd"] = store.conversation_cost(conversation.id, config.prices)
-                rows.append(data)
-            print_json(rows)
-            return 0
-        if not conversations:
-            out(f'No conversations yet. Ask something: ponder ask {source_id} "..."')
-            return 0
-        print_conversation_rows(store, conversations, config.prices)
+        print_conversation_list(
+            store,
+            store.conversations(source_id),
+            config.prices,
+            empty=f'No conversations yet. Ask something: ponder ask {source_id} "..."',
+            as_json=args.json,
+        )
     finally:
         library.close()
     return 0

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from tui.cli.common import CliError, out
+from tui.cli.common import CliError, out, print_json
 
 EXIT_INTERRUPTED = 130
 
@@ -236,6 +236,73 @@ def print_conversation_rows(store: Any, conversations: Any, prices: Any) -> None
             f"{conversation.message_count:>3} msg  ~{cost:>7}  "
             f"{inert_line(conversation.title or '(empty)')}"
         )
+
+
+def print_conversation(
+    store: Any,
+    conversation: Any,
+    prices: Any,
+    *,
+    about: str,
+    label_for: Callable[[Any], str | None],
+    as_json: bool = False,
+) -> None:
+    """`chats --show`, one layout for a transcript's and a collection's conversation: a
+    title line (its title, what it is about, its id and last change), then each turn (a
+    selected passage above its question), then the usage and cost. `label_for(focus)`
+    says where a selected passage is."""
+    from core.chat.cost import format_cost
+    from core.chat.models import render_with_citations
+    from core.textsafe import inert_line
+
+    messages = store.messages(conversation.id)
+    if as_json:
+        data = conversation.to_dict()
+        data["messages"] = [m.to_dict() for m in messages]
+        print_json(data)
+        return
+    out(
+        f"# {inert_line(conversation.title or '(untitled)')} — {about}, conversation "
+        f"{conversation.id}, {conversation.updated_at:%Y-%m-%d %H:%M}"
+    )
+    out()
+    for message in messages:
+        who = "you" if message.role == "user" else "claude"
+        status = "" if message.status == "complete" else f" ({message.status})"
+        out(f"## {who}{status}")
+        if message.focus is not None:
+            where = label_for(message.focus)
+            passage = inert_line(message.focus.text)
+            out(f"> {where}: “{passage}”" if where else f"> “{passage}”")
+        if message.content:
+            out(render_with_citations(message.content, message.citations))
+        if message.error:
+            out(f"[{inert_line(message.error)}]")
+        out()
+    out(
+        f"{store.conversation_usage(conversation.id).line()}  cost: "
+        f"~{format_cost(store.conversation_cost(conversation.id, prices))}"
+    )
+
+
+def print_conversation_list(
+    store: Any, conversations: Any, prices: Any, *, empty: str, as_json: bool = False
+) -> None:
+    """`chats`: one line a conversation (or, with --json, objects with usage and cost);
+    `empty` is what to say when there is none."""
+    if as_json:
+        rows = []
+        for conversation in conversations:
+            data = conversation.to_dict()
+            data["usage"] = store.conversation_usage(conversation.id).to_dict()
+            data["cost_usd"] = store.conversation_cost(conversation.id, prices)
+            rows.append(data)
+        print_json(rows)
+        return
+    if not conversations:
+        out(empty)
+        return
+    print_conversation_rows(store, conversations, prices)
 
 
 # -- commands --------------------------------------------------------------------------------

@@ -16,14 +16,15 @@ from tui.cli.chat_stream import (
     _finish_line,
     _finish_line_with_cost,
     client_keeping_question,
-    print_conversation_rows,
+    print_conversation,
+    print_conversation_list,
     print_guide_kinds,
     require_resendable,
     run_answer,
     run_guide,
 )
 from tui.cli.collections import require_collection
-from tui.cli.common import CliError, open_library, out, print_json
+from tui.cli.common import CliError, open_library, out
 
 
 def _members(library: Any, collection: Any) -> list[Any]:
@@ -152,7 +153,7 @@ def cmd_guide_collection(args: argparse.Namespace) -> int:
 
 
 def cmd_chats_collection(args: argparse.Namespace) -> int:
-    from core.chat.models import render_with_citations
+    from core.chat.collection import focus_labeller
     from core.chat.store import ConversationStore
     from core.config import load
 
@@ -165,25 +166,23 @@ def cmd_chats_collection(args: argparse.Namespace) -> int:
             conversation = store.conversation(args.show)
             if conversation is None or conversation.collection_id != collection.id:
                 raise CliError(f"no conversation {args.show} about this collection")
-            messages = store.messages(conversation.id)
-            if args.json:
-                data = conversation.to_dict()
-                data["messages"] = [m.to_dict() for m in messages]
-                print_json(data)
-                return 0
-            for message in messages:
-                who = "you" if message.role == "user" else "claude"
-                out(f"## {who}")
-                out(render_with_citations(message.content, message.citations))
-                out()
+            transcripts = [library.transcript(i) for i in collection.source_ids]
+            print_conversation(
+                store,
+                conversation,
+                config.prices,
+                about=f"collection {_quoted(collection.name)}",
+                label_for=focus_labeller([t for t in transcripts if t is not None]),
+                as_json=args.json,
+            )
             return 0
-        conversations = store.collection_conversations(collection.id)
-        if args.json:
-            print_json([c.to_dict() for c in conversations])
-            return 0
-        if not conversations:
-            out(f'No conversations yet: ponder ask --collection {_quoted(collection.name)} "..."')
-        print_conversation_rows(store, conversations, config.prices)
+        print_conversation_list(
+            store,
+            store.collection_conversations(collection.id),
+            config.prices,
+            empty=f'No conversations yet: ponder ask --collection {_quoted(collection.name)} "..."',
+            as_json=args.json,
+        )
     finally:
         library.close()
     return 0
