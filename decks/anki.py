@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from core.backup import BackupError, atomic_output, check_output_path
-from decks.anki_model import iter_export_notes
+from decks.anki_model import ExportNote, iter_export_notes
 
 
 class ExportError(RuntimeError):
@@ -57,6 +57,22 @@ def resolve_deck_ids(conn: sqlite3.Connection, deck: str | None) -> list[int] | 
     return store.subdeck_ids(found.id)
 
 
+def _notes_to_export(
+    conn: sqlite3.Connection, out: str | os.PathLike[str], *, deck: str | None, force: bool
+) -> tuple[Path, list[ExportNote]]:
+    """Where the export goes (checked before any work) and the notes it holds;
+    ExportError when the path is refused, the deck unknown or there is nothing to export."""
+    try:
+        target = check_output_path(out, force=force)
+    except BackupError as error:
+        raise ExportError(str(error)) from None
+    notes = list(iter_export_notes(conn, resolve_deck_ids(conn, deck)))
+    if not notes:
+        where = f"deck {deck!r}" if deck else "the collection"
+        raise ExportError(f"There are no cards to export in {where}.")
+    return target, notes
+
+
 def export_apkg(
     conn: sqlite3.Connection,
     out: str | os.PathLike[str],
@@ -80,15 +96,7 @@ def export_apkg(
     from decks.anki_package import build_collection, export_folder, write_package
 
     started = time.perf_counter()
-    try:
-        target = check_output_path(out, force=force)
-    except BackupError as error:
-        raise ExportError(str(error)) from None
-    ids = resolve_deck_ids(conn, deck)
-    notes = list(iter_export_notes(conn, ids))
-    if not notes:
-        where = f"deck {deck!r}" if deck else "the collection"
-        raise ExportError(f"There are no cards to export in {where}.")
+    target, notes = _notes_to_export(conn, out, deck=deck, force=force)
     report: Callable[[str, int, int], None] = progress or (lambda _s, _d, _t: None)
     if timestamp is None:
         from core import clock
@@ -153,11 +161,7 @@ def export_anki_text(
     from decks.anki_text import TextNote, format_anki_text
 
     started = time.perf_counter()
-    try:
-        check_output_path(out, force=force)
-    except BackupError as error:
-        raise ExportError(str(error)) from None
-    ids = resolve_deck_ids(conn, deck)
+    _target, exported = _notes_to_export(conn, out, deck=deck, force=force)
     notes = [
         TextNote(
             kind=note.kind,
@@ -168,11 +172,8 @@ def export_anki_text(
             guid=note.guid,
             source_html=note.source_html(),
         )
-        for note in iter_export_notes(conn, ids)
+        for note in exported
     ]
-    if not notes:
-        where = f"deck {deck!r}" if deck else "the collection"
-        raise ExportError(f"There are no cards to export in {where}.")
     try:
         target = write_text_file(out, format_anki_text(notes), force=force, newline="\n")
     except BackupError as error:

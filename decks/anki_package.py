@@ -28,8 +28,8 @@ from decks.anki_model import (
     deck_id_for,
     note_fields,
 )
-from decks.anki_sync.bridge import AnkiDay, apply_schedule, revlog_type
-from decks.anki_sync.rows import CardRow
+from decks.anki_sync.bridge import AnkiDay, apply_schedule
+from decks.anki_sync.rows import INTO_REVLOG, UPDATE_CARD, card_rows, revlog_ivl, revlog_row
 
 if TYPE_CHECKING:
     from anki.collection import Collection
@@ -146,16 +146,8 @@ def _write_history(
     updates.sort(key=lambda row: row[-1])
     try:
         with conn:
-            conn.executemany(
-                "update cards set type = ?, queue = ?, due = ?, ivl = ?, factor = ?,"
-                " reps = ?, lapses = ?, left = ?, mod = ? where id = ?",
-                updates,
-            )
-            conn.executemany(
-                "insert into revlog (id, cid, usn, ease, ivl, lastIvl, factor, time, type)"
-                " values (?, ?, -1, ?, ?, ?, ?, ?, ?)",
-                revlog,
-            )
+            conn.executemany(UPDATE_CARD, updates)
+            conn.executemany("insert " + INTO_REVLOG, revlog)
     finally:
         conn.close()
 
@@ -233,12 +225,7 @@ def _history_rows(
     views = {view.card.id: view.card for view in store.card_views(ponder_ids)}
     # The export's collection has FSRS off: the plain columns, read and written in bulk
     # (as the sync does; Anki's Card objects one by one cost ~0.5 ms each).
-    rows = {
-        int(row[0]): CardRow(*row)
-        for row in col.db.all(
-            "select id, type, queue, due, ivl, factor, reps, lapses, left from cards"
-        )
-    }
+    rows = card_rows(col)
     stamp = int(now.timestamp())
     updates = []
     for card_id in ponder_ids:
@@ -251,17 +238,6 @@ def _history_rows(
             updates.append(row.values(stamp))
     revlog = _revlog_rows(conn, pairs, {cid: c.due for cid, c in views.items()})
     return updates, revlog
-
-
-def _interval(at_us: int, due_us: int | None) -> int:
-    """bridge.revlog_interval on integer microseconds: days when a day or more, else
-    negative seconds."""
-    if due_us is None:
-        return 0
-    seconds = (due_us - at_us) / 1e6
-    if seconds >= 86400:
-        return round(seconds / 86400)
-    return -max(1, int(seconds))
 
 
 def _revlog_rows(
@@ -278,23 +254,12 @@ def _revlog_rows(
     def emit(entry: tuple[int, int, int, int, int], due_us: int | None) -> None:
         nonlocal last_ivl
         card_id, at_us, rating, duration, prior = entry
-        ivl = _interval(at_us, due_us)
+        ivl = revlog_ivl(None if due_us is None else (due_us - at_us) / 1e6)
         rid = round(at_us / 1000)
         while rid in taken:  # revlog ids are unique (ms): two reviews in one ms
             rid += 1
         taken.add(rid)
-        rows.append(
-            (
-                rid,
-                pairs[card_id],
-                rating,
-                ivl,
-                last_ivl,
-                2500 if prior == 2 else 0,
-                min(60000, max(0, duration)),
-                revlog_type(prior),
-            )
-        )
+        rows.append(revlog_row(rid, pairs[card_id], rating, ivl, last_ivl, prior, duration))
         last_ivl = ivl
 
     def card_due(card_id: int) -> int | None:

@@ -242,10 +242,17 @@ def test_reviewed_cards_keep_their_revlog_and_due(collection, tmp_path: Path) ->
         nid = col.db.scalar("select id from notes where guid = ?", basic.note.guid)
         cid = col.db.scalar("select id from cards where nid = ? and ord = 0", nid)
         revlog = col.db.all(
-            "select id, ease, time, type from revlog where cid = ? order by id", cid
+            "select id, ease, time, type, ivl, lastIvl, factor from revlog"
+            " where cid = ? order by id",
+            cid,
         )
         assert [(row[1], row[2]) for row in revlog] == [(3, 4200), (4, 1800)]
         assert [row[0] for row in revlog] == [round(t.timestamp() * 1000) for t in times]
+        # Good on a new card: the 10-minute learning step (-600 s); Easy then: a review card
+        # due in whole days. Both were learning reviews (type 0), with no ease factor.
+        days = round((after.due - times[1]).total_seconds() / 86400)
+        assert days >= 1
+        assert [tuple(row[3:]) for row in revlog] == [(0, -600, 0, 0), (0, days, -600, 0)]
         assert col.db.scalar("select count() from revlog") == 2  # nothing else reviewed
         card = col.get_card(cid)
         assert (card.type, card.queue) == (2, 2)  # a review card
@@ -258,6 +265,24 @@ def test_reviewed_cards_keep_their_revlog_and_due(collection, tmp_path: Path) ->
         } == {(0, 0)}
     finally:
         col.close()
+
+
+def test_revlog_rows_as_anki_writes_them() -> None:
+    """Hand-written expectations for the revlog rows the export and the sync both write."""
+    from decks.anki_sync.rows import revlog_interval, revlog_ivl, revlog_row
+
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    assert revlog_interval(at, None) == 0
+    assert revlog_interval(at, at + timedelta(minutes=10)) == -600
+    assert revlog_interval(at, at + timedelta(seconds=0.4)) == -1  # never 0: "unknown"
+    assert revlog_interval(at, at + timedelta(days=3, hours=11)) == 3
+    assert revlog_interval(at, at + timedelta(days=3, hours=13)) == 4
+    assert revlog_ivl(86400.0) == 1 and revlog_ivl(86399.0) == -86399
+    # (id, cid, ease, ivl, lastIvl, factor, time, type): a review card's factor is 2500,
+    # the time is capped at a minute, and the type follows the state before the review.
+    assert revlog_row(7, 8, 3, 5, 2, prior=2, duration_ms=90_000) == (7, 8, 3, 5, 2, 2500, 60000, 1)
+    assert revlog_row(7, 8, 1, -600, 5, prior=3, duration_ms=-5) == (7, 8, 1, -600, 5, 0, 0, 2)
+    assert revlog_row(7, 8, 3, -60, 0, prior=0, duration_ms=1200)[-3:] == (0, 1200, 0)
 
 
 def test_no_history_gives_new_cards(collection, tmp_path: Path, capsys) -> None:

@@ -14,7 +14,6 @@ is added under another name.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -171,21 +170,3 @@ def _schedule_tuple(anki_card: Any) -> tuple[Any, ...]:
         anki_card.factor,
         anki_card.last_review_time,
     )
-
-
-def revlog_interval(reviewed_at: datetime, due: datetime | None) -> int:
-    """Anki's revlog interval: days when a day or more, else negative seconds."""
-    if due is None:
-        return 0
-    seconds = (to_utc(due) - to_utc(reviewed_at)).total_seconds()
-    if seconds >= 86400:
-        return round(seconds / 86400)
-    return -max(1, int(seconds))
-
-
-def revlog_type(prior_state: int) -> int:
-    """Anki revlog type from the card's state before: 0 learn, 1 review, 2 relearn."""
-    return {0: 0, 1: 0, 2: 1, 3: 2}.get(int(prior_state), 0)
-
-
-ProgressFn = Callable[[str, int, int], None]

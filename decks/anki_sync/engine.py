@@ -24,7 +24,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,17 +86,11 @@ class AnkiAccount:
 
 
 @dataclass
-class SyncSummary:
-    """What one sync did; `line()` is the one-line summary, `to_dict()` the --json object."""
+class SyncSummary(MergeCounts):
+    """What one sync did: the merge's counts, and how the sync went. `line()` is the
+    one-line summary, `to_dict()` the --json object."""
 
-    notes_pushed: int = 0
-    notes_pulled: int = 0
-    reviews_pushed: int = 0
-    reviews_pulled: int = 0
-    deleted_in_anki: list[str] = field(default_factory=list)
-    deleted_in_ponder: list[str] = field(default_factory=list)
     full_sync: str | None = None  # "download" / "upload" when one happened
-    skipped: int = 0
     new_endpoint: str | None = None
     elapsed_s: float = 0.0
 
@@ -411,16 +405,8 @@ def _sync(
                 progress=report,
                 cancelled=is_cancelled,
             )
-            for name in (
-                "notes_pushed",
-                "notes_pulled",
-                "reviews_pushed",
-                "reviews_pulled",
-                "deleted_in_anki",
-                "deleted_in_ponder",
-                "skipped",
-            ):
-                setattr(summary, name, getattr(counts, name))
+            for item in fields(MergeCounts):
+                setattr(summary, item.name, getattr(counts, item.name))
             settled = not summary.skipped
             if upload:
                 session.full(out, upload=True)

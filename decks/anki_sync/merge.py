@@ -27,7 +27,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from core.models import format_timestamp
 from decks.anki_model import iter_export_notes, note_fields, source_field
 from decks.anki_sync.bridge import (
     AnkiDay,
@@ -39,7 +38,7 @@ from decks.anki_sync.bridge import (
 )
 from decks.anki_sync.errors import SyncCancelled
 from decks.anki_sync.links import NoteLink, SyncLinks
-from decks.anki_sync.rows import CHUNK, CardRow, anki_versions, chunks, id_list
+from decks.anki_sync.rows import CHUNK, UPDATE_CARD, anki_versions, card_rows, chunks, id_list
 from decks.models import Card, Note, NoteKind, to_db_time
 from decks.repository import CardStore, CardStoreError
 from decks.scheduling import settings_for
@@ -250,10 +249,7 @@ class Merger:
     def _wanted_fields(self, note: Note, export: Any) -> list[str]:
         title = timestamp = link = None
         if export is not None:
-            title = export.source_title
-            link = export.source_link()
-            if export.start_s is not None:
-                timestamp = format_timestamp(export.start_s, always_hours=False)
+            title, timestamp, link = export.source_title, export.timestamp(), export.source_link()
         source = source_field(title, timestamp, link, self._passage(note))
         return note_fields(note.front, note.back, source)
 
@@ -532,13 +528,7 @@ class Merger:
             for chunk in chunks(changed):
                 self.col.update_cards(chunk, skip_undo_entry=True)
         else:  # plain columns: read and write them in bulk (usn -1 so the push sends them)
-            rows: dict[int, CardRow] = {}
-            for chunk in chunks([pairs[card_id] for card_id in todo], 900):
-                for row in self.col.db.all(
-                    "select id, type, queue, due, ivl, factor, reps, lapses, left from cards"
-                    f" where id in ({id_list(chunk)})"
-                ):
-                    rows[row[0]] = CardRow(*row)
+            rows = card_rows(self.col, [pairs[card_id] for card_id in todo])
             updates = []
             stamp = int(self.now.timestamp())
             for card_id in todo:
@@ -548,13 +538,7 @@ class Merger:
                 if apply_schedule(row, card, day, self.now, self.rollover):
                     updates.append(row.values(stamp))
             db = self.col.db
-            db.transact(
-                lambda: db.executemany(
-                    "update cards set type = ?, queue = ?, due = ?, ivl = ?, factor = ?,"
-                    " reps = ?, lapses = ?, left = ?, mod = ?, usn = -1 where id = ?",
-                    updates,
-                )
-            )
+            db.transact(lambda: db.executemany(UPDATE_CARD, updates))
         self.progress("Setting Anki's schedule", len(todo), len(todo))
         self.check()
 

@@ -20,10 +20,9 @@ from collections import defaultdict
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from decks.anki_sync.bridge import revlog_interval, revlog_type
 from decks.anki_sync.links import ReviewLink
 from decks.anki_sync.replay import Answer, replay
-from decks.anki_sync.rows import chunks, id_list
+from decks.anki_sync.rows import INTO_REVLOG, chunks, id_list, revlog_interval, revlog_row
 from decks.models import ReviewLog, from_db_time, to_db_time
 from decks.repository import ImportedReview, StaleCard
 
@@ -193,15 +192,14 @@ def _push(
         ivl = revlog_interval(log.reviewed_at, due)
         prior = int(log.state_before.get("state", 0))
         rows.append(
-            (
+            revlog_row(
                 rid,
                 anki_card,
                 int(log.rating),
                 ivl,
                 last_ivl.get(card_id, 0),
-                2500 if prior == 2 else 0,
-                min(60000, max(0, int(log.duration_ms or 0))),
-                revlog_type(prior),
+                prior,
+                int(log.duration_ms or 0),
             )
         )
         last_ivl[card_id] = ivl
@@ -212,11 +210,7 @@ def _push(
         db = merger.col.db
         for chunk in chunks(rows, 5000):
             db.transact(
-                lambda chunk=chunk: db.executemany(
-                    "insert or ignore into revlog (id, cid, usn, ease, ivl, lastIvl, factor,"
-                    " time, type) values (?, ?, -1, ?, ?, ?, ?, ?, ?)",
-                    chunk,
-                )
+                lambda chunk=chunk: db.executemany("insert or ignore " + INTO_REVLOG, chunk)
             )
     links.set(pending_push=[])
     merger.counts.reviews_pushed += len(rows)
