@@ -33,7 +33,7 @@ _PALETTE_SKIP = {"command_palette", "quit", "help_quit", "change_theme"}
 
 
 class PonderApp(App[None]):
-    """Screens reach shared state through `self.app.library` and `self.app.config`."""
+    """Screens reach shared state through `ponder(self).library` and `.config` (tui/context.py)."""
 
     TITLE = "Ponder"
     CSS_PATH = "ponder.tcss"

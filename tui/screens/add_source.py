@@ -28,6 +28,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.importer import import_kind
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.widgets.completing_input import CompletingInput, shared_prefix
 
 
@@ -258,8 +259,8 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
         """A video already in the library is selected, not fetched again (no network)."""
         from core.importer import stored_video
 
-        source_id = stored_video(self.app.library, text)
-        source = self.app.library.source(source_id) if source_id is not None else None
+        source_id = stored_video(ponder(self).library, text)
+        source = ponder(self).library.source(source_id) if source_id is not None else None
         if source is None:
             return None
         return AddOutcome(source_id, source.title, existed=True)
@@ -277,7 +278,7 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
             if not worker.is_cancelled:
                 self.post_message(TranscribeProgress(worker, done, total, clock.eta(done, total)))
 
-        config = self.app.config
+        config = ponder(self).config
         return import_source(
             text,
             config=config,
@@ -317,12 +318,12 @@ class AddSourceScreen(ModalScreen[AddOutcome | None]):
 
     def _store(self, transcript: Any) -> None:
         try:
-            result = self.app.library.add(transcript)
+            result = ponder(self).library.add(transcript)
         except Exception as error:  # a full disk or a locked database: say so, keep the input
             self._set_busy(None)
             self.notify(f"Could not store the transcript: {error}", severity="error", markup=False)
             return
-        source = self.app.library.source(result.source_id)
+        source = ponder(self).library.source(result.source_id)
         title = source.title if source is not None else transcript.source.title
         self.dismiss(AddOutcome(result.source_id, title, result.existed))
 

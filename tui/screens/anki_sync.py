@@ -24,6 +24,7 @@ from textual.screen import ModalScreen
 from textual.widgets import ProgressBar, Static
 
 from core.textsafe import inert_line
+from tui.context import ponder
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -151,7 +152,7 @@ def start_anki_sync(app: App, then: Callable[[SyncOutcome | None], None] | None 
     """Sync now (from a key, the palette, start-up or quit); `then` runs after it ends."""
     from decks.worker_store import database_file
 
-    config: Any = app.config  # type: ignore[attr-defined]
+    config = ponder(app).config
     if any(isinstance(screen, AnkiSyncScreen) for screen in app.screen_stack):
         return  # one at a time
     if not (config.anki_user and config.anki_key):
@@ -159,7 +160,7 @@ def start_anki_sync(app: App, then: Callable[[SyncOutcome | None], None] | None 
         if then is not None:
             then(None)
         return
-    database = database_file(app.library.conn)  # type: ignore[attr-defined]
+    database = database_file(ponder(app).library.conn)
 
     def ended(outcome: SyncOutcome | None) -> None:
         if outcome is not None:
@@ -174,9 +175,9 @@ def report_outcome(app: App, outcome: SyncOutcome) -> None:
     """One notification; a new endpoint the server handed out is saved."""
     if outcome.ok:
         if outcome.new_endpoint:
-            app.config.anki_endpoint = outcome.new_endpoint  # type: ignore[attr-defined]
+            ponder(app).config.anki_endpoint = outcome.new_endpoint
             with contextlib.suppress(OSError):
-                app.save_config()  # type: ignore[attr-defined]
+                ponder(app).save_config()
         app.notify(inert_line(outcome.message), title="Anki", markup=False, timeout=10)
     elif outcome.cancelled:
         app.notify(inert_line(outcome.message), title="Anki", markup=False)

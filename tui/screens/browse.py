@@ -40,6 +40,7 @@ from core import clock
 from core.textsafe import inert_line
 from decks.models import CardView, normalise_deck_name
 from decks.repository import CardFilter, CardStore, CardStoreError
+from tui.context import ponder
 from tui.screens.card_detail import (
     DETAIL_WIDTH,
     detail_text,
@@ -188,7 +189,7 @@ class BrowseScreen(Screen[None]):
 
     @property
     def store(self) -> CardStore:
-        return CardStore(self.app.library.conn)
+        return CardStore(ponder(self).library.conn)
 
     def compose(self) -> ComposeResult:
         # Classes and widths decided before the children mount: no second styling pass.
@@ -334,7 +335,7 @@ class BrowseScreen(Screen[None]):
 
     @property
     def rollover_hour(self) -> int:
-        return self.app.config.day_rollover_hour
+        return ponder(self).config.day_rollover_hour
 
     def reload(self, keep_card: int | None = None, *, fresh: bool = False) -> None:
         """Query again and redraw: a first page from the top when the filters changed
@@ -416,7 +417,7 @@ class BrowseScreen(Screen[None]):
         if scheduler is None:
             from decks.scheduling import scheduler_for_deck
 
-            scheduler = scheduler_for_deck(self.store, deck_id, self.app.config)
+            scheduler = scheduler_for_deck(self.store, deck_id, ponder(self).config)
             self._scheduler_cache[deck_id] = scheduler
         return scheduler
 
@@ -532,7 +533,7 @@ class BrowseScreen(Screen[None]):
         from decks.browse import card_details
 
         try:
-            details = card_details(self.store, view.card.id, config=self.app.config)
+            details = card_details(self.store, view.card.id, config=ponder(self).config)
         except sqlite3.Error as error:
             self._write_detail(target, Text(f"Could not read the card: {error}"))
             return

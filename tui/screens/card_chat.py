@@ -44,6 +44,7 @@ from core.textsafe import inert, inert_line
 from decks.models import CardView
 from decks.passage import card_focus, card_texts
 from decks.recall_mode import link_note_conversation, note_conversation
+from tui.context import ponder
 from tui.widgets.chat import ChatPane, CitationSelected
 from tui.widgets.footer import CoalescingFooter
 
@@ -133,7 +134,7 @@ class CardChatPane(ChatPane):
             try:
                 title = TITLE_PREFIX + self.front
                 conversation_id = service.start_conversation(self.store, self.source_id, title)
-                link_note_conversation(self.app.library.conn, self.note_id, conversation_id)
+                link_note_conversation(ponder(self).library.conn, self.note_id, conversation_id)
             except sqlite3.Error as error:
                 self.set_status(f"Could not start the conversation: {error}", "error")
                 return
@@ -180,7 +181,7 @@ class CardChatScreen(ModalScreen[None]):
         source_id = self.transcript.source.id
         assert source_id is not None
         try:
-            conversation_id = note_conversation(self.app.library.conn, self.view.note.id)
+            conversation_id = note_conversation(ponder(self).library.conn, self.view.note.id)
         except sqlite3.Error:
             conversation_id = None
         with Vertical(id="card-chat-dialog") as dialog:

@@ -40,6 +40,7 @@ from core.textsafe import inert, inert_line
 from decks import cloze
 from decks.models import NoteKind, SourceRef, normalise_deck_name, normalise_tags
 from decks.repository import CardStore, CardStoreError, card_ords
+from tui.context import ponder
 from tui.widgets.completing_input import CompletingInput
 from tui.widgets.footer import CoalescingFooter
 
@@ -284,7 +285,7 @@ class CardEditorScreen(ModalScreen["int | None"]):
 
     @property
     def store(self) -> CardStore:
-        return CardStore(self.app.library.conn)
+        return CardStore(ponder(self).library.conn)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="editor-dialog"):
@@ -349,7 +350,7 @@ class CardEditorScreen(ModalScreen["int | None"]):
         """The fields to start with: the note being edited, a proposal, or empty."""
         store = self.store
         self._deck_names = [deck.name for deck in store.decks()]
-        library = self.app.library
+        library = ponder(self).library
         if self.note_id is not None:
             note = store.note(self.note_id)
             if note is None:
@@ -408,7 +409,7 @@ class CardEditorScreen(ModalScreen["int | None"]):
     def _passage_from_library(self) -> str:
         if self.source_id is None or self.first_segment is None:
             return ""
-        segments = self.app.library.segments(self.source_id)
+        segments = ponder(self).library.segments(self.source_id)
         last = self.last_segment if self.last_segment is not None else self.first_segment
         return " ".join(segment.text.strip() for segment in segments[self.first_segment : last + 1])
 

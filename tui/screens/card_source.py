@@ -24,6 +24,7 @@ from core.models import format_timestamp
 from core.textsafe import inert, inert_line
 from decks.models import SourceRef
 from decks.passage import CONTEXT, Passage, load_passage
+from tui.context import ponder
 from tui.media import can_open, open_at, say_no_video
 
 MARK = "▌ "
@@ -77,7 +78,7 @@ class CardSourceScreen(ModalScreen[tuple[int, int] | None]):
 
     def compose(self) -> ComposeResult:
         try:
-            self.passage = load_passage(self.app.library, self.ref, self.context)
+            self.passage = load_passage(ponder(self).library, self.ref, self.context)
         except sqlite3.Error:
             self.passage = None
         passage = self.passage

@@ -24,6 +24,7 @@ from core.chat.models import ChatEvent, GuideNote
 from core.chat.store import ConversationStore
 from core.models import Transcript
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.screens.guide import GuideMenuScreen, GuideScreen
 from tui.screens.help import BindingCommands
 from tui.widgets.chat import CitationSelected
@@ -63,7 +64,7 @@ class CollectionChatScreen(Screen[None]):
         self.collection_id = collection_id
 
     def compose(self) -> ComposeResult:
-        library = self.app.library
+        library = ponder(self).library
         found = collections.get(library, self.collection_id)
         transcripts = [library.transcript(i) for i in (found.source_ids if found else ())]
         members = [t for t in transcripts if t is not None]
@@ -91,7 +92,7 @@ class CollectionChatScreen(Screen[None]):
         (so `c` makes a card that keeps its own transcript and segments)."""
         event.stop()
         source_id = event.source_id
-        if source_id is None or self.app.library.source(source_id) is None:
+        if source_id is None or ponder(self).library.source(source_id) is None:
             self.notify("That transcript is no longer in the library.", markup=False)
             return
         from tui.screens.study import StudyScreen
@@ -207,7 +208,7 @@ class CollectionGuideScreen(GuideScreen):
             self.collection_name,
             self.transcripts,
             self.kind.name,
-            where=self.app.library.conn,
+            where=ponder(self).library.conn,
         )
 
     def citation_target(self, first: int, last: int, source_id: int | None) -> Any:

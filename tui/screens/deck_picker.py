@@ -30,6 +30,7 @@ from core.clock import study_day_start
 from core.textsafe import inert_line
 from decks.repository import CardStore
 from decks.scheduling import settings_for
+from tui.context import ponder
 
 if TYPE_CHECKING:
     from core.config import Config
@@ -161,8 +162,8 @@ class DeckPickerScreen(ModalScreen[PickResult]):
 
     def compose(self) -> ComposeResult:
         try:
-            store = CardStore(self.app.library.conn)
-            self.rows = deck_rows(store, self.app.config)
+            store = CardStore(ponder(self).library.conn)
+            self.rows = deck_rows(store, ponder(self).config)
         except sqlite3.Error as error:
             self.rows = []
             self.notify(

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from textual.worker import Worker, WorkerState
 
 from core.textsafe import inert_line
+from tui.context import ponder
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -70,8 +71,8 @@ def open_card_export(app: App, kind: str) -> None:
     from tui.screens.prompt import PromptScreen
 
     export = next(item for item in EXPORTS if item.kind == kind)
-    database = database_file(app.library.conn)  # type: ignore[attr-defined]
-    rollover = int(app.config.day_rollover_hour)  # type: ignore[attr-defined]
+    database = database_file(ponder(app).library.conn)
+    rollover = int(ponder(app).config.day_rollover_hour)
 
     def write(path_text: str, force: bool) -> None:
         app.run_worker(

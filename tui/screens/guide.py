@@ -38,6 +38,7 @@ from core.chat.prompts import GUIDE_KINDS, guide_kind
 from core.chat.store import ConversationStore
 from core.models import Transcript
 from core.textsafe import inert, inert_line
+from tui.context import ponder
 from tui.widgets.chat.citations import (
     CitationRow,
     CitationSelected,
@@ -260,7 +261,7 @@ class GuideScreen(ModalScreen["tuple[int, int] | None"]):
         client = None
         feed: MarkdownFeed | None = None
         try:
-            config = getattr(self.app, "config", None)
+            config = ponder(self).config
             client = chat_client(config)
             await self.markdown.update("")
             await self.citation_row.remove_children()

@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 
 from core.models import Highlight, Transcript, format_timestamp
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.screens.prompt import PromptScreen
 
 NOTE_MAX = 500
@@ -137,7 +138,7 @@ class HighlightsScreen(ModalScreen["Highlight | None"]):
         if highlight is None or highlight.id is None:
             return
         index = self.highlights.index(highlight)
-        self.app.library.remove_highlight(highlight.id)
+        ponder(self).library.remove_highlight(highlight.id)
         self.highlights.pop(index)
         self.option_list.remove_option_at_index(index)
         self._sync_empty()
@@ -152,7 +153,7 @@ class HighlightsScreen(ModalScreen["Highlight | None"]):
             if note is None or highlight.id is None:
                 return
             note = note.strip()
-            self.app.library.set_highlight_note(highlight.id, note)
+            ponder(self).library.set_highlight_note(highlight.id, note)
             index = self.highlights.index(highlight)
             updated = Highlight(
                 source_id=highlight.source_id,

@@ -26,6 +26,7 @@ from core.durations import format_hms
 from core.models import Source
 from core.textsafe import inert_line
 from decks.library_rows import LibraryRow, filter_rows, in_collection, load_rows
+from tui.context import ponder
 from tui.widgets.footer import CoalescingFooter
 
 SELECTED_KEY = "library.selected"
@@ -178,7 +179,7 @@ class LibraryScreen(Screen[None]):
         yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
-        library = self.app.library
+        library = ponder(self).library
         self._restore_sort(library.get_state(SORT_KEY))
         selected = library.get_state(SELECTED_KEY) or library.get_state(DEMO_SEEDED_KEY)
         self._selected_id = int(selected) if selected and selected.isdigit() else None
@@ -195,7 +196,7 @@ class LibraryScreen(Screen[None]):
         """Another terminal's `ponder add` (or rename, remove) shows up without a key."""
         if not self.is_current:
             return
-        version = self.app.library.data_version()
+        version = ponder(self).library.data_version()
         if version != self._data_version:
             self._data_version = version
             self.reload()
@@ -249,9 +250,9 @@ class LibraryScreen(Screen[None]):
 
     def reload(self, select: int | None = None, *, with_cards: bool = True) -> None:
         """Read the library again and redraw; optionally move the cursor to `select`."""
-        self._rows = load_rows(self.app.library, self.app.config, with_cards=with_cards)
+        self._rows = load_rows(ponder(self).library, ponder(self).config, with_cards=with_cards)
         if self.collection is not None:  # renamed, changed or deleted elsewhere
-            self.collection = collections.get(self.app.library, self.collection.id)
+            self.collection = collections.get(ponder(self).library, self.collection.id)
         self._selected_id = select if select is not None else self._cursor_source_id()
         self._render_table()
 
@@ -327,8 +328,8 @@ class LibraryScreen(Screen[None]):
         if source_id == self._selected_id and self._mounted:
             return
         self._selected_id = source_id
-        if self.app.library.get_state(SELECTED_KEY) != str(source_id):
-            self.app.library.set_state(SELECTED_KEY, str(source_id))
+        if ponder(self).library.get_state(SELECTED_KEY) != str(source_id):
+            ponder(self).library.set_state(SELECTED_KEY, str(source_id))
 
     # -- events ----------------------------------------------------------------
 
@@ -441,7 +442,7 @@ class LibraryScreen(Screen[None]):
         def done(title: str | None) -> None:
             if title is None:
                 return
-            if not self.app.library.rename(source_id, title):
+            if not ponder(self).library.rename(source_id, title):
                 self.notify("That transcript is gone.", severity="warning", markup=False)
                 self.reload()
                 return
@@ -460,7 +461,7 @@ class LibraryScreen(Screen[None]):
 
     def _delete(self, source_id: int, title: str) -> None:
         index = next((i for i, r in enumerate(self._shown) if r.source_id == source_id), 0)
-        self.app.library.remove(source_id)
+        ponder(self).library.remove(source_id)
         remaining = [row for row in self._shown if row.source_id != source_id]
         neighbour = remaining[min(index, len(remaining) - 1)].source_id if remaining else None
         self._selected_id = None
@@ -479,7 +480,7 @@ class LibraryScreen(Screen[None]):
 
     def _sort_changed(self) -> None:
         direction = "desc" if self._descending else "asc"
-        self.app.library.set_state(SORT_KEY, f"{self._sort_key}:{direction}")
+        ponder(self).library.set_state(SORT_KEY, f"{self._sort_key}:{direction}")
         self._render_table()
 
     def action_focus_filter(self) -> None:
@@ -501,13 +502,13 @@ class LibraryScreen(Screen[None]):
     def show_collection(self, collection: Collection | None) -> None:
         """Filter the table by a collection (None: every transcript); remembered."""
         self.collection = collection
-        self.app.library.set_state(COLLECTION_KEY, str(collection.id) if collection else "")
+        ponder(self).library.set_state(COLLECTION_KEY, str(collection.id) if collection else "")
         self._render_table()
 
     def _choices(self) -> list[tuple[Any, str]]:
         return [
             (found.id, f"{found.name}  ({len(found.source_ids)})")
-            for found in collections.collections(self.app.library)
+            for found in collections.collections(ponder(self).library)
         ]
 
     def action_show_collection(self) -> None:
@@ -525,7 +526,7 @@ class LibraryScreen(Screen[None]):
             if value == ALL_TRANSCRIPTS:
                 self.show_collection(None)
                 return
-            self.show_collection(collections.get(self.app.library, int(value)))
+            self.show_collection(collections.get(ponder(self).library, int(value)))
             self.set_focus(self.table)
 
         current = self.collection.id if self.collection else ALL_TRANSCRIPTS
@@ -537,7 +538,7 @@ class LibraryScreen(Screen[None]):
         """Prompt for a new collection's name and create it; `then` gets the new one."""
         from tui.screens.prompt import PromptScreen
 
-        library = self.app.library
+        library = ponder(self).library
 
         def problem(text: str) -> str | None:
             try:
@@ -596,7 +597,7 @@ class LibraryScreen(Screen[None]):
             if value == NEW_COLLECTION:
                 self._ask_name(lambda made: self._add_to(made, source))
                 return
-            found = collections.get(self.app.library, int(value))
+            found = collections.get(ponder(self).library, int(value))
             if found is None:
                 self.notify("That collection is gone.", severity="warning", markup=False)
                 return
@@ -607,7 +608,7 @@ class LibraryScreen(Screen[None]):
 
     def _add_to(self, collection: Collection, source: Source) -> None:
         try:
-            added = collections.add_source(self.app.library, collection.id, int(source.id or 0))
+            added = collections.add_source(ponder(self).library, collection.id, int(source.id or 0))
         except collections.CollectionError as error:
             self.notify(inert_line(str(error)), severity="warning", markup=False)
             return
@@ -652,7 +653,7 @@ class LibraryScreen(Screen[None]):
             return
         source_id = int(source.id or 0)
         index = next((i for i, r in enumerate(self._shown) if r.source_id == source_id), 0)
-        collections.remove_source(self.app.library, collection.id, source_id)
+        collections.remove_source(ponder(self).library, collection.id, source_id)
         remaining = [row for row in self._shown if row.source_id != source_id]
         neighbour = remaining[min(index, len(remaining) - 1)].source_id if remaining else None
         self.reload(select=neighbour)

@@ -34,6 +34,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from core.textsafe import inert_line
 from decks.worker_store import worker_store
+from tui.context import ponder
 from tui.workers import PostsFromThreads
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ class PresetScreen(PostsFromThreads, ModalScreen[bool]):
 
     @property
     def conn(self) -> sqlite3.Connection:
-        return self.app.library.conn  # type: ignore[attr-defined, no-any-return]
+        return ponder(self).library.conn
 
     @property
     def store(self) -> CardStore:
@@ -166,7 +167,7 @@ class PresetScreen(PostsFromThreads, ModalScreen[bool]):
 
     @property
     def config(self) -> Any:
-        return self.app.config  # type: ignore[attr-defined]
+        return ponder(self).config
 
     @property
     def running(self) -> bool:
@@ -323,7 +324,7 @@ class PresetScreen(PostsFromThreads, ModalScreen[bool]):
             change = set_desired_retention(self.store, self.preset.id, value)
             if change.for_settings is not None:
                 self.config.desired_retention = change.for_settings
-                self.app.save_config()  # type: ignore[attr-defined]
+                ponder(self).save_config()
         except (ValueError, sqlite3.Error, OSError) as error:
             self.notify(f"desired_retention: {error}", severity="error", markup=False)
             return False

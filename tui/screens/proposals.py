@@ -22,6 +22,7 @@ from textual.screen import ModalScreen
 from textual.widgets import LoadingIndicator, Static
 
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.screens.card_editor import CardContext, CardEditorScreen, context_from_study
 
 if TYPE_CHECKING:
@@ -85,13 +86,13 @@ class ProposalsScreen(ModalScreen[None]):
 
         context = self.context
         if self.transcript is None and context.source_id is not None:
-            self.transcript = self.app.library.transcript(context.source_id)
+            self.transcript = ponder(self).library.transcript(context.source_id)
         transcript = self.transcript
         if transcript is None or context.first_segment is None or not transcript.segments:
             self.fall_back("This passage's transcript is gone: write the card yourself.")
             return
         try:
-            client = chat_client(self.app.config)
+            client = chat_client(ponder(self).config)
         except ChatError as error:
             self.fall_back(str(error))
             return
@@ -105,7 +106,7 @@ class ProposalsScreen(ModalScreen[None]):
         from decks.proposals import language_hint
         from decks.repository import CardStore
 
-        store = CardStore(self.app.library.conn)
+        store = CardStore(ponder(self).library.conn)
         try:
             deck = store.default_deck_name(SourceRef(transcript.source.id, transcript.source.title))
             return language_hint(store, deck, transcript)

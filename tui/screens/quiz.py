@@ -39,6 +39,7 @@ from core.chat.errors import ChatError, NoApiKey
 from core.chat.models import Citation
 from core.quiz import QuizError, QuizSession
 from core.textsafe import inert, inert_line
+from tui.context import ponder
 from tui.widgets.chat.citations import LINK_WIDTH, CitationLink, CitationSelected
 from tui.widgets.footer import CoalescingFooter
 
@@ -182,14 +183,14 @@ class QuizScreen(Screen[QuizOutcome | None]):
     def _new_session(self) -> QuizSession:
         from core.chat.store import ConversationStore
 
-        transcript = self.app.library.transcript(self.source_id)
+        transcript = ponder(self).library.transcript(self.source_id)
         if transcript is None:
             raise QuizError("This transcript is no longer in the library.")
         return QuizSession(
             transcript,
             self.first_segment,
             self.last_segment,
-            store=ConversationStore(self.app.library.conn),
+            store=ConversationStore(ponder(self).library.conn),
         )
 
     async def on_unmount(self) -> None:
@@ -247,7 +248,7 @@ class QuizScreen(Screen[QuizOutcome | None]):
         if self._client is None:
             from tui.claude import chat_client
 
-            self._client = chat_client(getattr(self.app, "config", None))
+            self._client = chat_client(ponder(self).config)
         return self._client
 
     # -- showing a question and its grade ----------------------------------------------------
@@ -595,7 +596,7 @@ def open_quiz(screen: StudyScreen) -> None:
     from tui.claude import chat_client
 
     try:
-        chat_client(getattr(screen.app, "config", None))
+        chat_client(ponder(screen).config)
     except NoApiKey as error:
         screen.notify(f"The quiz needs Claude. {error}", severity="error", markup=False)
         return

@@ -26,6 +26,7 @@ from core.collections import Collection
 from core.models import format_timestamp
 from core.search import SearchError, SearchHit, search
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.screens.help import BindingCommands
 from tui.widgets.footer import CoalescingFooter
 
@@ -204,7 +205,13 @@ class SearchAllScreen(Screen[None]):
         try:
             outcome = SearchOutcome(
                 query,
-                search(self.app.library, query, limit=RESULT_LIMIT, mark=MARK, collection_id=scope),
+                search(
+                    ponder(self).library,
+                    query,
+                    limit=RESULT_LIMIT,
+                    mark=MARK,
+                    collection_id=scope,
+                ),
             )
         except SearchError as error:
             outcome = SearchOutcome(query, [], str(error))
@@ -271,7 +278,7 @@ class SearchAllScreen(Screen[None]):
             self.notify("Nothing to open: type a search first.", markup=False)
             return
         hit = self.hits[index]
-        if self.app.library.source(hit.source_id) is None:
+        if ponder(self).library.source(hit.source_id) is None:
             self.notify("That transcript is no longer in the library.", markup=False)
             self.run_search(self.query_shown)
             return

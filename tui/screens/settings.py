@@ -29,6 +29,7 @@ from textual.widgets import Button, Header, Input, Select, Static
 from core.config import KNOWN_MODELS, VALIDATORS, Config, ConfigError, validate
 from core.paths import config_path
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.widgets.footer import CoalescingFooter
 
 OTHER_MODEL = "\x00other"  # the Select value meaning "type a model name below"
@@ -195,7 +196,7 @@ class SettingsScreen(Screen[None]):
 
     @property
     def config(self) -> Config:
-        return self.app.config  # type: ignore[attr-defined, no-any-return]
+        return ponder(self).config
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -410,7 +411,7 @@ class SettingsScreen(Screen[None]):
         was = bool(self.config.anki_key)
         self.config.anki_key = ""
         try:
-            self.app.save_config()  # type: ignore[attr-defined]
+            ponder(self).save_config()
         except OSError as error:
             self.notify(f"Could not save the settings: {error}", severity="error", markup=False)
             return
@@ -461,7 +462,7 @@ class SettingsScreen(Screen[None]):
         config.anki_user, config.anki_key = account.user, account.key
         config.anki_endpoint = account.endpoint
         try:
-            self.app.save_config()  # type: ignore[attr-defined]
+            ponder(self).save_config()
         except OSError as error:
             self.notify(f"Could not save the settings: {error}", severity="error", markup=False)
             return
@@ -502,15 +503,7 @@ class SettingsScreen(Screen[None]):
 
     def _apply_theme(self, theme: str) -> None:
         """Set the app's theme without letting the app save it behind the form's back."""
-        app: Any = self.app
-        previous = getattr(app, "_applying_config_theme", None)
-        if previous is not None:
-            app._applying_config_theme = True
-        try:
-            app.theme = theme
-        finally:
-            if previous is not None:
-                app._applying_config_theme = previous
+        ponder(self).apply_theme(theme, persist=False)
 
     # -- saving ----------------------------------------------------------------------
 
@@ -545,7 +538,7 @@ class SettingsScreen(Screen[None]):
             self._show_anki_status()
         if saved_names:
             try:
-                self.app.save_config()  # type: ignore[attr-defined]
+                ponder(self).save_config()
             except OSError as error:
                 self.notify(f"Could not save the settings: {error}", severity="error", markup=False)
                 return [*errors, str(error)]

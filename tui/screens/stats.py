@@ -29,6 +29,7 @@ from textual.widgets import Header, Select, Static
 from textual.worker import get_current_worker
 
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.widgets.footer import CoalescingFooter
 from tui.widgets.heatmap import Heatmap
 from tui.workers import PostsFromThreads
@@ -189,7 +190,7 @@ class StatsScreen(PostsFromThreads, Screen[None]):
     def store(self) -> CardStore:
         from decks.repository import CardStore
 
-        return CardStore(self.app.library.conn)  # type: ignore[attr-defined]
+        return CardStore(ponder(self).library.conn)
 
     def compose(self) -> ComposeResult:
         self._decks = self.store.decks()
@@ -260,7 +261,7 @@ class StatsScreen(PostsFromThreads, Screen[None]):
     def _start_loading(self) -> None:
         self._generation += 1
         self._show_loading()
-        rollover = int(getattr(self.app.config, "day_rollover_hour", 4))  # type: ignore[attr-defined]
+        rollover = int(ponder(self).config.day_rollover_hour)
         self._compute(self.deck_name, rollover, self._generation)
 
     @work(thread=True, exclusive=True, group="stats", exit_on_error=False)
@@ -273,7 +274,7 @@ class StatsScreen(PostsFromThreads, Screen[None]):
             from decks.stats import compute_stats
             from decks.worker_store import worker_store
 
-            with worker_store(self.app.library.conn) as store:  # type: ignore[attr-defined]
+            with worker_store(ponder(self).library.conn) as store:
                 stats = compute_stats(store.conn, deck, rollover_hour=rollover_hour)
         except Exception as error:  # any failure becomes a one-line message
             if not worker.is_cancelled:
@@ -412,7 +413,7 @@ class StatsScreen(PostsFromThreads, Screen[None]):
         except sqlite3.Error as error:
             self.query_one("#stats-preset", Static).update(Text(inert_line(str(error))))
             return
-        retention = float(getattr(self.app.config, "desired_retention", 0.9))  # type: ignore[attr-defined]
+        retention = float(ponder(self).config.desired_retention)
         self.query_one("#stats-preset", Static).update(preset_text(preset, retention))
 
     # -- actions -------------------------------------------------------------------------

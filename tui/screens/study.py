@@ -29,6 +29,7 @@ from core.chat.focus import focus_from_selection
 from core.durations import parse_clock
 from core.models import Highlight, Transcript, format_timestamp
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.media import can_open, open_at, say_no_video
 from tui.screens.help import BindingCommands, show_help
 from tui.screens.highlights import HighlightsScreen
@@ -162,7 +163,7 @@ class StudyScreen(Screen[None]):
     # -- layout ------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        library = self.app.library
+        library = ponder(self).library
         transcript = library.transcript(self.source_id)
         self.current_transcript = transcript
         yield Header()
@@ -223,7 +224,7 @@ class StudyScreen(Screen[None]):
         from core.search import SearchError, highlight_pattern, matching_segments
 
         try:
-            indexes = matching_segments(self.app.library, query, self.source_id)
+            indexes = matching_segments(ponder(self).library, query, self.source_id)
         except (SearchError, sqlite3.Error):
             return
         view = self.transcript_view
@@ -312,7 +313,7 @@ class StudyScreen(Screen[None]):
         if cursor == self._saved_cursor:
             return
         try:
-            self.app.library.set_cursor(self.source_id, cursor)
+            ponder(self).library.set_cursor(self.source_id, cursor)
         except sqlite3.Error:
             return
         self._saved_cursor = cursor
@@ -505,7 +506,7 @@ class StudyScreen(Screen[None]):
             return
         selected = view.selected_range() or (view.cursor, view.cursor, None, None)
         first, last, start_char, end_char = selected
-        library = self.app.library
+        library = ponder(self).library
         for existing in view.highlights:
             if (
                 existing.first_segment,
@@ -539,12 +540,12 @@ class StudyScreen(Screen[None]):
         transcript = self.current_transcript
         if transcript is None:
             return
-        highlights = self.app.library.highlights(self.source_id)
+        highlights = ponder(self).library.highlights(self.source_id)
         self.app.push_screen(HighlightsScreen(transcript, highlights), self._after_highlights)
 
     def _after_highlights(self, chosen: Highlight | None) -> None:
         view = self.transcript_view
-        view.set_highlights(self.app.library.highlights(self.source_id))
+        view.set_highlights(ponder(self).library.highlights(self.source_id))
         if chosen is not None:
             self.jump_to_segment(chosen.first_segment)
         view.focus()

@@ -13,6 +13,7 @@ from typing import Any
 from textual.screen import Screen
 
 from decks.review import ReviewSession
+from tui.context import ponder
 from tui.screens.review.content import db_error_text, source_deleted_text
 
 
@@ -34,7 +35,7 @@ def ask_about_card(screen: Screen[Any], session: ReviewSession) -> None:
     transcript = None
     if not ref.gone and ref.source_id is not None:
         try:
-            transcript = screen.app.library.transcript(ref.source_id)  # type: ignore[attr-defined]
+            transcript = ponder(screen).library.transcript(ref.source_id)
         except sqlite3.Error as error:
             screen.notify(
                 db_error_text("load the card's transcript", error), severity="error", markup=False

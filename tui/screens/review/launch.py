@@ -13,6 +13,7 @@ from textual.app import App
 
 from decks.repository import CardStore
 from decks.review import decks_to_study
+from tui.context import ponder
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.review.screen import ReviewScreen
 
@@ -32,13 +33,10 @@ def open_review(app: App[Any], deck_id: int | None = None) -> None:
     if deck_id is not None:
         app.push_screen(ReviewScreen(deck_id))
         return
-    library = getattr(app, "library", None)
-    several = False
-    if library is not None:
-        try:
-            several = len(decks_to_study(CardStore(library.conn))) > 1
-        except sqlite3.Error:
-            several = False
+    try:
+        several = len(decks_to_study(CardStore(ponder(app).library.conn))) > 1
+    except sqlite3.Error:
+        several = False
     if not several:
         app.push_screen(ReviewScreen(None))
         return

@@ -32,6 +32,7 @@ from core.textsafe import inert, inert_line
 from decks import cloze
 from decks.models import CardView, NoteKind
 from decks.passage import card_focus, card_texts
+from tui.context import ponder
 from tui.screens.review.content import ANSWER_STYLE
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ class FreeRecall:
         from tui.claude import chat_client
         from tui.widgets.chat.sdk import load_sdk_once
 
-        app: Any = self.screen.app
+        app = ponder(self.screen)
         client = None
         try:
             front, back = card_texts(view)

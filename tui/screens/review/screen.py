@@ -43,6 +43,7 @@ from decks.models import CardView, SourceRef
 from decks.queue import LEARN_AHEAD
 from decks.repository import CardFilter, CardStore, UndoError
 from decks.review import ReviewError, ReviewSession
+from tui.context import ponder
 from tui.media import can_open, say_no_video
 from tui.screens.deck_picker import CANCELLED, DeckPickerScreen, PickResult
 from tui.screens.help import BindingCommands, show_help
@@ -210,10 +211,10 @@ class ReviewScreen(Screen[None]):
     def start(self, deck_id: int | None) -> None:
         """(Re)start the session on a deck (None = all decks) and show the first card."""
         self._cancel_wait()
-        self.store = CardStore(self.app.library.conn)
+        self.store = CardStore(ponder(self).library.conn)
         try:
             try:
-                session = ReviewSession(self.store, deck_id, config=self.app.config)
+                session = ReviewSession(self.store, deck_id, config=ponder(self).config)
             except ReviewError:
                 self.notify(
                     "That deck no longer exists: reviewing all decks.",
@@ -221,7 +222,7 @@ class ReviewScreen(Screen[None]):
                     markup=False,
                 )
                 deck_id = None
-                session = ReviewSession(self.store, None, config=self.app.config)
+                session = ReviewSession(self.store, None, config=ponder(self).config)
         except sqlite3.Error as error:
             self._db_error("open the review", error)
             if self.session is None:  # nothing to fall back on: say so, d retries
@@ -450,7 +451,7 @@ class ReviewScreen(Screen[None]):
         if ref is None or ref.gone or ref.source_id is None:
             return None
         try:
-            return self.app.library.source(ref.source_id)
+            return ponder(self).library.source(ref.source_id)
         except sqlite3.Error:
             return None
 
@@ -657,7 +658,7 @@ class ReviewScreen(Screen[None]):
         session.reveal()
         self.recall.typed_answer = typed.strip()
         self._show_answer()
-        self.recall.grade(view, getattr(self.app, "config", None))
+        self.recall.grade(view, ponder(self).config)
 
     def action_stop_grading(self) -> None:
         """Esc while Claude grades: stop it; the answer stays shown for self-grading."""

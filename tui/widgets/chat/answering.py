@@ -22,6 +22,7 @@ from core.chat import service
 from core.chat.errors import ChatError, NoApiKey
 from core.chat.models import ChatMessage, CitationEvent, Done, Notice, Started, TextDelta
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.widgets.chat.feed import MarkdownFeed
 from tui.widgets.chat.messages import AnswerView, QuestionView
 from tui.widgets.chat.sdk import defer_full_collections, load_sdk_once
@@ -188,7 +189,7 @@ class AnswerStreaming:
         one once the key, model, address or options change."""
         from tui.claude import chat_client
 
-        fresh = chat_client(getattr(self.app, "config", None))
+        fresh = chat_client(ponder(self).config)
         if self._client is not None and self._client.same_setup(fresh):
             return self._client
         await self._close_client()

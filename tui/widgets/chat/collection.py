@@ -16,6 +16,7 @@ from textual.message import Message
 
 from core.chat.models import ChatEvent, Conversation, Focus
 from core.models import Transcript
+from tui.context import ponder
 from tui.widgets.chat.pane import ChatPane
 
 if TYPE_CHECKING:
@@ -82,7 +83,7 @@ class CollectionChatPane(ChatPane):
             self.transcripts,
             conversation_id,
             None,
-            where=self.app.library.conn,
+            where=ponder(self).library.conn,
         )
 
     def show_conversations(self) -> None:

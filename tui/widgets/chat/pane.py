@@ -44,6 +44,7 @@ from core.chat.models import (
 from core.chat.store import ConversationStore
 from core.models import Transcript, format_timestamp
 from core.textsafe import inert_line
+from tui.context import ponder
 from tui.widgets.chat.answering import IDLE_HINT, AnswerStreaming
 from tui.widgets.chat.chat_input import ChatInput
 from tui.widgets.chat.citations import CitationSelected, parse_citation_target
@@ -167,7 +168,7 @@ class ChatPane(AnswerStreaming, Vertical):
     def store(self) -> ConversationStore:
         """The conversations, to read (changes go through `core.chat.service`)."""
         if self._store is None:
-            self._store = ConversationStore(self.app.library.conn)
+            self._store = ConversationStore(ponder(self).library.conn)
         return self._store
 
     @property
@@ -192,8 +193,7 @@ class ChatPane(AnswerStreaming, Vertical):
 
     @property
     def prices(self) -> dict[str, dict[str, float]]:
-        config = getattr(self.app, "config", None)
-        return dict(getattr(config, "prices", None) or {})
+        return dict(ponder(self).config.prices or {})
 
     def message_views(self) -> list[MessageView]:
         """The stored messages' widgets, in order (not an answer still waiting to start)."""
@@ -204,7 +204,7 @@ class ChatPane(AnswerStreaming, Vertical):
 
     def transcript(self) -> Transcript | None:
         if self._transcript is None:
-            self._transcript = self.app.library.transcript(self.source_id)
+            self._transcript = ponder(self).library.transcript(self.source_id)
         return self._transcript
 
     def _focus_label(self, focus: Focus | None) -> str | None:
@@ -251,8 +251,7 @@ class ChatPane(AnswerStreaming, Vertical):
                 f"A question is waiting to be sent{reason}. ctrl+r sends it.", "warning"
             )
             return
-        config = getattr(self.app, "config", None)
-        has_key = config is not None and bool((config.effective_api_key() or "").strip())
+        has_key = bool((ponder(self).config.effective_api_key() or "").strip())
         if not has_key:
             from core.paths import config_path
 
