@@ -330,3 +330,37 @@ def test_quiz_screen_question(snap_compare, fake_claude, monkeypatch: pytest.Mon
         await _on("QuizScreen", ready=lambda screen: screen.phase == "answer")(pilot)
 
     assert snap_compare(PonderApp(), run_before=run_before, terminal_size=(100, 30))
+
+
+def test_collection_chat_with_an_included_passage(snap_compare) -> None:
+    """ctrl+f in a collection's chat, a search, Enter: the passage shown above the input
+    with its transcript's title and time, the footer listing ctrl+f."""
+    from core import collections
+
+    library = Library()
+    talks = []
+    for title, texts in (
+        ("Lecture 1", ["Heat is energy in transit.", "Work is energy too."]),
+        ("Lecture 2", ["Entropy never decreases.", "Boltzmann wrote it on his tombstone."]),
+    ):
+        segments = [Segment(text, i * 10.0, (i + 1) * 10.0) for i, text in enumerate(texts)]
+        talks.append(library.add(Transcript(Source(title=title, origin=title), segments)))
+    thermo = collections.create(library, "Thermodynamics")
+    for talk in talks:
+        collections.add_source(library, thermo.id, talk.source_id)
+
+    async def run_before(pilot) -> None:
+        from tests.tui_helpers import wait_until
+        from tui.screens.collection_chat import CollectionChatScreen
+
+        pilot.app.push_screen(CollectionChatScreen(thermo.id))
+        await _on("CollectionChatScreen", ready=lambda s: s.pane.input.is_mounted)(pilot)
+        await pilot.press("ctrl+f")
+        await _on("PickPassageScreen")(pilot)
+        await pilot.press(*"tombstone")
+        await wait_until(pilot, lambda: pilot.app.screen.hits)
+        await pilot.press("enter")
+        await _on("CollectionChatScreen", ready=lambda s: s.pane.pending_focus)(pilot)
+
+    app = PonderApp(library=library)
+    assert snap_compare(app, run_before=run_before, terminal_size=(100, 30))

@@ -5,11 +5,17 @@ them as its own cited document (`core.chat.collection`). A citation `[Title hh:m
 opens that transcript at that moment in the study screen (q there comes back here).
 ctrl+l lists the collection's conversations, ctrl+n starts a new one, Esc stops an answer
 and, when none is streaming, goes back. Titles are shown as plain text.
+
+ctrl+f searches the collection (`PickPassageScreen`) for a passage to include: the chosen
+result's segment becomes the pane's focus, shown above the input (Esc removes it) and sent
+with the next question as the selected passage, so that an over-budget collection sends
+it among its excerpts.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from textual import on
@@ -20,13 +26,16 @@ from textual.screen import Screen
 from textual.widgets import Header, Static
 
 from core import collections
+from core.chat.focus import focus_from_selection
 from core.chat.models import ChatEvent, GuideNote
 from core.chat.store import ConversationStore
 from core.models import Transcript
+from core.search import SearchHit
 from core.textsafe import inert_line
 from tui.context import ponder
 from tui.screens.guide import GuideMenuScreen, GuideScreen
 from tui.screens.help import BindingCommands
+from tui.screens.search_all import PickPassageScreen
 from tui.widgets.chat import CitationSelected
 from tui.widgets.chat.collection import CollectionChatPane
 from tui.widgets.footer import CoalescingFooter
@@ -46,6 +55,7 @@ class CollectionChatScreen(Screen[None]):
     BINDINGS: list[BindingType] = [
         Binding("ctrl+n", "new_conversation", "New chat", id="collection_chat.new_chat"),
         Binding("ctrl+g", "guides", "Guides", id="collection_chat.guides"),
+        Binding("ctrl+f", "include_passage", "Passage", id="collection_chat.passage"),
         Binding("escape", "back", "Back", id="collection_chat.back"),
     ]
 
@@ -129,6 +139,33 @@ class CollectionChatScreen(Screen[None]):
 
     def action_new_conversation(self) -> None:
         self.pane.new_conversation()
+
+    def action_include_passage(self) -> None:
+        """ctrl+f: search the collection for a passage to send with the next question."""
+        found = collections.get(self.app.library, self.collection_id)
+        if found is None or not self.pane.transcripts:
+            self.notify("The collection has no transcripts yet.", markup=False)
+            return
+        self.app.push_screen(PickPassageScreen(found), self._include)
+
+    def _include(self, hit: SearchHit | None) -> None:
+        """The chosen result's segment becomes the passage the next question is about."""
+        pane = self.pane
+        if hit is None:
+            pane.focus_input()
+            return
+        transcript = next((t for t in pane.transcripts if t.source.id == hit.source_id), None)
+        index = hit.segment - 1  # results number segments from 1, as the app shows them
+        if transcript is None or not 0 <= index < len(transcript.segments):
+            self.notify(
+                "That transcript changed or joined the collection after this chat opened: "
+                "open the chat again to include it.",
+                markup=False,
+            )
+            return
+        focus = focus_from_selection(transcript, None, index, "")
+        if focus is not None:
+            pane.ask_about(replace(focus, source_id=hit.source_id))
 
     def action_guides(self) -> None:
         """ctrl+g: a study guide to the whole collection (saved with the collection)."""

@@ -5,6 +5,9 @@ the older one and a stale answer is dropped). Up/Down move through the results w
 typing stays in the box; Enter opens the study screen at that segment with the query's
 matches marked (n / N step through them there; q comes back here). Titles and snippets
 are transcript text: shown as `Content`, never as markup, control characters visible.
+
+`PickPassageScreen` is the same search over one collection that, instead of opening a
+result, dismisses with it: the collection chat's "include a passage" (ctrl+f there).
 """
 
 from __future__ import annotations
@@ -70,8 +73,12 @@ class SearchOutcome:
     error: str | None = None
 
 
-class SearchAllScreen(Screen[None]):
+class SearchAllScreen(Screen["SearchHit | None"]):
     """A search box over every transcript, its results below."""
+
+    PLACEHOLDER = 'Search every transcript: words, "a phrase", prefix*'
+    EMPTY_STATUS = "Type to search every transcript."
+    ENTER_DOES = "Enter opens"
 
     HELP_GROUP = "Search all transcripts"
     COMMANDS = {BindingCommands}
@@ -144,13 +151,13 @@ class SearchAllScreen(Screen[None]):
         yield Header()
         yield Input(
             value=self.initial_query,
-            placeholder='Search every transcript: words, "a phrase", prefix*',
+            placeholder=self.PLACEHOLDER,
             id="search-all-input",
         )
         results = OptionList(id="search-all-results")
         results.can_focus = False  # the typing stays in the box; Up/Down move here
         yield results
-        yield Static(Content("Type to search every transcript."), id="search-all-status")
+        yield Static(Content(self.EMPTY_STATUS), id="search-all-status")
         yield CoalescingFooter(compact=True)
 
     def on_mount(self) -> None:
@@ -235,14 +242,14 @@ class SearchAllScreen(Screen[None]):
         if outcome.error:
             self._status(outcome.error)
         elif not outcome.query.strip():
-            self._status("Type to search every transcript.")
+            self._status(self.EMPTY_STATUS)
         elif not outcome.hits:
             self._status(f"No matches for {inert_line(outcome.query)}.")
         else:
             count = len(outcome.hits)
             more = "+" if count == RESULT_LIMIT else ""
             noun = "match" if count == 1 else "matches"
-            self._status(f"{count}{more} {noun}, best first · ↑↓ choose · Enter opens")
+            self._status(f"{count}{more} {noun}, best first · ↑↓ choose · {self.ENTER_DOES}")
 
     # -- actions ----------------------------------------------------------------------
 
@@ -266,22 +273,32 @@ class SearchAllScreen(Screen[None]):
     def action_open(self) -> None:
         """Open the highlighted result's transcript at that segment, its matches marked.
         Results older than what is typed are not opened: the search runs at once instead."""
+        hit = self._chosen_hit()
+        if hit is not None:
+            self.open_hit(hit)
+
+    def _chosen_hit(self) -> SearchHit | None:
+        """The highlighted result, if it is current and its transcript still exists (else
+        None, having searched again or said why)."""
         value = self.query_one("#search-all-input", Input).value
         if value.strip() and value != self.query_shown:
             if self._pending is not None:
                 self._pending.stop()
                 self._pending = None
             self.run_search(value)
-            return
+            return None
         index = self.results.highlighted
         if not self.hits or index is None:
             self.notify("Nothing to open: type a search first.", markup=False)
-            return
+            return None
         hit = self.hits[index]
         if ponder(self).library.source(hit.source_id) is None:
             self.notify("That transcript is no longer in the library.", markup=False)
             self.run_search(self.query_shown)
-            return
+            return None
+        return hit
+
+    def open_hit(self, hit: SearchHit) -> None:
         from tui.screens.study import StudyScreen
 
         self.app.push_screen(
@@ -290,6 +307,45 @@ class SearchAllScreen(Screen[None]):
 
     def action_back(self) -> None:
         self.app.pop_screen()
+
+
+class PickPassageScreen(SearchAllScreen):
+    """Search one collection for a passage to include with the next question; dismisses
+    with the chosen result (None on Esc). Only the collection's transcripts are searched:
+    a passage from elsewhere is not in the chat's documents."""
+
+    HELP_GROUP = "Include a passage"
+    PLACEHOLDER = 'Find the passage to include: words, "a phrase", prefix*'
+    EMPTY_STATUS = "Type to search this collection for the passage to include."
+    ENTER_DOES = "Enter includes it"
+
+    BINDINGS: list[BindingType] = [
+        Binding(
+            "enter",
+            "open",
+            "Include this passage",
+            key_display="⏎",
+            priority=True,
+            id="pick_passage.include",
+        ),
+        Binding("escape", "back", "Back", id="pick_passage.back"),
+    ]
+
+    def __init__(self, collection: Collection, query: str = "") -> None:
+        super().__init__(query, collection=collection)
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.title = "Include a passage"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        return action != "toggle_scope"  # always this collection
+
+    def open_hit(self, hit: SearchHit) -> None:
+        self.dismiss(hit)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
 
 
 def open_search_all(app: object) -> None:

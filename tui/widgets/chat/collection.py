@@ -3,8 +3,10 @@
 It overrides what the pane is about (its conversations are the collection's) and the
 service call that answers (`core.chat.collection.ask_collection`: one cited document per
 transcript). Its citations carry their transcript's source id, so `CitationSelected`
-tells the screen which transcript to open. The conversation list is the screen's to show
-(widgets do not open screens): `ConversationsWanted` asks for it.
+tells the screen which transcript to open; a passage the learner includes (`ask_about`
+with a Focus naming its transcript) is labelled with that transcript's title. The
+conversation list is the screen's to show (widgets do not open screens):
+`ConversationsWanted` asks for it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
 
 COLLECTION_INTRO = (
     "Chat with Claude about every transcript of this collection. Answers cite them as "
-    "[Title hh:mm:ss]: activate a link to open that transcript at that moment."
+    "[Title hh:mm:ss]: activate a link to open that transcript at that moment. ctrl+f "
+    "finds a passage to include with your next question."
 )
 
 
@@ -62,6 +65,12 @@ class CollectionChatPane(ChatPane):
     def transcript(self) -> Transcript | None:
         """Any transcript (the pane only checks that there is one to ask about)."""
         return self.transcripts[0] if self.transcripts else None
+
+    def focus_label(self, focus: Focus | None) -> str | None:
+        """`Title 00:01:00–00:01:30`: which transcript a selected passage is in, and where."""
+        from core.chat.collection import focus_labeller
+
+        return None if focus is None else focus_labeller(self.transcripts)(focus)
 
     def conversations(self) -> list[Conversation]:
         return self.store.collection_conversations(self.collection_id)

@@ -207,7 +207,9 @@ class ChatPane(AnswerStreaming, Vertical):
             self._transcript = ponder(self).library.transcript(self.source_id)
         return self._transcript
 
-    def _focus_label(self, focus: Focus | None) -> str | None:
+    def focus_label(self, focus: Focus | None) -> str | None:
+        """Where a selected passage is (`[00:01:00–00:01:30]`), or None; a collection's pane
+        names the transcript too."""
         transcript = self.transcript()
         if focus is None or transcript is None:
             return None
@@ -345,7 +347,7 @@ class ChatPane(AnswerStreaming, Vertical):
     def _make_view(self, message: ChatMessage) -> MessageView:
         view: MessageView
         if message.role == "user":
-            view = QuestionView(message, self._focus_label(message.focus))
+            view = QuestionView(message, self.focus_label(message.focus))
         else:
             view = AnswerView(message, self.prices)
         view.answering = self._busy
@@ -573,7 +575,7 @@ class ChatPane(AnswerStreaming, Vertical):
     def ask_about(self, focus: Focus) -> None:
         """Make `focus` the passage the next question is about, and go to the input."""
         self._focus = focus
-        label = self._focus_label(focus)
+        label = self.focus_label(focus)
         passage = inert_line(focus.text)
         if len(passage) > 120:
             passage = passage[:119].rstrip() + "…"
