@@ -142,7 +142,7 @@ class CollectionChatScreen(Screen[None]):
 
     def action_include_passage(self) -> None:
         """ctrl+f: search the collection for a passage to send with the next question."""
-        found = collections.get(self.app.library, self.collection_id)
+        found = collections.get(ponder(self).library, self.collection_id)
         if found is None or not self.pane.transcripts:
             self.notify("The collection has no transcripts yet.", markup=False)
             return
