@@ -38,6 +38,7 @@ class CollectionChatPane(ChatPane):
     CollectionChatPane { height: 1fr; width: 1fr; }
     """
     intro = COLLECTION_INTRO
+    ask_hint = "Ask about the collection…"
 
     class ConversationsWanted(Message):
         """The learner asked for the collection's conversation list (ctrl+l)."""

@@ -69,6 +69,7 @@ class ChatPane(AnswerStreaming, Vertical):
 
     HELP_GROUP = "Chat"
     intro = INTRO  # what the empty chat says (a collection's pane says its own)
+    ask_hint = "Ask about the transcript…"  # the empty question box's placeholder
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "stop", "Stop answer", id="chat.stop"),
@@ -148,7 +149,9 @@ class ChatPane(AnswerStreaming, Vertical):
             yield Static(Content(""), id="chat-focus")
             yield Static(Content(IDLE_HINT), id="chat-status")
             yield Static(Content(""), id="chat-usage")
-            yield ChatInput(id="chat-input")
+            question_box = ChatInput(id="chat-input")
+            question_box.placeholder = Content(self.ask_hint)
+            yield question_box
         yield Static(Content("Chat with Claude"), id="chat-title")
         with ChatLog(id="chat-log", can_focus=False):
             yield Static(Content(self.intro), id="chat-intro")
