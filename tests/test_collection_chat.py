@@ -263,3 +263,75 @@ def test_chats_show_lays_out_a_collection_conversation_as_a_transcripts(
     )
     assert "> 00:00:10–00:00:20: “Work is also energy.”" in transcript_shown.splitlines()
     assert "cost: ~$" in collection_shown.splitlines()[-1]
+
+
+def test_ask_with_a_passage_sends_it_as_the_selected_passage(
+    course, fake_claude: FakeClaude, capsys
+) -> None:
+    from core.chat.models import Focus
+
+    library, first, second = course
+    passage = f"{second}:2-3"
+    code, _, err = run(capsys, "ask", "--collection", "Thermo", "--passage", passage, "Who?")
+    assert code == 0, err
+    sent = fake_claude.last_body["messages"][-1]["content"][-1]["text"]
+    assert "(Lecture 2 00:00:10–00:00:30)" in sent and sent.endswith("Who?")
+    assert "<passage>\nIn a closed system, that is. Boltzmann wrote it down.\n</passage>" in sent
+    store = ConversationStore(library.conn)
+    (conversation,) = store.collection_conversations(collections.find(library, "Thermo").id)
+    stored = store.messages(conversation.id)[-2]
+    assert stored.focus == Focus(
+        1, 2, "In a closed system, that is. Boltzmann wrote it down.", source_id=second
+    )
+
+    # A passage alone: Claude is asked to explain it. One transcript: segments only.
+    code, _, err = run(capsys, "ask", str(first), "--passage", "2")
+    assert code == 0, err
+    sent = fake_claude.last_body["messages"][-1]["content"][-1]["text"]
+    assert "(00:00:10–00:00:20)" in sent and "<passage>\nWork is also energy.\n</passage>" in sent
+    assert sent.endswith("Explain this passage in the context of the talk.")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (("--collection", "Thermo", "--passage", "2", "Q"), "names its transcript"),
+        (("--collection", "Thermo", "--passage", "99:1", "Q"), "not in this collection"),
+        (("--collection", "Thermo", "--passage", "SECOND:3-4", "Q"), "has segments 1 to 3"),
+        (("FIRST", "--passage", "3", "Q"), "has segments 1 to 2"),
+        (("FIRST", "--passage", "0", "Q"), "has segments 1 to 2"),
+        (("FIRST", "--passage", "SECOND:1", "Q"), "names source SECOND, not FIRST"),
+    ],
+)
+def test_a_passage_that_is_not_there_is_one_line(
+    course, fake_claude: FakeClaude, capsys, argv, message
+) -> None:
+    _library, first, second = course
+    names = {"FIRST": str(first), "SECOND": str(second)}
+    for name, value in names.items():
+        argv = tuple(a.replace(name, value) for a in argv)
+        message = message.replace(name, value)
+    code, _, err = run(capsys, "ask", *argv)
+    assert code == 1 and message in err and err.count("\n") == 1, err
+    assert fake_claude.message_requests == []
+
+
+def test_a_malformed_passage_is_a_usage_error(course, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["ask", "--collection", "Thermo", "--passage", "12-", "Q"])
+    assert exit_.value.code == 2
+    assert "not a passage: '12-'" in capsys.readouterr().err
+
+
+def test_without_a_key_the_question_is_kept_with_its_passage(course, capsys) -> None:
+    library, _first, second = course
+    code, _, err = run(capsys, "ask", "--collection", "Thermo", "--passage", f"{second}:3", "Who?")
+    assert code == 1 and "API key" in err
+    store = ConversationStore(library.conn)
+    (conversation,) = store.collection_conversations(collections.find(library, "Thermo").id)
+    (draft,) = store.messages(conversation.id)
+    assert (draft.content, draft.status, draft.error) == ("Who?", "draft", "Not sent: no API key.")
+    assert draft.focus is not None and (draft.focus.source_id, draft.focus.first_segment) == (
+        second,
+        2,
+    )

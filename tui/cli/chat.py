@@ -18,6 +18,8 @@ from tui.cli.chat_stream import (
     _finish_line,
     _finish_line_with_cost,
     client_keeping_question,
+    passage_focus,
+    passage_option,
     print_conversation,
     print_conversation_list,
     print_guide_kinds,
@@ -44,6 +46,13 @@ def register(subparsers: Any) -> None:
         help="ask about every transcript of a collection: ponder ask --collection NAME QUESTION",
     )
     ask.add_argument("--new", action="store_true", help="start a new conversation")
+    ask.add_argument(
+        "--passage",
+        type=passage_option,
+        metavar="SEGMENTS",
+        help="the passage the question is about: segments 12 or 12-14 as the app numbers "
+        "them (in a collection SOURCE_ID:12-14); with no question, Claude explains it",
+    )
     ask.add_argument(
         "--conversation",
         type=id_option("conversation"),
@@ -132,7 +141,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         return cmd_ask_collection(args)
     source_id = _source_id(args.source_id)
     question = args.question
-    if question is not None and not question.strip():
+    if question is not None and not question.strip() and args.passage is None:
         raise CliError("the question is empty")
     config = load()
     library = open_library()
@@ -140,6 +149,12 @@ def cmd_ask(args: argparse.Namespace) -> int:
         transcript = library.transcript(source_id)
         if transcript is None:
             raise CliError(f"no source with id {source_id} (see ponder list)")
+        focus = None
+        if args.passage is not None:
+            if args.passage[0] not in (None, source_id):
+                raise CliError(f"--passage names source {args.passage[0]}, not {source_id}")
+            focus = passage_focus(transcript, args.passage)
+            question = question or ""  # a passage alone: Claude explains it
         store = ConversationStore(library.conn)
         if args.conversation is not None:
             conversation = store.conversation(args.conversation)
@@ -154,10 +169,10 @@ def cmd_ask(args: argparse.Namespace) -> int:
             conversation = store.latest_or_create(source_id)
         if question is None:
             require_resendable(store, conversation.id, f"ponder ask {source_id}")
-        client = client_keeping_question(args, config, store, conversation.id, question)
+        client = client_keeping_question(args, config, store, conversation.id, question, focus)
 
         def events() -> Any:
-            options = {
+            options: dict[str, Any] = {
                 "cursor_segment": library.cursor(source_id),
                 "token_budget": args.budget or DEFAULT_TOKEN_BUDGET,
             }
@@ -165,7 +180,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
                 from core.chat.service import retry
 
                 return retry(store, client, transcript, conversation.id, **options)
-            return ask(store, client, transcript, conversation.id, question, **options)
+            return ask(store, client, transcript, conversation.id, question, focus=focus, **options)
 
         done = run_answer(client, events, again=f"ponder ask {source_id}")
         if isinstance(done, int):

@@ -199,18 +199,67 @@ def require_resendable(store: Any, conversation_id: int, again: str) -> None:
 
 
 def client_keeping_question(
-    args: argparse.Namespace, config: Any, store: Any, conversation_id: int, question: str | None
+    args: argparse.Namespace,
+    config: Any,
+    store: Any,
+    conversation_id: int,
+    question: str | None,
+    focus: Any = None,
 ) -> Any:
-    """The Claude client; without a usable key the question is kept as a draft that
-    `ask` without a question sends later."""
+    """The Claude client; without a usable key the question (with its passage) is kept as
+    a draft that `ask` without a question sends later."""
     try:
         return _client(args, config)
     except CliError as error:
         if question is not None:
-            draft = store.add_user_message(conversation_id, question)
+            draft = store.add_user_message(conversation_id, question, focus=focus)
             reason = "malformed API key" if "malformed" in str(error) else "no API key"
             store.set_error(draft.id, f"Not sent: {reason}.")
         raise
+
+
+Passage = tuple[int | None, int, int]
+"""`--passage`: (source id or None, first segment, last segment), segments from 0."""
+
+
+def passage_option(text: str) -> Passage:
+    """argparse `type=` for `--passage`: `FIRST[-LAST]`, or `SOURCE_ID:FIRST[-LAST]`, with
+    segments numbered from 1 as the app and `ponder search --json` number them."""
+    import re
+
+    match = re.fullmatch(r"\s*(?:(\d{1,12})\s*:\s*)?(\d{1,12})(?:\s*-\s*(\d{1,12}))?\s*", text)
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"not a passage: {text!r} (segments as the app numbers them: 12 or 12-14, "
+            "after SOURCE_ID: in a collection, e.g. 3:12-14)"
+        )
+    source, first, last = match.groups()
+    first_index = int(first) - 1
+    last_index = int(last) - 1 if last else first_index
+    return (int(source) if source else None, first_index, last_index)
+
+
+def passage_focus(transcript: Any, passage: Passage, *, source_id: int | None = None) -> Any:
+    """The Focus of whole segments `passage` names in `transcript` (`source_id` names the
+    transcript in a collection); a one-line CliError when they are not in it."""
+    from core.chat.focus import focus_from_selection
+
+    _, first, last = passage
+    count = len(transcript.segments)
+    if not 0 <= first <= last < count:
+        shown = f"{first + 1}" if first == last else f"{first + 1}-{last + 1}"
+        raise CliError(
+            f"--passage {shown}: source {transcript.source.id} has segments 1 to {count}"
+            if count
+            else f"--passage: source {transcript.source.id} has no segments"
+        )
+    focus = focus_from_selection(transcript, (first, last, None, None), first, "")
+    assert focus is not None  # the transcript has segments
+    if source_id is None:
+        return focus
+    from dataclasses import replace
+
+    return replace(focus, source_id=source_id)
 
 
 def print_guide_kinds(saved_notes: Any) -> None:

@@ -16,6 +16,7 @@ from tui.cli.chat_stream import (
     _finish_line,
     _finish_line_with_cost,
     client_keeping_question,
+    passage_focus,
     print_conversation,
     print_conversation_list,
     print_guide_kinds,
@@ -47,6 +48,17 @@ def _quoted(name: str) -> str:
     return '"' + inert_line(name).replace('"', '\\"') + '"'
 
 
+def _passage(transcripts: list[Any], passage: Any) -> Any:
+    """--passage SOURCE_ID:FIRST[-LAST]: the Focus in that member of the collection."""
+    source_id = passage[0]
+    if source_id is None:
+        raise CliError("with --collection, --passage names its transcript: SOURCE_ID:12-14")
+    transcript = next((t for t in transcripts if t.source.id == source_id), None)
+    if transcript is None:
+        raise CliError(f"--passage: source {source_id} is not in this collection")
+    return passage_focus(transcript, passage, source_id=source_id)
+
+
 def cmd_ask_collection(args: argparse.Namespace) -> int:
     from core.chat.collection import ask_collection, retry_collection
     from core.chat.cost import estimate_cost, format_cost
@@ -55,7 +67,7 @@ def cmd_ask_collection(args: argparse.Namespace) -> int:
     from core.config import load
 
     question = args.question
-    if question is not None and not question.strip():
+    if question is not None and not question.strip() and args.passage is None:
         raise CliError("the question is empty")
     config = load()
     library = open_library()
@@ -63,6 +75,10 @@ def cmd_ask_collection(args: argparse.Namespace) -> int:
         collection = require_collection(library, args.collection)
         again = f"ponder ask --collection {_quoted(collection.name)}"
         transcripts = _members(library, collection)
+        focus = None
+        if args.passage is not None:
+            focus = _passage(transcripts, args.passage)
+            question = question or ""  # a passage alone: Claude explains it
         store = ConversationStore(library.conn)
         if args.conversation is not None:
             conversation = store.conversation(args.conversation)
@@ -77,7 +93,7 @@ def cmd_ask_collection(args: argparse.Namespace) -> int:
             conversation = store.latest_or_create_for_collection(collection.id)
         if question is None:
             require_resendable(store, conversation.id, again)
-        client = client_keeping_question(args, config, store, conversation.id, question)
+        client = client_keeping_question(args, config, store, conversation.id, question, focus)
         options: dict[str, Any] = {
             "where": library.conn,
             "token_budget": args.budget or DEFAULT_TOKEN_BUDGET,
@@ -86,7 +102,9 @@ def cmd_ask_collection(args: argparse.Namespace) -> int:
         def events() -> Any:
             if question is None:
                 return retry_collection(store, client, transcripts, conversation.id, **options)
-            return ask_collection(store, client, transcripts, conversation.id, question, **options)
+            return ask_collection(
+                store, client, transcripts, conversation.id, question, focus=focus, **options
+            )
 
         done = run_answer(client, events, again=again)
         if isinstance(done, int):
