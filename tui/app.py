@@ -264,8 +264,10 @@ class PonderApp(App[None]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         from tui.screens.export_cards import report_card_export
+        from tui.screens.export_notes import report_export
 
-        report_card_export(self, event.worker)
+        if not report_card_export(self, event.worker):
+            report_export(self, event.worker)
 
 
 def screen_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:

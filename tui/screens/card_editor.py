@@ -15,7 +15,8 @@ error keeps everything typed. Esc asks before discarding anything typed.
 Passages, note text, deck names and model proposals are untrusted: shown as plain
 `Content`/`TextArea` text with control characters made visible (`inert`).
 
-`open_card_editor(study_screen)` is what `c` on the study screen calls.
+`open_card_editor(study_screen)` is what `c` on the study screen calls (it sees that screen
+as a `StudyHost`: the passage, the selection).
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from tui.widgets.footer import CoalescingFooter
 
 if TYPE_CHECKING:
     from decks.proposals import Proposal
-    from tui.screens.study import StudyScreen
+    from tui.screens.study_host import StudyHost
 
 KINDS = (NoteKind.BASIC, NoteKind.REVERSED, NoteKind.CLOZE)
 KIND_LABELS = {
@@ -82,7 +83,7 @@ class CardContext:
         }
 
 
-def context_from_study(screen: StudyScreen) -> CardContext | None:
+def context_from_study(screen: StudyHost) -> CardContext | None:
     """The study screen's selection (or the highlight under the cursor, or the cursor
     segment) as a card context; None when there is no transcript or it is empty."""
     transcript = screen.current_transcript
@@ -119,11 +120,13 @@ def context_from_study(screen: StudyScreen) -> CardContext | None:
     )
 
 
-def open_card_editor(screen: StudyScreen) -> None:
+def open_card_editor(screen: StudyHost) -> None:
     """`c` on the study screen: the editor for the selection, highlight or cursor segment."""
     context = context_from_study(screen)
     if context is None:
-        screen.notify("There is no passage to make a card from.", severity="warning", markup=False)
+        screen.app.notify(
+            "There is no passage to make a card from.", severity="warning", markup=False
+        )
         return
 
     def saved(note_id: int | None) -> None:

@@ -1,7 +1,8 @@
 """`E` on the study screen: the transcript's study notes as a Markdown file.
 
 The same export as `ponder export markdown`: asks for a path, asks before overwriting,
-and writes in a thread worker so the screen never waits on the disk.
+and writes in a thread worker of the app's (reported by `PonderApp`) so no screen waits on
+the disk.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from textual.worker import Worker, WorkerState
 from core.textsafe import inert_line
 
 if TYPE_CHECKING:
-    from tui.screens.study import StudyScreen
+    from textual.app import App
+
+    from tui.screens.study_host import StudyHost
 
 
 def default_path(title: str, folder: Path | None = None) -> Path:
@@ -24,7 +27,7 @@ def default_path(title: str, folder: Path | None = None) -> Path:
     return (folder or Path.cwd()) / f"{stem[:60] or 'ponder-notes'}.md"
 
 
-def open_markdown_export(study: StudyScreen) -> None:
+def open_markdown_export(study: StudyHost) -> None:
     from tui.screens.confirm import ConfirmScreen
     from tui.screens.prompt import PromptScreen
 
@@ -36,7 +39,7 @@ def open_markdown_export(study: StudyScreen) -> None:
     def write(path_text: str, force: bool) -> None:
         from decks.markdown_export import write_markdown_export
 
-        study.run_worker(
+        study.app.run_worker(
             lambda: write_markdown_export(source_id, path_text, force=force),
             thread=True,
             group="export-notes",
@@ -73,14 +76,14 @@ def open_markdown_export(study: StudyScreen) -> None:
     )
 
 
-def report_export(study: StudyScreen, worker: Worker) -> bool:
+def report_export(app: App, worker: Worker) -> bool:
     """Notify how an export worker ended; True if the event was ours."""
     if worker.name != "export-notes":
         return False
     if worker.state == WorkerState.SUCCESS:
-        study.notify(f"Study notes written to {inert_line(str(worker.result))}", markup=False)
+        app.notify(f"Study notes written to {inert_line(str(worker.result))}", markup=False)
     elif worker.state == WorkerState.ERROR:
-        study.notify(
+        app.notify(
             inert_line(str(worker.error)), severity="error", markup=False, title="Export failed"
         )
     return True

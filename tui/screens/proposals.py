@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from core.chat.client import ChatClient
     from core.models import Transcript
     from decks.proposals import Proposal
-    from tui.screens.study import StudyScreen
+    from tui.screens.study_host import StudyHost
 
 ASKING = "Asking Claude for cards…"
 
@@ -184,11 +184,13 @@ class ProposalsScreen(ModalScreen[None]):
         self.dismiss(None)
 
 
-def open_proposals(screen: StudyScreen) -> None:
+def open_proposals(screen: StudyHost) -> None:
     """`C` on the study screen: proposals for the selection, highlight or cursor segment."""
     context = context_from_study(screen)
     if context is None:
-        screen.notify("There is no passage to make cards from.", severity="warning", markup=False)
+        screen.app.notify(
+            "There is no passage to make cards from.", severity="warning", markup=False
+        )
         return
     screen.app.push_screen(ProposalsScreen(context, transcript=screen.current_transcript))
 

@@ -45,7 +45,7 @@ from tui.widgets.footer import CoalescingFooter
 
 if TYPE_CHECKING:
     from core.chat.client import ChatClient
-    from tui.screens.study import StudyScreen
+    from tui.screens.study_host import StudyHost
 
 ANSWER_HINT = "Enter: new line · ctrl+s: submit · ctrl+n: skip · Esc: finish"
 GRADED_HINT = "n: next question · f: finish · Tab to a [hh:mm:ss] link, Enter jumps there"
@@ -586,21 +586,21 @@ def _forget_suspended(session: QuizSession) -> None:
             _SUSPENDED.pop(key, None)
 
 
-def open_quiz(screen: StudyScreen) -> None:
+def open_quiz(screen: StudyHost) -> None:
     """`Q` on the study screen: a quiz on the selection (or all of it), or the one left
     open to follow a citation when nothing new is selected."""
     transcript = screen.current_transcript
     if transcript is None or not transcript.segments:
-        screen.notify("There is no transcript to quiz on.", severity="warning", markup=False)
+        screen.app.notify("There is no transcript to quiz on.", severity="warning", markup=False)
         return
     from tui.claude import chat_client
 
     try:
-        chat_client(ponder(screen).config)
+        chat_client(ponder(screen.app).config)
     except NoApiKey as error:
-        screen.notify(f"The quiz needs Claude. {error}", severity="error", markup=False)
+        screen.app.notify(f"The quiz needs Claude. {error}", severity="error", markup=False)
         return
-    selected = screen.selected_range()
+    selected = screen.transcript_view.selected_range()
     first, last = (selected[0], selected[1]) if selected else (None, None)
     session = _SUSPENDED.pop(screen, None)
     if session is not None and (session.finished or (selected and session.span != (first, last))):
@@ -614,7 +614,7 @@ def open_quiz(screen: StudyScreen) -> None:
         if outcome.jump_to is not None:
             screen.jump_to_segment(outcome.jump_to[0])
             if outcome.session is not None:
-                screen.notify("Quiz paused: press Q to go back to it.", markup=False)
+                screen.app.notify("Quiz paused: press Q to go back to it.", markup=False)
 
     screen.app.push_screen(QuizScreen(screen.source_id, first, last, session=session), finished)
 

@@ -7,7 +7,8 @@ shown and Tab / ctrl+w switches between them.
 
 Public API for other screens: `StudyScreen(source_id)`, `jump_to_segment(index, flash)`,
 `selected_range()`, `selected_text()`, `current_transcript`, `transcript_view` (its
-`cursor` is the cursor segment).
+`cursor` is the cursor segment). The feature screens it opens (card editor, proposals,
+quiz, notes export) see it as a `tui.screens.study_host.StudyHost` and never import it.
 """
 
 from __future__ import annotations
@@ -23,7 +24,6 @@ from textual.events import Key, Paste, Resize
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Header, Static
-from textual.worker import Worker
 
 from core.chat.focus import focus_from_selection
 from core.durations import parse_clock
@@ -690,11 +690,6 @@ class StudyScreen(Screen[None]):
         from tui.screens.export_notes import open_markdown_export
 
         open_markdown_export(self)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        from tui.screens.export_notes import report_export
-
-        report_export(self, event.worker)
 
     def action_help(self) -> None:
         show_help(self)
