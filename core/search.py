@@ -1,20 +1,30 @@
 """Search everything (offline): full-text search over every transcript's segments.
 
-The index is the `segment_search` FTS5 table (migration 0005), kept current by triggers
-on `segments`. `search()` takes what a person typed and never lets it reach FTS5 as
-syntax: plain words are ANDed, "quoted phrases" stay phrases, a trailing `*` makes a
-word a prefix, and everything else (AND/OR/NOT/NEAR, parentheses, colons, `^`, stray
-quotes) is matched as ordinary text.
+The index is the `segment_search` FTS5 table over `segments`' text (external content,
+migration 0012): its rowid is source_id * 2^32 + idx, so a hit's source and segment come
+from the rowid, and one source is a rowid range. `search()` takes what a person typed and
+never lets it reach FTS5 as syntax: plain words are ANDed, "quoted phrases" stay phrases,
+a trailing `*` makes a word a prefix (of 3+ characters), and everything else
+(AND/OR/NOT/NEAR, parentheses, colons, `^`, stray quotes) is matched as ordinary text.
+
+Ranking costs about a microsecond per matching segment (bm25 reads each one's length), so
+a query that matches more than RANK_CAP segments ranks the RANK_CAP newest of them (the
+results say so: `SearchResults.capped`); snippets are made for the hits shown only.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_LIMIT = 20
+RANK_CAP = 20_000
+MIN_PREFIX = 3  # "t*" would merge the lists of hundreds of words: slow and useless
+_SOURCE_SHIFT = 32
+_IDX_MASK = (1 << _SOURCE_SHIFT) - 1
 MARK_START = "["
 MARK_END = "]"
 SNIPPET_TOKENS = 12
@@ -37,14 +47,32 @@ class SearchHit:
     snippet: str
 
 
+class SearchResults(list[SearchHit]):
+    """The hits, best first; `capped` when the query matched more than RANK_CAP segments,
+    so only the RANK_CAP newest were ranked (a word more narrows it)."""
+
+    capped: bool = False
+
+
+def capped_note() -> str:
+    """One line for results whose ranking was capped (`SearchResults.capped`)."""
+    return (
+        f"More than {RANK_CAP:,} segments match: the best of the newest {RANK_CAP:,} are"
+        " shown. Add a word to narrow it."
+    )
+
+
+def _rowid(source_id: int, idx: int) -> int:
+    return (source_id << _SOURCE_SHIFT) | idx
+
+
 def index_source(conn: sqlite3.Connection, source_id: int) -> None:
     """Put a newly added transcript's segments in the index, in one statement (the caller's
     transaction). FTS5 takes this about five times faster than a trigger per row, so a
     10-hour import pays little for being searchable (migration 0011)."""
     conn.execute(
-        "INSERT INTO segment_search (rowid, text, source_id, idx)"
-        " SELECT source_id * 4294967296 + idx, text, source_id, idx FROM segments"
-        " WHERE source_id = ?",
+        "INSERT INTO segment_search (rowid, text)"
+        " SELECT source_id * 4294967296 + idx, text FROM segments WHERE source_id = ?",
         (source_id,),
     )
 
@@ -66,6 +94,10 @@ def fts_query(text: str) -> str:
         word = word.rstrip("*")
         if not _WORDISH.search(word):
             continue  # pure punctuation: nothing the index could match
+        if prefix and len(word) < MIN_PREFIX:
+            raise SearchError(
+                f"{word}* is too short a prefix: type at least {MIN_PREFIX} characters before *."
+            )
         parts.append(_quote(word) + ("*" if prefix else ""))
     if not parts:
         raise SearchError("Nothing to search for: type one or more words.")
@@ -76,6 +108,112 @@ def _connection(where: Any) -> sqlite3.Connection:
     return where if isinstance(where, sqlite3.Connection) else where.conn
 
 
+def _scope(source_ids: list[int] | None) -> tuple[str, list[Any]]:
+    """SQL (and its parameters) narrowing a MATCH to some sources (None: all of them).
+    The rowid range from the first to the last source is what FTS5 itself narrows by
+    (it seeks, instead of reading every match); the list filters the gaps in between."""
+    if source_ids is None:
+        return "", []
+    if not source_ids:
+        return " AND 0", []
+    ids = sorted(set(source_ids))
+    sql = " AND rowid BETWEEN ? AND ?"
+    params: list[Any] = [_rowid(ids[0], 0), _rowid(ids[-1], _IDX_MASK)]
+    if len(ids) < ids[-1] - ids[0] + 1:
+        sql += f" AND rowid >> {_SOURCE_SHIFT} IN ({','.join('?' * len(ids))})"
+        params += ids
+    return sql, params
+
+
+def _in_scope(
+    conn: sqlite3.Connection, source_id: int | None, collection_id: int | None
+) -> list[int] | None:
+    """The sources a search looks in: one, a collection's, both (their overlap) or all."""
+    ids = None if source_id is None else [source_id]
+    if collection_id is not None:
+        members = [
+            int(row[0])
+            for row in conn.execute(
+                "SELECT source_id FROM collection_sources WHERE collection_id = ?",
+                (collection_id,),
+            )
+        ]
+        ids = members if ids is None else [i for i in ids if i in members]
+    return ids
+
+
+def _ranked(
+    conn: sqlite3.Connection, match: str, scope: str, params: list[Any], limit: int
+) -> tuple[list[int], bool]:
+    """Rowids of the best `limit` matches (bm25, then rowid), and whether the ranking was
+    capped to the RANK_CAP newest matches. Finding where the newest RANK_CAP begin reads
+    rowids only (cheap); ranking walks forward from there (bm25 backwards is 2x slower)."""
+    cap = ""
+    beyond = conn.execute(
+        f"SELECT rowid FROM segment_search WHERE segment_search MATCH ?{scope}"
+        " ORDER BY rowid DESC LIMIT 1 OFFSET ?",
+        [match, *params, RANK_CAP],
+    ).fetchone()
+    if beyond is not None:
+        cap = " AND rowid > ?"
+        params = [*params, int(beyond[0])]
+    rows = conn.execute(
+        f"SELECT rowid FROM segment_search WHERE segment_search MATCH ?{scope}{cap}"
+        " ORDER BY rank, rowid LIMIT ?",
+        [match, *params, limit],
+    ).fetchall()
+    return [int(row[0]) for row in rows], beyond is not None
+
+
+def _segments(
+    conn: sqlite3.Connection, rowids: list[int]
+) -> dict[int, tuple[str, float | None, str]]:
+    """(title, start, text) of each hit, read from `segments` by primary key."""
+    if not rowids:
+        return {}
+    values = ",".join(["(?)"] * len(rowids))
+    rows = conn.execute(
+        f"WITH hit (rid) AS (VALUES {values})"
+        " SELECT hit.rid, src.title, seg.start, seg.text FROM hit"
+        f" JOIN segments AS seg ON seg.source_id = hit.rid >> {_SOURCE_SHIFT}"
+        f" AND seg.idx = hit.rid & {_IDX_MASK}"
+        " JOIN sources AS src ON src.id = seg.source_id",
+        rowids,
+    )
+    return {int(row[0]): (str(row[1]), row[2], str(row[3])) for row in rows}
+
+
+# The index's tokenizer (migration 0012); the scratch table must split words the same way.
+TOKENIZE = "unicode61 remove_diacritics 2"
+_scratch = threading.local()
+
+
+def _snippets(texts: list[str], match: str, mark: tuple[str, str]) -> list[str]:
+    """snippet() of each text for `match`, made on a scratch in-memory FTS5 table of just
+    these texts (one per thread): the index itself would read each text through its
+    unindexed content view (migration 0012). Same tokenizer, same snippet algorithm."""
+    if not texts:
+        return []
+    conn = getattr(_scratch, "conn", None)
+    if conn is None:
+        conn = sqlite3.connect(":memory:", isolation_level=None)
+        conn.execute(f"CREATE VIRTUAL TABLE scratch USING fts5(text, tokenize = '{TOKENIZE}')")
+        _scratch.conn = conn
+    conn.execute("BEGIN")
+    try:
+        conn.executemany("INSERT INTO scratch (rowid, text) VALUES (?, ?)", enumerate(texts))
+        made = dict(
+            conn.execute(
+                "SELECT rowid, snippet(scratch, 0, ?, ?, '…', ?) FROM scratch"
+                " WHERE scratch MATCH ?",
+                (mark[0], mark[1], SNIPPET_TOKENS, match),
+            ).fetchall()
+        )
+    finally:
+        conn.execute("ROLLBACK")
+    return [str(made.get(number, text)) for number, text in enumerate(texts)]
+
+
 def search(
     where: Any,
     query: str,
@@ -84,7 +222,7 @@ def search(
     *,
     mark: tuple[str, str] = (MARK_START, MARK_END),
     collection_id: int | None = None,
-) -> list[SearchHit]:
+) -> SearchResults:
     """The best `limit` segments matching `query` (bm25 order), optionally in one source
     or in the transcripts of one collection.
 
@@ -93,51 +231,39 @@ def search(
     if limit <= 0:
         raise SearchError("The limit must be a positive number.")
     match = fts_query(query)
-    sql = (
-        "SELECT f.source_id, src.title, f.idx, seg.start,"
-        " snippet(segment_search, 0, ?, ?, '…', ?) AS snippet"
-        " FROM segment_search AS f"
-        " JOIN sources AS src ON src.id = f.source_id"
-        " JOIN segments AS seg ON seg.source_id = f.source_id AND seg.idx = f.idx"
-        " WHERE segment_search MATCH ?"
-    )
-    params: list[Any] = [mark[0], mark[1], SNIPPET_TOKENS, match]
-    if source_id is not None:
-        sql += " AND f.source_id = ?"
-        params.append(source_id)
-    if collection_id is not None:
-        sql += (
-            " AND f.source_id IN (SELECT source_id FROM collection_sources WHERE collection_id = ?)"
-        )
-        params.append(collection_id)
-    sql += " ORDER BY rank, f.source_id, f.idx LIMIT ?"
-    params.append(limit)
+    conn = _connection(where)
+    scope, params = _scope(_in_scope(conn, source_id, collection_id))
     try:
-        rows = _connection(where).execute(sql, params).fetchall()
+        rowids, capped = _ranked(conn, match, scope, params, limit)
+        found = _segments(conn, rowids)
     except sqlite3.OperationalError as error:  # should not happen: the query is all quoted
         raise SearchError(f"Cannot search for {query!r}: {error}") from None
-    return [
+    rowids = [rowid for rowid in rowids if rowid in found]  # deleted meanwhile
+    snippets = _snippets([found[rowid][2] for rowid in rowids], match, mark)
+    results = SearchResults(
         SearchHit(
-            source_id=int(row[0]),
-            title=str(row[1]),
-            segment=int(row[2]) + 1,
-            start=row[3],
-            snippet=str(row[4]),
+            source_id=rowid >> _SOURCE_SHIFT,
+            title=found[rowid][0],
+            segment=(rowid & _IDX_MASK) + 1,
+            start=found[rowid][1],
+            snippet=snippet,
         )
-        for row in rows
-    ]
+        for rowid, snippet in zip(rowids, snippets, strict=True)
+    )
+    results.capped = capped
+    return results
 
 
 def matching_segments(where: Any, query: str, source_id: int) -> list[int]:
     """Indexes (0-based) of every segment of one source that matches `query`, in order."""
     match = fts_query(query)
+    scope, params = _scope([source_id])
     try:
         rows = _connection(where).execute(
-            "SELECT idx FROM segment_search WHERE segment_search MATCH ? AND source_id = ?"
-            " ORDER BY idx",
-            (match, source_id),
+            f"SELECT rowid FROM segment_search WHERE segment_search MATCH ?{scope} ORDER BY rowid",
+            (match, *params),
         )
-        return [int(row[0]) for row in rows]
+        return [int(row[0]) & _IDX_MASK for row in rows]
     except sqlite3.OperationalError as error:
         raise SearchError(f"Cannot search for {query!r}: {error}") from None
 
@@ -230,13 +356,9 @@ def best_passages(
         match = any_words_query(text, _rarest(conn, content_words(text), RANKING_WORDS))
     except SearchError:
         return []
-    marks = ",".join("?" * len(source_ids)) or "NULL"
+    scope, params = _scope(list(source_ids))
     try:
-        rows = conn.execute(
-            "SELECT source_id, idx FROM segment_search WHERE segment_search MATCH ?"
-            f" AND source_id IN ({marks}) ORDER BY rank, source_id, idx LIMIT ?",
-            (match, *source_ids, limit),
-        )
-        return [(int(row[0]), int(row[1])) for row in rows]
+        rowids, _capped = _ranked(conn, match, scope, params, limit)
     except sqlite3.OperationalError:
         return []
+    return [(rowid >> _SOURCE_SHIFT, rowid & _IDX_MASK) for rowid in rowids]

@@ -1,4 +1,5 @@
-"""Search everything (offline): the FTS5 index (migration 0005), core.search and `ponder search`."""
+"""Search everything (offline): the FTS5 index (migrations 0005, 0012), core.search and
+`ponder search`."""
 
 from __future__ import annotations
 
@@ -154,8 +155,8 @@ def test_deleted_transcripts_leave_the_index(lib: Library) -> None:
     assert lib.remove(biology)
     assert search(lib, "mitochondria") == []
     assert [h.title for h in search(lib, "light")] == ["History"]
-    count = lib.conn.execute("SELECT COUNT(*) FROM segment_search").fetchone()[0]
-    assert count == 3
+    count = lib.conn.execute("SELECT COUNT(*) FROM segment_search_docsize").fetchone()[0]
+    assert count == 3  # one row per indexed segment
 
 
 def test_edited_segments_are_reindexed(lib: Library) -> None:

@@ -1,13 +1,15 @@
 """`ponder search QUERY`: search every transcript in the library, offline.
 
 One line per match, best first: `SOURCE_ID  h:mm:ss  TITLE — snippet` (matches in
-[brackets]); `--json` prints a list of {source_id, title, segment, start, snippet}.
+[brackets]); `--json` prints a list of {source_id, title, segment, start, snippet}. A
+query too common to rank in full says so on stderr (core.search.RANK_CAP).
 Titles and transcript text are untrusted, so they go through `inert_line`.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from tui.cli.common import CliError, open_library, out, parse_id, print_json
@@ -33,7 +35,7 @@ def register(subparsers: Any) -> None:
 
 
 def cmd_search(args: argparse.Namespace) -> int:
-    from core.search import SearchError, search
+    from core.search import SearchError, capped_note, search
     from core.textsafe import inert_line
     from tui.cli.sources import clock
 
@@ -56,6 +58,8 @@ def cmd_search(args: argparse.Namespace) -> int:
             raise CliError(str(error)) from None
     finally:
         library.close()
+    if hits.capped:
+        print(capped_note(), file=sys.stderr)  # stdout stays the results (or the JSON)
     if args.json:
         print_json(
             [

@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 
 from core.collections import Collection
 from core.models import format_timestamp
-from core.search import SearchError, SearchHit, search
+from core.search import RANK_CAP, SearchError, SearchHit, search
 from core.textsafe import inert_line
 from tui.context import ponder
 from tui.screens.help import BindingCommands
@@ -71,6 +71,7 @@ class SearchOutcome:
     query: str
     hits: list[SearchHit]
     error: str | None = None
+    capped: bool = False  # too many matches to rank them all (core.search.RANK_CAP)
 
 
 class SearchAllScreen(Screen["SearchHit | None"]):
@@ -210,16 +211,14 @@ class SearchAllScreen(Screen["SearchHit | None"]):
         """Search in a thread; a newer query cancels this one (its answer is dropped)."""
         scope = self.collection.id if self.collection and self.scoped else None
         try:
-            outcome = SearchOutcome(
+            hits = search(
+                ponder(self).library,
                 query,
-                search(
-                    ponder(self).library,
-                    query,
-                    limit=RESULT_LIMIT,
-                    mark=MARK,
-                    collection_id=scope,
-                ),
+                limit=RESULT_LIMIT,
+                mark=MARK,
+                collection_id=scope,
             )
+            outcome = SearchOutcome(query, hits, capped=hits.capped)
         except SearchError as error:
             outcome = SearchOutcome(query, [], str(error))
         if not get_current_worker().is_cancelled:
@@ -249,7 +248,10 @@ class SearchAllScreen(Screen["SearchHit | None"]):
             count = len(outcome.hits)
             more = "+" if count == RESULT_LIMIT else ""
             noun = "match" if count == 1 else "matches"
-            self._status(f"{count}{more} {noun}, best first · ↑↓ choose · {self.ENTER_DOES}")
+            best = "best first"
+            if outcome.capped:
+                best = f"best of the newest {RANK_CAP:,} (a word more narrows it)"
+            self._status(f"{count}{more} {noun}, {best} · ↑↓ choose · {self.ENTER_DOES}")
 
     # -- actions ----------------------------------------------------------------------
 
