@@ -16,6 +16,7 @@ import pytest
 from core.chat.store import ConversationStore
 from core.db import connect
 from tests.fake_claude import FAKE_API_KEY, Cite, FakeClaude, Reply
+from tests.processes import sigint_as_at_a_terminal
 from tui.cli import main
 
 TOKENS_LINE = re.compile(r"^tokens: in=(\d+) out=(\d+) cache_write=(\d+) cache_read=(\d+)$")
@@ -216,6 +217,7 @@ def _spawn_ask(fake: FakeClaude, question: str) -> subprocess.Popen[bytes]:
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=sigint_as_at_a_terminal,
     )
 
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from textual.keys import _character_to_key
 
 from core.library import Library
 from core.models import Segment
@@ -20,6 +19,7 @@ from tests.tui_helpers import (
     screen_text,
     send_burst,
     study_screen,
+    type_into_focused_input,
     wait_until,
 )
 from tui.media import NO_VIDEO
@@ -149,8 +149,7 @@ async def test_search_escape_clears_matches_and_returns_to_the_start() -> None:
 async def type_answer(study: Study, text: str) -> None:
     """Type into the prompt that is open and press Enter (one burst, then settle)."""
     await wait_until(study.pilot, lambda: isinstance(study.app.screen, PromptScreen))
-    send_burst(study.app, [(_character_to_key(c), c) for c in text])
-    send_burst(study.app, [("enter", None)])
+    await type_into_focused_input(study.pilot, text)
     await wait_until(study.pilot, lambda: study.app.screen is study.screen)
 
 
@@ -309,8 +308,7 @@ async def test_highlights_list_jumps_deletes_and_takes_notes() -> None:
         assert [h.first_segment for h in library.highlights(source_id)] == [10, 120]
         await pilot.press("N")
         await wait_until(pilot, lambda: isinstance(study.app.screen, PromptScreen))
-        send_burst(study.app, [(_character_to_key(c), c) for c in "why [b]this[/b] matters"])
-        send_burst(study.app, [("enter", None)])
+        await type_into_focused_input(pilot, "why [b]this[/b] matters")
         await wait_until(pilot, lambda: isinstance(study.app.screen, HighlightsScreen))
         assert [h.note for h in library.highlights(source_id)] == ["", "why [b]this[/b] matters"]
         assert "why [b]this[/b] matters" in screen_text(study.app)

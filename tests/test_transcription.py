@@ -21,6 +21,7 @@ import pytest
 
 from core.durations import format_hms
 from core.transcription import ProgressClock, media_kind, progress_text
+from tests.processes import sigint_as_at_a_terminal
 from tui.cli import main
 
 AUDIO = Path(__file__).parent / "fixtures" / "audio"
@@ -240,6 +241,7 @@ def test_sigint_cancels_with_130_and_stores_nothing(tmp_path: Path, ponder_home:
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=secondary,
+        preexec_fn=sigint_as_at_a_terminal,
     )
     os.close(secondary)
     try:

@@ -51,6 +51,26 @@ def send_burst(app: App, keys: Sequence[tuple[str, str | None]]) -> None:
         driver.send_message(event)
 
 
+async def type_into_focused_input(pilot: Pilot, text: str, *, enter: bool = True) -> None:
+    """Wait until the active screen's text box has focus, then type `text` in one burst
+    (and Enter). A screen is on the stack before its input is mounted and focused: keys
+    sent in between would go elsewhere on a slow machine."""
+    from textual.widgets import Input, TextArea
+
+    app = pilot.app
+
+    def ready() -> bool:
+        focused = app.focused
+        return isinstance(focused, Input | TextArea) and focused.screen is app.screen
+
+    await wait_until(pilot, ready)
+    from textual.keys import _character_to_key
+
+    send_burst(app, [(_character_to_key(c), c) for c in text])
+    if enter:
+        send_burst(app, [("enter", None)])
+
+
 def make_segments(
     count: int,
     *,
