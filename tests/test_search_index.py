@@ -9,6 +9,7 @@ must list the same (term, segment, position) instances.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -227,3 +228,17 @@ def test_scopes_with_gaps_and_no_overlap(library: Library) -> None:
         (third, 0),
     ]
     assert search_module.best_passages(library, "light?", []) == []
+
+
+def test_cli_notes_a_capped_ranking_on_stderr(
+    library: Library, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add(library, "One", ["light one", "light two", "light three"])
+    assert main(["search", "light", "--json"]) == 0
+    assert capsys.readouterr().err == ""
+    monkeypatch.setattr(search_module, "RANK_CAP", 2)
+    assert main(["search", "light", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert len(json.loads(captured.out)) == 2  # stdout is still just the JSON
+    assert captured.err == search_module.capped_note() + "\n"
+    assert "newest 2 are shown" in captured.err

@@ -168,3 +168,26 @@ async def test_from_a_collection_shown_in_the_library_search_only_it() -> None:
         assert search_screen.sub_title == "" and biology in {
             h.source_id for h in search_screen.hits
         }
+
+
+async def test_a_capped_ranking_and_a_short_prefix_say_so(monkeypatch) -> None:
+    import core.search
+    import tui.screens.search_all
+
+    monkeypatch.setattr(core.search, "RANK_CAP", 2)
+    monkeypatch.setattr(tui.screens.search_all, "RANK_CAP", 2)
+    library, _biology, _history = _library()
+    app = PonderApp(library=library)
+    async with app.run_test(size=SIZE) as pilot:
+        app.action_search_all()
+        await wait_until(pilot, lambda: isinstance(app.screen, SearchAllScreen))
+        screen = app.screen
+        await _type(pilot, "mitochondria")  # 3 segments hold it: only the newest 2 ranked
+        await wait_until(pilot, lambda: screen.query_shown == "mitochondria")
+        assert len(screen.hits) == 2
+        assert "best of the newest 2 (a word more narrows it)" in screen_text(app)
+        for _ in "mitochondria":
+            await pilot.press("backspace")
+        await _type(pilot, "mi*")
+        await wait_until(pilot, lambda: screen.query_shown == "mi*")
+        assert "mi* is too short a prefix" in screen_text(app) and screen.hits == []
