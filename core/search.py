@@ -168,19 +168,22 @@ def _ranked(
 def _segments(
     conn: sqlite3.Connection, rowids: list[int]
 ) -> dict[int, tuple[str, float | None, str]]:
-    """(title, start, text) of each hit, read from `segments` by primary key."""
-    if not rowids:
-        return {}
-    values = ",".join(["(?)"] * len(rowids))
-    rows = conn.execute(
-        f"WITH hit (rid) AS (VALUES {values})"
-        " SELECT hit.rid, src.title, seg.start, seg.text FROM hit"
-        f" JOIN segments AS seg ON seg.source_id = hit.rid >> {_SOURCE_SHIFT}"
-        f" AND seg.idx = hit.rid & {_IDX_MASK}"
-        " JOIN sources AS src ON src.id = seg.source_id",
-        rowids,
-    )
-    return {int(row[0]): (str(row[1]), row[2], str(row[3])) for row in rows}
+    """(title, start, text) of each hit, read from `segments` by primary key (in batches:
+    `--limit` may ask for more hits than a statement takes parameters)."""
+    found: dict[int, tuple[str, float | None, str]] = {}
+    for first in range(0, len(rowids), 500):
+        batch = rowids[first : first + 500]
+        values = ",".join(["(?)"] * len(batch))
+        rows = conn.execute(
+            f"WITH hit (rid) AS (VALUES {values})"
+            " SELECT hit.rid, src.title, seg.start, seg.text FROM hit"
+            f" JOIN segments AS seg ON seg.source_id = hit.rid >> {_SOURCE_SHIFT}"
+            f" AND seg.idx = hit.rid & {_IDX_MASK}"
+            " JOIN sources AS src ON src.id = seg.source_id",
+            batch,
+        )
+        found.update((int(row[0]), (str(row[1]), row[2], str(row[3]))) for row in rows)
+    return found
 
 
 # The index's tokenizer (migration 0012); the scratch table must split words the same way.

@@ -242,3 +242,11 @@ def test_cli_notes_a_capped_ranking_on_stderr(
     assert len(json.loads(captured.out)) == 2  # stdout is still just the JSON
     assert captured.err == search_module.capped_note() + "\n"
     assert "newest 2 are shown" in captured.err
+
+
+def test_a_limit_above_a_statements_parameters(library: Library) -> None:
+    add(library, "Many", [f"word number {n}" for n in range(1200)])
+    library.conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 999)  # SQLite's old default
+    hits = search(library, "word", limit=100_000)
+    assert sorted(h.segment for h in hits) == list(range(1, 1201))
+    assert all(h.snippet.startswith("[word]") for h in hits)
