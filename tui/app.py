@@ -263,11 +263,9 @@ class PonderApp(App[None]):
             )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        from tui.screens.export_cards import report_card_export
-        from tui.screens.export_notes import report_export
+        from tui.export_flow import report_written
 
-        if not report_card_export(self, event.worker):
-            report_export(self, event.worker)
+        report_written(self, event)
 
 
 def screen_commands(app: App, screen: Screen) -> Iterable[SystemCommand]:

@@ -2,7 +2,8 @@
 Anki's text format, as `ponder export anki|anki-text` does.
 
 Asks for a path, asks before overwriting, and writes in a thread worker on a connection
-of its own, so no screen waits on the disk; the result is one notification.
+of its own, so no screen waits on the disk; the result is one notification (the flow is
+`tui.export_flow.ask_path_then_write`, shared with the study notes' export).
 """
 
 from __future__ import annotations
@@ -11,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.worker import Worker, WorkerState
-
-from core.textsafe import inert_line
 from tui.context import ponder
+from tui.export_flow import ask_path_then_write
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -65,60 +64,18 @@ def _write(database: str, kind: str, path: str, force: bool, rollover_hour: int 
 
 
 def open_card_export(app: App, kind: str) -> None:
-    """Ask where, confirm an overwrite, then export in a worker."""
+    """Ask where, confirm an overwrite, then export in a worker (tui/export_flow.py)."""
     from decks.worker_store import database_file
-    from tui.screens.confirm import ConfirmScreen
-    from tui.screens.prompt import PromptScreen
 
     export = next(item for item in EXPORTS if item.kind == kind)
     database = database_file(ponder(app).library.conn)
     rollover = int(ponder(app).config.day_rollover_hour)
-
-    def write(path_text: str, force: bool) -> None:
-        app.run_worker(
-            lambda: _write(database, kind, str(Path(path_text).expanduser()), force, rollover),
-            thread=True,
-            group=WORKER_NAME,
-            exclusive=True,
-            name=WORKER_NAME,
-            exit_on_error=False,
-        )
-
-    def chosen(path_text: str | None) -> None:
-        if not path_text or not path_text.strip():
-            return
-        target = Path(path_text.strip()).expanduser()
-        if target.exists() and not target.is_dir():
-
-            def confirmed(yes: bool | None) -> None:
-                if yes:
-                    write(path_text.strip(), True)
-
-            app.push_screen(
-                ConfirmScreen(f"{target} exists. Overwrite it?", confirm_label="Overwrite"),
-                confirmed,
-            )
-        else:
-            write(path_text.strip(), False)
-
-    app.push_screen(
-        PromptScreen(
-            export.title,
-            value=str(Path.cwd() / export.file_name),
-            hint=f"{export.help} · Enter to write · Esc to cancel",
-        ),
-        chosen,
+    ask_path_then_write(
+        app,
+        title=export.title,
+        suggested=Path.cwd() / export.file_name,
+        hint=export.help,
+        write=lambda path, force: _write(database, kind, path, force, rollover),
+        name=WORKER_NAME,
+        done_title="Exported",
     )
-
-
-def report_card_export(app: App, worker: Worker) -> bool:
-    """Notify how an export worker ended; True if the event was ours."""
-    if worker.name != WORKER_NAME:
-        return False
-    if worker.state == WorkerState.SUCCESS:
-        app.notify(inert_line(str(worker.result)), markup=False, title="Exported")
-    elif worker.state == WorkerState.ERROR:
-        app.notify(
-            inert_line(str(worker.error)), severity="error", markup=False, title="Export failed"
-        )
-    return True
