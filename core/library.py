@@ -94,8 +94,9 @@ class Library:
 
     # -- sources ---------------------------------------------------------------
 
-    def find_existing(self, transcript: Transcript) -> int | None:
-        """The id of a source with the same video or the same content, if stored."""
+    def find_existing(self, transcript: Transcript, digest: str | None = None) -> int | None:
+        """The id of a source with the same video or the same content, if stored
+        (`digest`: its content_hash when the caller has it already)."""
         source = transcript.source
         if source.video_id:
             row = self.conn.execute(
@@ -105,7 +106,7 @@ class Library:
                 return row["id"]
         row = self.conn.execute(
             "SELECT id FROM sources WHERE content_hash = ?",
-            (content_hash(transcript.segments),),
+            (digest or content_hash(transcript.segments),),
         ).fetchone()
         return row["id"] if row else None
 
@@ -124,7 +125,7 @@ class Library:
         )
         digest = content_hash(transcript.segments)
         with transaction(self.conn):
-            existing = self.find_existing(transcript)
+            existing = self.find_existing(transcript, digest)
             if existing is not None:
                 return AddResult(existing, True)
             cursor = self.conn.execute(
