@@ -12,7 +12,8 @@ import errno
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
@@ -135,6 +136,31 @@ def storage_message(error: BaseException, path: Path | str | None = None) -> str
     return None
 
 
+_upgrade_reporter: Callable[[str], None] | None = None
+
+
+def report_upgrades(reporter: Callable[[str], None] | None) -> None:
+    """Where to say what an upgrade of an existing library is doing (the entry points print
+    it): rebuilding an index or a table of a large library takes seconds, and a silent
+    wait at start-up looks like a hang."""
+    global _upgrade_reporter
+    _upgrade_reporter = reporter
+
+
+def _report(line: str) -> None:
+    if _upgrade_reporter is not None:
+        _upgrade_reporter(line)
+
+
+def migration_summary(sql: str) -> str:
+    """A migration's first comment line (what it does), for the upgrade report."""
+    for line in sql.splitlines():
+        text = line.removeprefix("--").strip()
+        if line.startswith("--") and text and not text.startswith("ponder:"):
+            return text.rstrip(".:")
+    return "schema change"
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, file name, SQL) of every bundled migration, in order."""
     found = []
@@ -188,9 +214,14 @@ def migrate(conn: sqlite3.Connection) -> int:
             "Upgrade Ponder."
         )
     vacuum = False
-    for version, name, sql in known:
-        if version <= current:
-            continue
+    pending = [(version, name, sql) for version, name, sql in known if version > current]
+    upgrading = current > 0  # a new database is made, not upgraded: nothing to say
+    started = time.monotonic()
+    for number, (version, name, sql) in enumerate(pending, 1):
+        if upgrading:
+            _report(
+                f"Upgrading the library ({number} of {len(pending)}): {migration_summary(sql)}…"
+            )
         keys_off = FOREIGN_KEYS_OFF in sql.splitlines()
         keys_were_on = bool(conn.execute("PRAGMA foreign_keys").fetchone()[0])
         if keys_off:
@@ -203,9 +234,13 @@ def migrate(conn: sqlite3.Connection) -> int:
         current = version
         vacuum = vacuum or VACUUM_AFTER in sql.splitlines()
     if vacuum:
+        if upgrading:
+            _report("Upgrading the library: giving the freed space back to the disk…")
         # Only space: another open Ponder (busy) or a read-only file keeps it for later.
         with suppress(sqlite3.OperationalError):
             conn.execute("VACUUM")
+    if upgrading and pending:
+        _report(f"The library is up to date ({time.monotonic() - started:.1f} s).")
     return max(current, conn.execute("PRAGMA user_version").fetchone()[0])
 
 

@@ -250,3 +250,27 @@ def test_a_limit_above_a_statements_parameters(library: Library) -> None:
     hits = search(library, "word", limit=100_000)
     assert sorted(h.segment for h in hits) == list(range(1, 1201))
     assert all(h.snippet.startswith("[word]") for h in hits)
+
+
+def test_an_upgrade_says_what_it_is_doing_and_a_new_library_says_nothing(
+    ponder_home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Rebuilding the index of a large library takes seconds at start-up: the CLI (and the
+    app, started by the same `ponder`) says so on stderr instead of seeming to hang."""
+    assert main(["list", "--json"]) == 0  # a new library: made, not upgraded
+    assert "Upgrading" not in capsys.readouterr().err
+    (ponder_home / "ponder.db").unlink()
+    for leftover in ponder_home.glob("ponder.db-*"):
+        leftover.unlink()
+    _library_before(ponder_home / "ponder.db")
+    pending = [version for version, _name, _sql in migrations() if version >= EXTERNAL]
+    assert main(["list", "--json"]) == 0
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == (
+        f"ponder: Upgrading the library (1 of {len(pending)}): The search index without a"
+        " second copy of every segment's text (external content)…"
+    )
+    assert "ponder: Upgrading the library: giving the freed space back to the disk…" in lines
+    assert lines[-1].startswith("ponder: The library is up to date (")
+    assert main(["list", "--json"]) == 0  # once
+    assert capsys.readouterr().err == ""

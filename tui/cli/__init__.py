@@ -143,6 +143,10 @@ def _repair_text_arguments(args: argparse.Namespace) -> None:
             setattr(args, key, [from_os(item) for item in value])
 
 
+def _say_on_stderr(line: str) -> None:
+    print(f"ponder: {line}", file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     _printable_streams()
@@ -152,13 +156,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(arguments)
         func = getattr(args, "func", None)
         _repair_text_arguments(args)
-    from core.db import set_activity
+    from core.db import report_upgrades, set_activity
 
     # Named by another Ponder that has to wait for this one's write lock.
     from core.textsafe import from_os
 
     activity = "the Ponder app" if func is None else "ponder " + " ".join(arguments)
     set_activity(from_os(activity))
+    report_upgrades(_say_on_stderr)
     try:
         if func is None:
             return _run_app()
