@@ -236,6 +236,20 @@ def test_reviewed_cards_keep_their_revlog_and_due(collection, tmp_path: Path) ->
     assert after.state.name == "REVIEW"
     out = tmp_path / "history.apkg"
     export_apkg(library.conn, out)
+    # The collection in the package is sound and has Anki's revlog indexes.
+    import sqlite3
+
+    inner = tmp_path / "inner.anki21"
+    inner.write_bytes(zipfile.ZipFile(out).read("collection.anki21"))
+    db = sqlite3.connect(inner)
+    try:
+        indexes = db.execute(
+            "select name from sqlite_master where type = 'index' and tbl_name = 'revlog'"
+        ).fetchall()
+        assert sorted(name for (name,) in indexes) == ["ix_revlog_cid", "ix_revlog_usn"]
+        assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+    finally:
+        db.close()
     col = import_into_fresh(out, tmp_path, days_old=100)  # a learner's collection in use
     try:
         assert col.sched.today >= 99
@@ -263,6 +277,39 @@ def test_reviewed_cards_keep_their_revlog_and_due(collection, tmp_path: Path) ->
         assert {
             tuple(r) for r in col.db.all("select type, queue from cards where nid = ?", rnid)
         } == {(0, 0)}
+    finally:
+        col.close()
+
+
+def test_history_is_written_under_the_same_schema(tmp_path: Path) -> None:
+    """The bulk history write drops the revlog's indexes for speed: they come back as they
+    were, and the rows are there."""
+    import sqlite3
+
+    from anki.collection import Collection
+
+    from decks.anki_package import _write_history
+
+    path = tmp_path / "c.anki2"
+    Collection(str(path)).close()
+
+    def schema() -> list[tuple[str, str]]:
+        db = sqlite3.connect(path)
+        try:
+            return db.execute("select name, sql from sqlite_master order by name").fetchall()
+        finally:
+            db.close()
+
+    before = schema()
+    assert {"ix_revlog_cid", "ix_revlog_usn"} <= {name for name, _sql in before}
+    _write_history(path, [], [(2, 7, 3, 1, 0, 0, 900, 0), (1, 7, 1, -60, 0, 0, 500, 0)])
+    assert schema() == before
+    col = Collection(str(path))
+    try:
+        assert col.db.all("select id, cid, usn, ease from revlog order by id") == [
+            [1, 7, -1, 1],
+            [2, 7, -1, 3],
+        ]
     finally:
         col.close()
 
