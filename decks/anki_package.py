@@ -235,7 +235,7 @@ def _history_rows(
     pairs = _card_pairs(col, conn, anki_note_ids)
     ponder_ids = sorted(pairs)
     day = AnkiDay.of(col)
-    views = {view.card.id: view.card for view in store.card_views(ponder_ids)}
+    views = store.cards(ponder_ids)
     # The export's collection has FSRS off: the plain columns, read and written in bulk
     # (as the sync does; Anki's Card objects one by one cost ~0.5 ms each).
     rows = card_rows(col)
@@ -279,9 +279,11 @@ def _revlog_rows(
         due = dues.get(card_id)
         return None if due is None else round(due.timestamp() * 1_000_000)
 
+    # NOT INDEXED: every row is read, so one sorted scan beats a million lookups through
+    # the card index (1.5 s against 3 s for a million reviews).
     for card_id, at_us, rating, duration, prior, due_delta in conn.execute(
         "SELECT card_id, reviewed_us, rating, duration_ms, prior_state, prior_due_delta"
-        " FROM review_log ORDER BY card_id, reviewed_us, id"
+        " FROM review_log NOT INDEXED ORDER BY card_id, reviewed_us, id"
     ):
         if card_id not in pairs:
             continue

@@ -24,6 +24,9 @@ def test_note_kinds_make_the_right_cards(store: CardStore) -> None:
     assert [c.ord for c in reverse.cards] == [0, 1]
     views = store.card_views(reverse.card_ids)
     assert [(v.front, v.back) for v in views] == [("front", "back"), ("back", "front")]
+    # cards(): the same cards without their notes; unknown ids left out
+    assert store.cards([*reverse.card_ids, 10**9]) == {v.card.id: v.card for v in views}
+    assert store.cards([]) == {}
     clozed = store.create_note("cloze", "{{c2::b}} {{c1::a}} {{c2::c}} {{c5::e}}", "extra")
     assert [c.ord for c in clozed.cards] == [0, 1, 4]
     view = store.card_view(clozed.cards[1].id)

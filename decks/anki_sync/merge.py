@@ -195,7 +195,7 @@ class Merger:
         """Ponder's cards by id, read in bulk once per run (pulled cards are read again)."""
         wanted = set(card_ids)
         for chunk in chunks(sorted(wanted - self._card_cache.keys())):
-            self._card_cache.update({v.card.id: v.card for v in self.store.card_views(chunk)})
+            self._card_cache.update(self.store.cards(chunk))
         return {
             card_id: self._card_cache[card_id] for card_id in wanted if card_id in self._card_cache
         }

@@ -102,9 +102,12 @@ def revlog_interval(reviewed_at: datetime, due: datetime | None) -> int:
     return revlog_ivl((to_utc(due) - to_utc(reviewed_at)).total_seconds())
 
 
+_REVLOG_TYPES = {0: 0, 1: 0, 2: 1, 3: 2}
+
+
 def revlog_type(prior_state: int) -> int:
     """Anki revlog type from the card's state before: 0 learn, 1 review, 2 relearn."""
-    return {0: 0, 1: 0, 2: 1, 3: 2}.get(int(prior_state), 0)
+    return _REVLOG_TYPES.get(int(prior_state), 0)
 
 
 def revlog_row(

@@ -232,6 +232,18 @@ class NoteStore(DeckStore):
         row = self.conn.execute("SELECT * FROM cards WHERE id = ?", (card_id,)).fetchone()
         return _card_from_row(row) if row else None
 
+    def cards(self, card_ids: Sequence[int]) -> dict[int, Card]:
+        """These cards by id (missing ones left out), without their notes: for bulk work
+        that needs only the schedule (card_views reads each note and its tags too)."""
+        found: dict[int, Card] = {}
+        for chunk in _chunks(list(card_ids)):
+            rows = self.conn.execute(
+                f"SELECT * FROM cards WHERE id IN ({_placeholders(len(chunk))})", list(chunk)
+            )
+            for row in rows:
+                found[row["id"]] = _card_from_row(row)
+        return found
+
     def cards_of_note(self, note_id: int) -> list[Card]:
         rows = self.conn.execute("SELECT * FROM cards WHERE note_id = ? ORDER BY ord", (note_id,))
         return [_card_from_row(row) for row in rows]
