@@ -191,9 +191,7 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        migrate(conn)
+        _while_locked(lambda: _set_up(conn))
     except sqlite3.DatabaseError as error:
         conn.close()
         message = storage_message(error, path)
@@ -201,6 +199,29 @@ def connect(path: Path | str | None = None) -> sqlite3.Connection:
             message = f"Cannot open the database at {path}: {error}"
         raise DatabaseError(message) from None
     return conn
+
+
+def _set_up(conn: sqlite3.Connection) -> None:
+    conn.execute("PRAGMA journal_mode = WAL").fetchall()  # no statement left running
+    conn.execute("PRAGMA synchronous = NORMAL")
+    migrate(conn)
+
+
+def _while_locked(step: Callable[[], object]) -> None:
+    """Run `step` again while another Ponder's lock holds it up, for up to WRITE_WAIT_S as
+    begin_write waits: two instances starting together on a new folder, or a checkpoint
+    slowed by a busy disk, can hold a lock longer than one busy timeout. The setup steps
+    (WAL mode, migrations that re-check the version under the write lock) can be repeated."""
+    deadline = time.monotonic() + WRITE_WAIT_S
+    while True:
+        try:
+            step()
+            return
+        except sqlite3.OperationalError as error:
+            # SQLITE_BUSY also means "statements in progress", which waiting never cures.
+            locked = _is_busy(error) and "locked" in str(error).lower()
+            if not locked or time.monotonic() > deadline:
+                raise
 
 
 def migrate(conn: sqlite3.Connection) -> int:
@@ -232,10 +253,9 @@ def migrate(conn: sqlite3.Connection) -> int:
             if keys_off and keys_were_on:
                 conn.execute("PRAGMA foreign_keys = ON")
         current = version
-        vacuum = vacuum or VACUUM_AFTER in sql.splitlines()
-    if vacuum:
-        if upgrading:
-            _report("Upgrading the library: giving the freed space back to the disk…")
+        vacuum = vacuum or (upgrading and VACUUM_AFTER in sql.splitlines())
+    if vacuum:  # only an upgrade frees pages: a new database has none to give back
+        _report("Upgrading the library: giving the freed space back to the disk…")
         # Only space: another open Ponder (busy) or a read-only file keeps it for later.
         with suppress(sqlite3.OperationalError):
             conn.execute("VACUUM")
@@ -357,7 +377,6 @@ def _write_lock_pid(database: Path) -> int | None:
 
 
 def _describe_writer(database: Path, pid: int) -> str:
-    import time
 
     try:
         started_text, activity = (
@@ -400,7 +419,6 @@ def _live_writers(database: Path) -> list[int]:
 def _note_writer(database: Path | None) -> None:
     """Once per process and database: what this process is doing, for waiting writers."""
     import atexit
-    import time
 
     if database is None or database in _noted:
         return
@@ -427,7 +445,6 @@ def _is_busy(error: sqlite3.OperationalError) -> bool:
 def begin_write(conn: sqlite3.Connection) -> Path | None:
     """BEGIN IMMEDIATE, waiting up to WRITE_WAIT_S for other writers; DatabaseBusy (naming
     the holder) past that. Returns the database file (for the writer note)."""
-    import time
 
     database = _database_file(conn)
     deadline = time.monotonic() + WRITE_WAIT_S

@@ -154,3 +154,35 @@ def test_notes_of_killed_writers_are_swept(ponder_home: Path) -> None:
     assert not stale.exists()
     assert (ponder_home / f"ponder.db.writer-{os.getpid()}").exists()
     assert db.lock_holder(ponder_home / "ponder.db") is None  # nobody else is writing
+
+
+def test_opening_waits_out_a_lock_longer_than_one_busy_timeout(
+    ponder_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Setting up a connection (WAL mode, migrations) waits for another Ponder's lock as a
+    write does, instead of failing after one busy timeout: here a new database file held
+    under an exclusive lock for five busy timeouts."""
+    import sqlite3
+    import threading
+
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    path = ponder_home / "ponder.db"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN EXCLUSIVE")  # a rollback-journal database: nobody may even read
+    released = threading.Event()
+
+    def release_later() -> None:
+        time.sleep(1.0)
+        other.execute("COMMIT")
+        released.set()
+
+    threading.Thread(target=release_later, daemon=True).start()
+    conn = db.connect(path)
+    try:
+        assert released.is_set()
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        assert version == db.migrations()[-1][0]
+    finally:
+        conn.close()
+        other.close()
