@@ -31,8 +31,9 @@ REVERSED_MODEL_ID = 1_707_400_002
 CLOZE_MODEL_ID = 1_707_400_003
 MODEL_IDS = {"basic": BASIC_MODEL_ID, "reversed": REVERSED_MODEL_ID, "cloze": CLOZE_MODEL_ID}
 EXPORT_CHUNK = 2000
-EXPORT_PASSAGE_CHARS = 600  # characters of the passage in an exported Source field
-SYNC_PASSAGE_CHARS = 1200  # ...and in a synced one
+# Characters of the passage in the Source field, exported or synced alike: a note must not
+# change in Anki (and come back as an edit) only because it went the other way.
+PASSAGE_CHARS = 1200
 
 CSS = """.card {
   font-family: arial;
@@ -137,7 +138,7 @@ def source_field(
     link: str | None,
     passage: str | None,
     *,
-    limit: int = SYNC_PASSAGE_CHARS,
+    limit: int = PASSAGE_CHARS,
 ) -> str:
     """The Source field: title @ time (linked to the video at that second), then the passage
     (whitespace folded, cut at `limit` characters)."""
@@ -206,7 +207,6 @@ class ExportNote:
             self.timestamp(),
             self.source_link(),
             self.passage,
-            limit=EXPORT_PASSAGE_CHARS,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -377,3 +377,17 @@ def test_reimporting_a_newer_export_updates_the_notes(collection, tmp_path: Path
         assert not [m.name for m in col.models.all_names_and_ids() if m.name.endswith("+")]
     finally:
         col.close()
+
+
+def test_a_long_passage_is_cut_the_same_way_exported_or_synced() -> None:
+    """The .apkg and the sync write one Source field: a note must not look edited in Anki
+    only because it went the other way."""
+    from decks.anki_model import ExportNote, source_field
+
+    passage = " ".join(f"word{n}" for n in range(400))  # 2,689 characters
+    note = ExportNote(1, "g", "basic", "q", "a", "Talks", (), "Talk", 65.0, "dQw4w9WgXcQ", passage)
+    exported = note.source_html()
+    synced = source_field("Talk", note.timestamp(), note.source_link(), passage)
+    assert exported == synced
+    kept = passage[:1199].rstrip() + "…"
+    assert exported.endswith(f'<div class="passage">{kept}</div>')
