@@ -61,6 +61,11 @@ def last_question(body: dict) -> str:
     return body["messages"][-1]["content"][-1]["text"]
 
 
+def esc_says(screen: CollectionChatScreen) -> str:
+    """What the footer says Esc does (the first enabled binding of the key)."""
+    return screen.active_bindings["escape"].binding.description
+
+
 async def test_a_passage_found_in_the_collection_goes_with_the_next_question(
     fake_claude: FakeClaude,
 ) -> None:
@@ -98,8 +103,10 @@ async def test_a_passage_found_in_the_collection_goes_with_the_next_question(
         await pick(pilot, "heat")
         await pilot.press("enter")
         await wait_until(pilot, lambda: app.screen is chat and pane.pending_focus is not None)
+        assert esc_says(chat) == "Drop passage"  # the footer names what Esc does now
         await pilot.press("escape")
         assert pane.pending_focus is None and app.screen is chat
+        assert esc_says(chat) == "Back"
         await pilot.press(*"And heat?", "enter")
         await wait_until(pilot, lambda: len(pane.answer_views()) == 2, timeout=SLOW)
         await wait_until(pilot, lambda: not pane.is_streaming, timeout=SLOW)

@@ -72,7 +72,10 @@ class ChatPane(AnswerStreaming, Vertical):
     ask_hint = "Ask about the transcript…"  # the empty question box's placeholder
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        # One key, three jobs: the footer names the one Esc does now (the first enabled).
         Binding("escape", "stop", "Stop answer", id="chat.stop"),
+        Binding("escape", "cancel_edit", "Cancel edit", id="chat.cancel_edit"),
+        Binding("escape", "drop_passage", "Drop passage", id="chat.drop_passage"),
         Binding("ctrl+r", "retry", "Retry", id="chat.retry"),
         Binding("ctrl+l", "conversations", "Chats", id="chat.conversations"),
         Binding("tab", "cycle(1)", "Next in chat", show=False, id="chat.next"),
@@ -469,26 +472,29 @@ class ChatPane(AnswerStreaming, Vertical):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # False hides the key and lets it fall through to the screen (Esc clears a search).
         if action == "stop":
-            return self._busy or self._editing is not None or self._focus is not None
+            return self._busy
+        if action == "cancel_edit":
+            return not self._busy and self._editing is not None
+        if action == "drop_passage":
+            return not self._busy and self._editing is None and self._focus is not None
         if action == "retry":
             return not self._busy and self._can_retry
         return True
 
     def action_stop(self) -> None:
-        """Esc: stop the answer; else cancel an edit or the passage focus; else pass on."""
-        if self._busy:
-            self.stop()
-            return
-        if self._editing is not None:
-            self._editing = None
-            self.input.clear()
-            self._key_hint()
-            self.refresh_bindings()
-            return
-        if self._focus is not None:
-            self.clear_focus()
-            return
-        raise SkipAction()
+        """Esc while Claude answers: stop the answer (what came so far is kept)."""
+        self.stop()
+
+    def action_cancel_edit(self) -> None:
+        """Esc while a question is being edited: leave it as it was."""
+        self._editing = None
+        self.input.clear()
+        self._key_hint()
+        self.refresh_bindings()
+
+    def action_drop_passage(self) -> None:
+        """Esc with a passage shown above the box: ask without it."""
+        self.clear_focus()
 
     def action_retry(self) -> None:
         self.retry()
