@@ -14,6 +14,7 @@ from pathlib import Path
 
 from core.config import Config
 from core.library import Library
+from tests.protocols import assert_same_signatures, assert_values_typed
 from tui.app import PonderApp
 from tui.context import PonderContext, ponder
 from tui.screens.prompt import PromptScreen
@@ -37,12 +38,8 @@ def test_ponder_app_satisfies_the_protocol(library: Library) -> None:
     assert isinstance(app, PonderContext)
     hints, methods = _members()
     assert set(hints) == {"library", "config"} and "save_config" in methods  # scan sees them
-    for name, kind in hints.items():
-        assert isinstance(getattr(app, name), kind), name
-    for name in methods:
-        wanted = inspect.signature(getattr(PonderContext, name))
-        actual = inspect.signature(getattr(PonderApp, name))
-        assert actual == wanted, f"PonderApp.{name}{actual} != PonderContext.{name}{wanted}"
+    assert_values_typed(app, hints)
+    assert_same_signatures(PonderContext, PonderApp, methods)
 
 
 def test_the_protocol_check_can_fail() -> None:

@@ -12,6 +12,7 @@ from textual.app import App
 
 from core.library import Library
 from core.models import Transcript
+from tests.protocols import assert_same_signatures, assert_values_typed
 from tests.tui_helpers import add_transcript, make_segments, wait_until
 from tui.app import PonderApp
 from tui.screens.study import StudyScreen
@@ -45,12 +46,8 @@ async def test_the_study_screen_satisfies_the_study_host_protocol(library: Libra
         screen = StudyScreen(source_id)
         app.push_screen(screen)
         await wait_until(pilot, lambda: app.screen is screen and screen.transcript_view.line_count)
-        for name, kind in PROPERTIES.items():
-            assert isinstance(getattr(screen, name), kind), name
-        for name in methods:
-            wanted = inspect.signature(getattr(StudyHost, name))
-            actual = inspect.signature(getattr(StudyScreen, name))
-            assert actual == wanted, f"StudyScreen.{name}{actual} != StudyHost.{name}{wanted}"
+        assert_values_typed(screen, PROPERTIES)
+        assert_same_signatures(StudyHost, StudyScreen, methods)
 
 
 def test_the_member_scan_can_fail() -> None:
