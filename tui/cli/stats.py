@@ -109,15 +109,8 @@ def render_stats(stats: Any, console: Any, rollover_hour: int = 4) -> None:
     console.print(states)
     console.print()
 
-    forecast = Table(title="Due (today includes overdue)")
-    forecast.add_column("Day")
-    forecast.add_column("Due", justify="right")
-    forecast.add_column("")
-    largest = max((day.count for day in stats.forecast), default=0)
-    for day in stats.forecast:
-        label = day_label(day.day, stats.today)
-        forecast.add_row(label, str(day.count), cell(_bar(day.count, largest), "cyan"))
-    console.print(forecast)
+    forecast = [(day_label(day.day, stats.today), day.count) for day in stats.forecast]
+    console.print(_bar_table("Due (today includes overdue)", ("Day", "Due"), forecast, "cyan"))
     console.print()
 
     console.print(_heatmap(stats))
@@ -138,16 +131,25 @@ def render_stats(stats: Any, console: Any, rollover_hour: int = 4) -> None:
     console.print(retention)
     console.print()
 
-    stability = Table(title="Stability (days to 90% recall)")
-    stability.add_column("Stability")
-    stability.add_column("Cards", justify="right")
-    stability.add_column("")
-    largest = max((bucket.count for bucket in stats.stability), default=0)
-    for bucket in stats.stability:
-        stability.add_row(
-            bucket.label, str(bucket.count), cell(_bar(bucket.count, largest), "green")
-        )
-    console.print(stability)
+    stability = [(bucket.label, bucket.count) for bucket in stats.stability]
+    title = "Stability (days to 90% recall)"
+    console.print(_bar_table(title, ("Stability", "Cards"), stability, "green"))
+
+
+def _bar_table(
+    title: str, headers: tuple[str, str], rows: list[tuple[str, int]], colour: str
+) -> Any:
+    """A label, a count and a bar scaled to the largest count."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    table.add_column(headers[0])
+    table.add_column(headers[1], justify="right")
+    table.add_column("")
+    largest = max((count for _label, count in rows), default=0)
+    for label, count in rows:
+        table.add_row(label, str(count), cell(_bar(count, largest), colour))
+    return table
 
 
 def _heatmap(stats: Any) -> Any:
