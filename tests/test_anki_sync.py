@@ -506,3 +506,25 @@ def test_a_cloze_number_removed_in_ponder_takes_its_anki_card_with_it(
     assert on_phone["Text"] == "The {{c1::sun}} is a star."
     assert [phone.col.get_card(cid).ord for cid in on_phone.card_ids()] == [0]
     phone.close()
+
+
+def test_an_error_of_the_anki_library_itself_is_one_line(
+    library: Library, ponder_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outside the network steps (here an I/O error opening the bridge), an exception of
+    the anki library becomes one AnkiSyncError line."""
+    from anki.errors import BackendIOError
+
+    from decks.anki_sync import AnkiAccount, AnkiSyncError, engine, sync
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise BackendIOError("media folder unreadable\n  at line 3", None, None, None)
+
+    monkeypatch.setattr(engine, "open_bridge", broken)
+    account = AnkiAccount("me@example.com", "key", "http://127.0.0.1:9/")
+    with pytest.raises(AnkiSyncError) as caught:
+        sync(library.conn, account, load(), home=ponder_home)
+    assert str(caught.value) == (
+        "Anki's library failed (media folder unreadable at line 3); nothing is lost,"
+        " try the sync again."
+    )

@@ -313,141 +313,124 @@ def sync(
     now: datetime | None = None,
 ) -> SyncSummary:
     """Pull, merge, push. Raises an AnkiSyncError subclass with a one-line message."""
+    with _anki_errors_translated(account.endpoint):
+        if not account.logged_in:
+            raise NotLoggedIn("Not logged in to Anki; run `ponder anki login USER` first.")
+        report: ProgressFn = progress or (lambda _stage, _done, _total: None)
+        is_cancelled: CancelFn = cancelled or (lambda: False)
+        started = time.perf_counter()
+        now = now or clock.now()
+        summary = SyncSummary()
+        links = SyncLinks(conn)
+        path = bridge_path(home)
+        with _sync_lock(home):
+            if links.get("account") not in (None, account.identity):
+                _forget_bridge(path)  # another account: nothing from the old one applies
+                links.forget_account()
+            try:
+                col, fresh = open_bridge(path)
+            except Exception as error:
+                from anki.errors import DBError
+
+                if not isinstance(error, DBError):
+                    raise
+                raise AnkiSyncError(
+                    f"Ponder's copy of the Anki collection ({path}) cannot be opened "
+                    f"({' '.join(str(error).split())}); remove that file and sync again: "
+                    "Ponder rebuilds it from the server and its own cards."
+                ) from None
+            try:
+                if fresh:
+                    links.clear_notes()  # a new bridge: notes are matched by guid again
+                session = _Session(col, account, timeout_s, report, cancelled)
+                out = session.normal("Pulling from Anki")
+                upload = False
+                if out.required == FULL_DOWNLOAD:
+                    session.full(out, upload=False)
+                    links.clear_notes()
+                    summary.full_sync = "download"
+                elif out.required == FULL_SYNC:
+                    if not force_upload:
+                        raise _refusal(account)
+                    upload = True
+                if is_cancelled():
+                    raise SyncCancelled("Sync cancelled before anything was merged.")
+                links.set(account=account.identity)
+                pulled_usn = int(col.db.scalar("select usn from col") or 0)
+                incremental = not fresh and summary.full_sync is None
+                last_usn = links.get("revlog_usn") if incremental else None
+                since = from_db_time(links.get("reviews_checked")) if incremental else None
+                counts = run_merge(
+                    col,
+                    CardStore(conn),
+                    config,
+                    now=now,
+                    revlog_usn=last_usn,
+                    reviews_since=since,
+                    progress=report,
+                    cancelled=is_cancelled,
+                )
+                for item in fields(MergeCounts):
+                    setattr(summary, item.name, getattr(counts, item.name))
+                settled = not summary.skipped
+                if upload:
+                    session.full(out, upload=True)
+                    summary.full_sync = "upload"
+                else:
+                    pushed = session.normal("Pushing to Anki")
+                    if pushed.required == FULL_UPLOAD:  # the account is empty: nothing to lose
+                        session.full(pushed, upload=True)
+                        summary.full_sync = summary.full_sync or "upload"
+                    elif pushed.required == FULL_SYNC:
+                        if not force_upload:
+                            raise _refusal(account)
+                        session.full(pushed, upload=True)
+                        summary.full_sync = "upload"
+                    elif pushed.required == FULL_DOWNLOAD:
+                        session.full(pushed, upload=False)
+                        links.clear_notes()
+                        summary.full_sync = "download"
+                        settled = False
+                # Notes linked before the push now carry the server's usn: note it, so only a
+                # change that arrives later counts as an edit made in Anki.
+                pending = links.unpushed_notes()
+                versions = anki_versions(col, pending)
+                links.set_anki_versions((nid, mod, usn) for nid, (mod, usn) in versions.items())
+                if summary.full_sync == "upload":
+                    # The server now holds exactly the bridge: later rows come after its usn.
+                    pulled_usn = int(col.db.scalar("select usn from col") or 0)
+                if session.auth.endpoint and session.auth.endpoint != (account.endpoint or None):
+                    summary.new_endpoint = session.auth.endpoint
+                summary.elapsed_s = time.perf_counter() - started
+                # Where this merge left off; with reviews left for later (or a download after
+                # the merge) the next merge looks at everything again.
+                links.set(
+                    last_sync=to_db_time(now),
+                    revlog_usn=pulled_usn if settled else None,
+                    reviews_checked=to_db_time(now - WATERMARK_SLACK) if settled else None,
+                    last_summary=summary.to_dict(),
+                )
+            finally:
+                col.close()
+        return summary
+
+
+@contextlib.contextmanager
+def _anki_errors_translated(endpoint: str | None) -> Iterator[None]:
+    """The anki library's own exceptions, outside the network steps, as one-line
+    AnkiSyncErrors."""
     from anki.errors import AnkiException
 
     try:
-        return _sync(
-            conn,
-            account,
-            config,
-            home=home,
-            force_upload=force_upload,
-            progress=progress,
-            cancelled=cancelled,
-            timeout_s=timeout_s,
-            now=now,
-        )
-    except AnkiException as error:  # the library failed outside the network steps
-        translated = translate(error, account.endpoint)
+        yield
+    except AnkiException as error:
+        translated = translate(error, endpoint)
         if translated is not None:
             raise translated from None
         detail = " ".join(str(error).split()) or type(error).__name__
         raise AnkiSyncError(
             f"Anki's library failed ({detail}); nothing is lost, try the sync again."
         ) from None
-
-
-def _sync(
-    conn: sqlite3.Connection,
-    account: AnkiAccount,
-    config: Config,
-    *,
-    home: Path,
-    force_upload: bool = False,
-    progress: ProgressFn | None = None,
-    cancelled: CancelFn | None = None,
-    timeout_s: int = DEFAULT_TIMEOUT_S,
-    now: datetime | None = None,
-) -> SyncSummary:
-    if not account.logged_in:
-        raise NotLoggedIn("Not logged in to Anki; run `ponder anki login USER` first.")
-    report: ProgressFn = progress or (lambda _stage, _done, _total: None)
-    is_cancelled: CancelFn = cancelled or (lambda: False)
-    started = time.perf_counter()
-    now = now or clock.now()
-    summary = SyncSummary()
-    links = SyncLinks(conn)
-    path = bridge_path(home)
-    with _sync_lock(home):
-        if links.get("account") not in (None, account.identity):
-            _forget_bridge(path)  # another account: nothing from the old one applies
-            links.forget_account()
-        try:
-            col, fresh = open_bridge(path)
-        except Exception as error:
-            from anki.errors import DBError
-
-            if not isinstance(error, DBError):
-                raise
-            raise AnkiSyncError(
-                f"Ponder's copy of the Anki collection ({path}) cannot be opened "
-                f"({' '.join(str(error).split())}); remove that file and sync again: "
-                "Ponder rebuilds it from the server and its own cards."
-            ) from None
-        try:
-            if fresh:
-                links.clear_notes()  # a new bridge: notes are matched by guid again
-            session = _Session(col, account, timeout_s, report, cancelled)
-            out = session.normal("Pulling from Anki")
-            upload = False
-            if out.required == FULL_DOWNLOAD:
-                session.full(out, upload=False)
-                links.clear_notes()
-                summary.full_sync = "download"
-            elif out.required == FULL_SYNC:
-                if not force_upload:
-                    raise _refusal(account)
-                upload = True
-            if is_cancelled():
-                raise SyncCancelled("Sync cancelled before anything was merged.")
-            links.set(account=account.identity)
-            pulled_usn = int(col.db.scalar("select usn from col") or 0)
-            incremental = not fresh and summary.full_sync is None
-            last_usn = links.get("revlog_usn") if incremental else None
-            since = from_db_time(links.get("reviews_checked")) if incremental else None
-            counts = run_merge(
-                col,
-                CardStore(conn),
-                config,
-                now=now,
-                revlog_usn=last_usn,
-                reviews_since=since,
-                progress=report,
-                cancelled=is_cancelled,
-            )
-            for item in fields(MergeCounts):
-                setattr(summary, item.name, getattr(counts, item.name))
-            settled = not summary.skipped
-            if upload:
-                session.full(out, upload=True)
-                summary.full_sync = "upload"
-            else:
-                pushed = session.normal("Pushing to Anki")
-                if pushed.required == FULL_UPLOAD:  # the account is empty: nothing to lose
-                    session.full(pushed, upload=True)
-                    summary.full_sync = summary.full_sync or "upload"
-                elif pushed.required == FULL_SYNC:
-                    if not force_upload:
-                        raise _refusal(account)
-                    session.full(pushed, upload=True)
-                    summary.full_sync = "upload"
-                elif pushed.required == FULL_DOWNLOAD:
-                    session.full(pushed, upload=False)
-                    links.clear_notes()
-                    summary.full_sync = "download"
-                    settled = False
-            # Notes linked before the push now carry the server's usn: note it, so only a
-            # change that arrives later counts as an edit made in Anki.
-            pending = links.unpushed_notes()
-            versions = anki_versions(col, pending)
-            links.set_anki_versions((nid, mod, usn) for nid, (mod, usn) in versions.items())
-            if summary.full_sync == "upload":
-                # The server now holds exactly the bridge: later rows come after its usn.
-                pulled_usn = int(col.db.scalar("select usn from col") or 0)
-            if session.auth.endpoint and session.auth.endpoint != (account.endpoint or None):
-                summary.new_endpoint = session.auth.endpoint
-            summary.elapsed_s = time.perf_counter() - started
-            # Where this merge left off; with reviews left for later (or a download after
-            # the merge) the next merge looks at everything again.
-            links.set(
-                last_sync=to_db_time(now),
-                revlog_usn=pulled_usn if settled else None,
-                reviews_checked=to_db_time(now - WATERMARK_SLACK) if settled else None,
-                last_summary=summary.to_dict(),
-            )
-        finally:
-            col.close()
-    return summary
 
 
 def run_merge(
